@@ -1,0 +1,71 @@
+"""The ASGI app: every face, the landing page and the shared platform under one server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from meterhub import __version__
+from meterhub.config import Settings
+from meterhub.core.errors import MeterhubError
+from meterhub.faces import dsmr_reader
+from meterhub.faces.dsmr_reader.errors import FaceError
+from meterhub.platform import Platform
+from meterhub.web import landing
+
+
+def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
+    """An app on its own platform (or the one given, which the caller then closes)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = platform is None
+        app.state.platform = platform or Platform(settings)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.platform.close()
+
+    app = FastAPI(
+        title="meterhub",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/meterhub/openapi.json",
+    )
+    if platform is not None:
+        app.state.platform = platform
+    dsmr_reader.mount(app)
+    app.add_exception_handler(FaceError, dsmr_reader.face_error)
+    app.add_exception_handler(MeterhubError, dsmr_reader.domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> HTMLResponse:
+        return HTMLResponse(landing.page(request.app.state.platform))
+
+    @app.get("/docs/dsmr-reader", include_in_schema=False)
+    def dsmr_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/v2/schema", title="DSMR-reader API — meterhub")
+
+    return app
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    # Wrong methods answer as each real service does: v1 with an empty 405, v2 like DRF.
+    path = request.url.path
+    if exc.status_code == 405 and path.startswith("/api/v1/"):
+        return Response(status_code=405, headers=exc.headers)
+    if exc.status_code == 405 and path.startswith("/api/v2/"):
+        return JSONResponse(
+            {"detail": f'Method "{request.method}" not allowed.'}, status_code=405, headers=exc.headers
+        )
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

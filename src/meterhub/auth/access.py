@@ -1,0 +1,40 @@
+"""Who is calling and what they may touch: the one place every read and write is checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from meterhub.core.errors import Forbidden
+
+
+class Access(IntEnum):
+    READ = 1
+    WRITE = 2
+    ADMIN = 3
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    credential_id: int | None
+    scopes: frozenset[str]
+    # Access level per site id, as granted by membership when the credential was checked.
+    sites: dict[int, Access]
+    default_site_id: int | None = None
+    is_admin: bool = False
+
+
+def require_site(principal: Principal, site_id: int, needed: Access) -> None:
+    """Raise Forbidden unless the principal may act on the site at the needed level."""
+    granted = principal.sites.get(site_id)
+    if principal.is_admin and needed is not Access.ADMIN:
+        return
+    if granted is None or granted < needed:
+        raise Forbidden("this key may not access that site")
+
+
+def require_scope(principal: Principal, scope: str) -> None:
+    """Raise Forbidden unless the credential carries the scope."""
+    if scope not in principal.scopes and "admin" not in principal.scopes:
+        raise Forbidden(f"this key lacks the '{scope}' permission")

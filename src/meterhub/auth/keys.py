@@ -1,0 +1,63 @@
+"""Issuing API keys and turning a presented key into a Principal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from meterhub.auth import secrets
+from meterhub.auth.access import Access, Principal
+from meterhub.core.errors import Unauthorized
+from meterhub.store import accounts
+
+SCOPES = ("read", "write", "mqtt-pubsub", "batch-import", "admin")
+
+
+def issue_key(
+    conn: Connection,
+    *,
+    user_id: int,
+    site_id: int | None,
+    scopes: Sequence[str] = ("read", "write"),
+    name: str = "",
+    expires_ms: int | None = None,
+) -> tuple[int, str]:
+    """Create an API key; returns its id and the key itself, which is never stored."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scope(s) {sorted(unknown)}; choose from {', '.join(SCOPES)}")
+    key = secrets.new_key()
+    key_id = accounts.add_credential(
+        conn,
+        user_id=user_id,
+        kind="api_key",
+        secret_digest=secrets.digest(key),
+        hint=key[:4],
+        scopes=scopes,
+        site_id=site_id,
+        name=name,
+        expires_ms=expires_ms,
+    )
+    return key_id, key
+
+
+def authenticate(conn: Connection, key: str) -> Principal:
+    """The principal behind a presented key; Unauthorized when it is unknown, revoked or expired."""
+    found = accounts.credential_by_digest(conn, secrets.digest(key)) if key else None
+    if found is None or not secrets.matches(found[1], key):
+        raise Unauthorized("Invalid auth key")
+    cred = found[0]
+    if cred.revoked_ms is not None or (cred.expires_ms is not None and cred.expires_ms <= accounts.now_ms()):
+        raise Unauthorized("Invalid auth key")
+    granted = {site: Access[level.upper()] for site, level in accounts.memberships(conn, cred.user_id).items()}
+    # A key bound to a site sees only that site, whatever else its owner may access.
+    if cred.site_id is not None:
+        granted = {cred.site_id: granted[cred.site_id]} if cred.site_id in granted else {}
+    return Principal(
+        user_id=cred.user_id,
+        credential_id=cred.id,
+        scopes=cred.scopes,
+        sites=granted,
+        default_site_id=cred.site_id,
+    )

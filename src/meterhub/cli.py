@@ -1,0 +1,315 @@
+"""The `meterhub` command: serve, migrate, users, keys, sites, meters, tariffs and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.console import Console
+from rich.table import Table
+
+from meterhub.auth import keys
+from meterhub.auth.passwords import hash_password
+from meterhub.config import Settings
+from meterhub.core.buckets import to_ms
+from meterhub.core.costs import Prices
+from meterhub.core.errors import MeterhubError
+from meterhub.store import accounts, meters, tariffs
+from meterhub.store.db import Database
+
+console = Console()
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        k: v
+        for k, v in {
+            "data_dir": getattr(args, "data_dir", None),
+            "database_url": getattr(args, "database_url", None),
+            "host": getattr(args, "host", None),
+            "port": getattr(args, "port", None),
+        }.items()
+        if v is not None
+    }
+    return Settings(**overrides)
+
+
+def _db(args: argparse.Namespace) -> Database:
+    db = Database(_settings(args).resolved_database_url)
+    db.migrate()
+    return db
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SystemExit(f"unknown time zone {name!r}: use an IANA name such as Europe/Amsterdam") from None
+    return name
+
+
+def first_start(db: Database, *, timezone: str, base_url: str) -> None:
+    """On an empty database: an admin, a site and an API key, printed once."""
+    with db.writer.begin() as conn:
+        if accounts.count_users(conn):
+            return
+        password = secrets.token_urlsafe(12)
+        user_id = accounts.add_user(
+            conn, email="admin@localhost", password_hash=hash_password(password), name="Administrator", is_admin=True
+        )
+        site_id = accounts.add_site(conn, name="Home", timezone=timezone, owner_id=user_id)
+        _, key = keys.issue_key(conn, user_id=user_id, site_id=site_id, name="first key")
+    console.print(
+        "[bold green]meterhub is set up.[/] Shown once — keep these:\n"
+        f"  login    admin@localhost / {password}\n"
+        f"  site     {site_id} 'Home' ({timezone})\n"
+        f"  API key  {key}\n\n"
+        "Post a telegram (DSMR-reader API v1):\n"
+        f"  curl {base_url}/api/v1/datalogger/dsmrreading -H 'X-AUTHKEY: {key}' --data-urlencode telegram@telegram.txt\n"
+        "Read today's statistics:\n"
+        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n"
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from meterhub.app import create_app
+
+    settings = _settings(args)
+    db = Database(settings.resolved_database_url)
+    db.migrate()
+    first_start(db, timezone=_timezone(args.timezone), base_url=f"http://{settings.host}:{settings.port}")
+    db.dispose()
+    console.print(f"meterhub serving on http://{settings.host}:{settings.port}  (database: {db.dialect})")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    _db(args)
+    console.print("database is at the newest schema")
+
+
+def _password(given: str | None) -> str:
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise SystemExit("the passwords differ")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        user_id = accounts.add_user(
+            conn, email=args.email, password_hash=hash_password(_password(args.password)), is_admin=args.admin
+        )
+    console.print(f"user {user_id} <{args.email}> created")
+
+
+def cmd_user_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = accounts.list_users(conn)
+    table = Table("id", "email", "name", "admin")
+    for u in found:
+        table.add_row(str(u.id), u.email, u.name, "yes" if u.is_admin else "")
+    console.print(table)
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        user = accounts.get_user(conn, email=args.email)
+        accounts.set_password(conn, user_id=user.id, password_hash=hash_password(_password(args.password)))
+    console.print(f"password of <{args.email}> changed")
+
+
+def cmd_key_create(args: argparse.Namespace) -> None:
+    expires = to_ms(datetime.now(UTC) + timedelta(days=args.expires_days)) if args.expires_days else None
+    with _db(args).writer.begin() as conn:
+        user = accounts.get_user(conn, email=args.user)
+        accounts.get_site(conn, args.site)
+        key_id, key = keys.issue_key(
+            conn, user_id=user.id, site_id=args.site, scopes=args.scope, name=args.name, expires_ms=expires
+        )
+    console.print(f"key {key_id} for site {args.site} (shown once):\n{key}")
+
+
+def cmd_key_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = accounts.list_credentials(conn)
+    table = Table("id", "user", "site", "name", "starts with", "scopes", "state")
+    for c in found:
+        state = "revoked" if c.revoked_ms else ("expired" if c.expires_ms and c.expires_ms < accounts.now_ms() else "active")
+        table.add_row(str(c.id), str(c.user_id), str(c.site_id or ""), c.name, c.hint + "…", ",".join(sorted(c.scopes)), state)
+    console.print(table)
+
+
+def cmd_key_revoke(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        accounts.revoke_credential(conn, credential_id=args.id)
+    console.print(f"key {args.id} revoked")
+
+
+def cmd_site_add(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        owner = accounts.get_user(conn, email=args.owner)
+        site_id = accounts.add_site(conn, name=args.name, timezone=_timezone(args.timezone), owner_id=owner.id)
+    console.print(f"site {site_id} '{args.name}' created")
+
+
+def cmd_site_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = accounts.list_sites(conn)
+    table = Table("id", "name", "time zone", "DSMR-reader API")
+    for s in found:
+        table.add_row(str(s.id), s.name, s.timezone, "on" if s.api_enabled else "off")
+    console.print(table)
+
+
+def cmd_site_api(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        accounts.set_site_api(conn, site_id=args.id, enabled=args.state == "on")
+    console.print(f"DSMR-reader API of site {args.id} switched {args.state}")
+
+
+def cmd_meter_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = meters.list_meters(conn, args.site)
+    table = Table("id", "site", "type", "equipment id", "protocol", "since")
+    for m in found:
+        since = datetime.fromtimestamp(m.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(m.id), str(m.site_id), m.meter_type, m.equipment_id or "(none)", m.protocol, since)
+    console.print(table)
+
+
+def cmd_tariff_add(args: argparse.Namespace) -> None:
+    prices = Prices(
+        import_t1=Decimal(args.import_t1),
+        import_t2=Decimal(args.import_t2),
+        export_t1=Decimal(args.export_t1),
+        export_t2=Decimal(args.export_t2),
+        gas=Decimal(args.gas),
+        fixed_daily=Decimal(args.fixed_daily),
+    )
+    with _db(args).writer.begin() as conn:
+        accounts.get_site(conn, args.site)
+        contract_id = tariffs.add(
+            conn,
+            site_id=args.site,
+            start=date.fromisoformat(args.start),
+            end=date.fromisoformat(args.end),
+            description=args.description,
+            prices=prices,
+        )
+    console.print(f"contract {contract_id} added to site {args.site}")
+
+
+def cmd_tariff_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = tariffs.contracts(conn, site_id=args.site)
+    table = Table("id", "from", "to", "description", "T1 in", "T2 in", "T1 out", "T2 out", "gas", "per day")
+    for c in found:
+        p = c.prices
+        table.add_row(
+            str(c.id), str(c.start), str(c.end), c.description,
+            *(str(v) for v in (p.import_t1, p.import_t2, p.export_t1, p.export_t2, p.gas, p.fixed_daily)),
+        )
+    console.print(table)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from meterhub.demo import run_demo
+
+    run_demo(_settings(args), interval=args.interval, days=args.days, console=console)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="where the SQLite file lives (env METERHUB_DATA_DIR, default ./data)")
+    common.add_argument("--database-url", help="e.g. postgresql://user@host/db (env METERHUB_DATABASE_URL)")
+
+    parser = argparse.ArgumentParser(prog="meterhub", description="Self-hosted energy-data platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], None], help_text: str, into: object = sub) -> argparse.ArgumentParser:
+        p = into.add_parser(name, parents=[common], help=help_text)  # type: ignore[attr-defined]
+        p.set_defaults(func=func)
+        return p  # type: ignore[no-any-return]
+
+    serve = add("serve", cmd_serve, "run the server (creates and migrates the database)")
+    serve.add_argument("--host", help="address to listen on (env METERHUB_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (env METERHUB_PORT, default 8000)")
+    serve.add_argument("--timezone", default=os.environ.get("METERHUB_TIMEZONE", DEFAULT_TIMEZONE),
+                       help="time zone of the first site, created on first start")
+    add("migrate", cmd_migrate, "create or upgrade the database schema")
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_user_add, "create a user", user)
+    p.add_argument("email")
+    p.add_argument("--password", help="read from the terminal (or one line of stdin) when omitted")
+    p.add_argument("--admin", action="store_true")
+    add("list", cmd_user_list, "list users", user)
+    p = add("passwd", cmd_user_passwd, "change a password", user)
+    p.add_argument("email")
+    p.add_argument("--password")
+
+    key = sub.add_parser("key", help="manage API keys").add_subparsers(dest="action", required=True)
+    p = add("create", cmd_key_create, "create an API key for a site (shown once)", key)
+    p.add_argument("--user", required=True, help="owner's email")
+    p.add_argument("--site", type=int, required=True)
+    p.add_argument("--scope", action="append", choices=keys.SCOPES, help="repeatable; default read and write")
+    p.add_argument("--name", default="")
+    p.add_argument("--expires-days", type=int)
+    add("list", cmd_key_list, "list keys (never the keys themselves)", key)
+    p = add("revoke", cmd_key_revoke, "revoke a key at once", key)
+    p.add_argument("id", type=int)
+
+    site = sub.add_parser("site", help="manage sites").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_site_add, "create a site", site)
+    p.add_argument("name")
+    p.add_argument("--timezone", default=DEFAULT_TIMEZONE)
+    p.add_argument("--owner", required=True, help="owner's email")
+    add("list", cmd_site_list, "list sites", site)
+    p = add("api", cmd_site_api, "switch a site's DSMR-reader API on or off", site)
+    p.add_argument("id", type=int)
+    p.add_argument("state", choices=("on", "off"))
+
+    meter = sub.add_parser("meter", help="meters").add_subparsers(dest="action", required=True)
+    p = add("list", cmd_meter_list, "list meters", meter)
+    p.add_argument("--site", type=int)
+
+    tariff = sub.add_parser("tariff", help="energy contracts").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_tariff_add, "add a contract (prices per kWh, m3 and day)", tariff)
+    p.add_argument("--site", type=int, required=True)
+    p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--description", default="")
+    for name in ("import-t1", "import-t2", "export-t1", "export-t2", "gas", "fixed-daily"):
+        p.add_argument(f"--{name}", default="0")
+    p = add("list", cmd_tariff_list, "list a site's contracts", tariff)
+    p.add_argument("--site", type=int, required=True)
+
+    demo = add("demo", cmd_demo, "fill a demo site with a realistic year of data")
+    demo.add_argument("--interval", default="60s", help="electricity reading interval, e.g. 10s or 1m")
+    demo.add_argument("--days", type=int, default=365)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `meterhub` command."""
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except MeterhubError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise SystemExit(2) from None

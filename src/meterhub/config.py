@@ -1,0 +1,28 @@
+"""Settings from the environment (METERHUB_*) or flags; one object passed into the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="METERHUB_")
+
+    data_dir: Path = Path("data")
+    # Empty means the embedded default: a SQLite file in data_dir.
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Telegrams are ~1 kB; anything near this is not a telegram and is refused before parsing.
+    max_body_bytes: int = 256 * 1024
+    # Group commit: the writer takes what has queued up, at most this many points per transaction.
+    writer_max_points: int = 200_000
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'meterhub.sqlite3').resolve()}"

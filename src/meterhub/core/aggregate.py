@@ -1,0 +1,112 @@
+"""Bucket aggregates of one datastream, computed from its points and merged as points arrive.
+
+Points are (ts_ms, value) with integer values. A counter contributes, per bucket, the sum of its
+steps (value minus the previous value) that end in the bucket; a step below zero is a reset or
+a replaced meter and contributes nothing, so totals never go negative. Every stream also keeps
+count, sum, min, max, first and last per bucket, from which means and meter positions follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from meterhub.core.buckets import LEVELS, QUARTER, bucket_of, quarter_ending, quarter_of
+
+Point = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Agg:
+    n: int = 0
+    sum_v: int = 0
+    min_v: int | None = None
+    max_v: int | None = None
+    first_ts: int | None = None
+    first_v: int | None = None
+    last_ts: int | None = None
+    last_v: int | None = None
+    delta: int = 0
+
+    def then(self, later: Agg) -> Agg:
+        """This aggregate followed by one over later points (or later steps) of the same bucket."""
+        if later.n == 0:
+            return replace(self, delta=self.delta + later.delta)
+        if self.n == 0:
+            return replace(later, delta=self.delta + later.delta)
+        assert self.min_v is not None and later.min_v is not None
+        assert self.max_v is not None and later.max_v is not None
+        return Agg(
+            n=self.n + later.n,
+            sum_v=self.sum_v + later.sum_v,
+            min_v=min(self.min_v, later.min_v),
+            max_v=max(self.max_v, later.max_v),
+            first_ts=self.first_ts,
+            first_v=self.first_v,
+            last_ts=later.last_ts,
+            last_v=later.last_v,
+            delta=self.delta + later.delta,
+        )
+
+
+BucketKey = tuple[int, int]  # (level, bucket start ms)
+
+
+def quarters(points: Sequence[Point], *, previous: Point | None, counter: bool) -> dict[int, Agg]:
+    """Quarter aggregates of time-ordered points; `previous` is the stored point just before them."""
+    out: dict[int, list[int | None]] = {}
+    prev_v = previous[1] if previous is not None else None
+    for ts, v in points:
+        q = ts - ts % 900_000
+        row = out.get(q)
+        if row is None:
+            out[q] = [1, v, v, v, ts, v, ts, v, 0]
+        elif row[0] == 0:  # so far only a step that ended exactly at this quarter's start
+            row[:8] = [1, v, v, v, ts, v, ts, v]
+        else:
+            row[0] += 1  # type: ignore[operator]
+            row[1] += v  # type: ignore[operator]
+            if v < row[2]:  # type: ignore[operator]
+                row[2] = v
+            if v > row[3]:  # type: ignore[operator]
+                row[3] = v
+            row[6] = ts
+            row[7] = v
+        if counter and prev_v is not None and v > prev_v:
+            qe = quarter_ending(ts)
+            target = out.get(qe)
+            if target is None:
+                out[qe] = target = [0, 0, None, None, None, None, None, None, 0]
+            target[8] += v - prev_v  # type: ignore[operator]
+        prev_v = v
+    return {q: Agg(*row) for q, row in out.items()}  # type: ignore[arg-type]
+
+
+def roll_up(quarter_aggs: dict[int, Agg], tz: str) -> dict[BucketKey, Agg]:
+    """Quarter aggregates plus the local hours and days they add up to."""
+    out: dict[BucketKey, Agg] = {}
+    for q in sorted(quarter_aggs):
+        agg = quarter_aggs[q]
+        for level in LEVELS:
+            key = (level, bucket_of(level, tz, q))
+            have = out.get(key)
+            out[key] = agg if have is None else have.then(agg)
+    return out
+
+
+def merge_appended(stored: dict[BucketKey, Agg], appended: dict[BucketKey, Agg]) -> dict[BucketKey, Agg]:
+    """Stored bucket rows updated with aggregates of points that all come after them."""
+    return {key: stored[key].then(agg) if key in stored else agg for key, agg in appended.items()}
+
+
+def quarter_span(first_ts: int, last_ts: int) -> tuple[int, int]:
+    """The quarters whose rows change when points from first_ts to last_ts (inclusive) change."""
+    return min(quarter_ending(first_ts), quarter_of(first_ts)), quarter_of(last_ts)
+
+
+def level_keys(quarter_starts: Iterable[int], tz: str) -> set[BucketKey]:
+    """Every bucket, on every level, that holds one of the quarters."""
+    return {(level, bucket_of(level, tz, q)) for q in quarter_starts for level in LEVELS}
+
+
+__all__ = ["QUARTER", "Agg", "BucketKey", "Point", "level_keys", "merge_appended", "quarters", "roll_up"]

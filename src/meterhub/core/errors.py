@@ -1,0 +1,39 @@
+"""The domain's errors; each face renders them in its own service's shape."""
+
+from __future__ import annotations
+
+
+class MeterhubError(Exception):
+    """Base of every error a face may translate; the message is a hint for the user."""
+
+
+class Invalid(MeterhubError):
+    """The input cannot be accepted as it is."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(MeterhubError):
+    """The thing asked for does not exist (or the caller may not know it exists)."""
+
+
+class Forbidden(MeterhubError):
+    """The caller is known but may not do this."""
+
+
+class Unauthorized(MeterhubError):
+    """The caller could not be identified."""
+
+
+class Conflict(MeterhubError):
+    """The write contradicts what is already stored."""
+
+
+class RateLimited(MeterhubError):
+    """Too many requests; retry after the given number of seconds."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -1,0 +1,56 @@
+"""Request bodies: read with a size cap, decoded as a form or JSON the way DRF accepts them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+
+from meterhub.core.errors import Invalid
+
+
+class TooLarge(Exception):
+    """The body is over the cap."""
+
+
+async def capped(request: Request, limit: int) -> bytes:
+    """The whole body, refusing it as soon as it is larger than limit bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def fields(request: Request, limit: int) -> dict[str, Any]:
+    """The submitted fields of a form (urlencoded or multipart) or a JSON object."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        declared = request.headers.get("content-length")
+        if not declared or not declared.isdigit() or int(declared) > limit:
+            raise TooLarge
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    raw = await capped(request, limit)
+    if content_type == "application/json":
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise Invalid(f"JSON parse error - {exc}") from None
+        if not isinstance(data, dict):
+            raise Invalid("Invalid data. Expected a dictionary, but got list.")
+        return data
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Telegrams are ASCII; a latin-1 byte in a header must not make the whole post unreadable.
+        text = raw.decode("latin-1")
+    return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}

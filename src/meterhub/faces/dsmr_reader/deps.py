@@ -1,0 +1,67 @@
+"""Who is calling the DSMR-reader face, and for which site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from meterhub.auth import keys
+from meterhub.auth.access import Access, Principal, require_scope, require_site
+from meterhub.core.errors import Forbidden, Unauthorized
+from meterhub.faces.dsmr_reader import errors
+from meterhub.platform import Platform
+from meterhub.store import accounts
+from meterhub.store.accounts import Site
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    site: Site
+
+
+def platform(request: Request) -> Platform:
+    """The platform the app runs on."""
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def presented_key(request: Request) -> str:
+    """The key from X-AUTHKEY or `Authorization: Token <key>`, whichever is present."""
+    key = request.headers.get("x-authkey")
+    if key:
+        return key
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "token" else ""
+
+
+def caller(request: Request, *, version: int, needed: Access) -> Caller:
+    """The calling key's principal and site, or the face's 403/405 when it may not call."""
+    p = platform(request)
+    with p.db.reader.connect() as conn:
+        try:
+            principal = keys.authenticate(conn, presented_key(request))
+        except Unauthorized:
+            raise (errors.v1(403, "Invalid auth key") if version == 1 else errors.v2_detail(403, "Invalid auth key"))
+        site_id = principal.default_site_id
+        if site_id is None and len(principal.sites) == 1:
+            site_id = next(iter(principal.sites))
+        if site_id is None:
+            raise _refuse(version, "This key is not bound to one site: create one with `meterhub key create --site ID`")
+        try:
+            require_site(principal, site_id, needed)
+            require_scope(principal, "write" if needed >= Access.WRITE else "read")
+        except Forbidden as exc:
+            raise _refuse(version, f"Invalid auth key: {exc}")
+        site = accounts.get_site(conn, site_id)
+    # The real service checks its (global) switch before the key; here the switch is per site,
+    # so the key must first say which site is meant.
+    if not site.api_enabled:
+        if version == 1:
+            raise errors.v1(405, "API is disabled", Allow="POST")
+        raise errors.v2_detail(403, "API is disabled")
+    return Caller(principal, site)
+
+
+def _refuse(version: int, text: str) -> errors.FaceError:
+    return errors.v1(403, text) if version == 1 else errors.v2_detail(403, text)

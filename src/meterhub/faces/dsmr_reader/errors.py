@@ -1,0 +1,53 @@
+"""Domain errors in DSMR-reader's shapes: plain text on v1, DRF's JSON on v2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from meterhub.core import errors
+
+
+class FaceError(Exception):
+    """An answer decided inside the face (status and body already in the service's shape)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def v1(status: int, text: str, **headers: str) -> FaceError:
+    """A v1 plain-text answer."""
+    return FaceError(PlainTextResponse(text, status_code=status, headers=headers or None))
+
+
+def v2(status: int, body: Any, **headers: str) -> FaceError:
+    """A v2 JSON answer."""
+    return FaceError(JSONResponse(body, status_code=status, headers=headers or None))
+
+
+def v2_detail(status: int, detail: str) -> FaceError:
+    """DRF's {"detail": ...} error."""
+    return v2(status, {"detail": detail})
+
+
+def field_errors(problems: dict[str, list[str]]) -> FaceError:
+    """DRF's validation error: 400 with {field: [messages]}."""
+    return v2(400, problems)
+
+
+_STATUS = (
+    (errors.Invalid, 400),
+    (errors.Unauthorized, 403),  # DRF answers 403, not 401, when it sends no WWW-Authenticate
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.RateLimited, 429),
+)
+
+
+def from_domain(exc: errors.MeterhubError, *, version: int) -> FaceError:
+    """The face's answer to a domain error."""
+    status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.RateLimited) else {}
+    return v1(status, str(exc), **headers) if version == 1 else v2_detail(status, str(exc))

@@ -1,0 +1,110 @@
+"""Validating posted values the way DRF's serializers do, with the same messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from meterhub.core.buckets import zone
+
+REQUIRED = "This field is required."
+DATETIME_FORMAT = (
+    "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+)
+
+class Form:
+    """Collects every field's problems, like a serializer's is_valid()."""
+
+    def __init__(self, data: dict[str, Any], tz: str) -> None:
+        self.data = data
+        self.tz = tz
+        self.problems: dict[str, list[str]] = {}
+
+    def _raw(self, name: str, required: bool) -> Any:
+        if name not in self.data or (self.data[name] == "" and not required):
+            if required:
+                self.problems[name] = [REQUIRED]
+            return None
+        value = self.data[name]
+        if value is None and required:
+            self.problems[name] = ["This field may not be null."]
+        return value
+
+    def decimal(self, name: str, *, digits: int, places: int, required: bool = False) -> Decimal | None:
+        """A DecimalField(max_digits=digits, decimal_places=places)."""
+        raw = self._raw(name, required)
+        if raw is None:
+            return None
+        if isinstance(raw, bool):
+            self.problems[name] = ["A valid number is required."]
+            return None
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            self.problems[name] = ["A valid number is required."]
+            return None
+        if not value.is_finite():
+            self.problems[name] = ["A valid number is required."]
+            return None
+        sign, digit_tuple, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        decimals = max(0, -exponent)
+        whole = max(0, len(digit_tuple) + exponent)
+        if whole + decimals > digits:
+            self.problems[name] = [f"Ensure that there are no more than {digits} digits in total."]
+        elif decimals > places:
+            self.problems[name] = [f"Ensure that there are no more than {places} decimal places."]
+        elif whole > digits - places:
+            self.problems[name] = [
+                f"Ensure that there are no more than {digits - places} digits before the decimal point."
+            ]
+        else:
+            return value
+        return None
+
+    def integer(self, name: str, *, low: int, high: int) -> int | None:
+        """An IntegerField with bounds."""
+        raw = self._raw(name, False)
+        if raw is None:
+            return None
+        try:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            value = int(Decimal(str(raw).strip()))
+            if Decimal(str(raw).strip()) != value:
+                raise ValueError
+        except (ValueError, InvalidOperation):
+            self.problems[name] = ["A valid integer is required."]
+            return None
+        if value > high:
+            self.problems[name] = [f"Ensure this value is less than or equal to {high}."]
+        elif value < low:
+            self.problems[name] = [f"Ensure this value is greater than or equal to {low}."]
+        else:
+            return value
+        return None
+
+    def moment(self, name: str, *, required: bool = False) -> datetime | None:
+        """A DateTimeField; naive values are the site's local time."""
+        raw = self._raw(name, required)
+        if raw is None:
+            return None
+        try:
+            value = datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            self.problems[name] = [DATETIME_FORMAT]
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        """A DateField."""
+        raw = self._raw(name, required)
+        if raw is None:
+            return None
+        try:
+            return date.fromisoformat(str(raw).strip())
+        except ValueError:
+            self.problems[name] = ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+            return None

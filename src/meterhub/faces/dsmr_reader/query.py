@@ -1,0 +1,89 @@
+"""DSMR-reader's query parameters: limit/offset, ordering and the __gte/__lte filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from starlette.requests import Request
+
+from meterhub.core.buckets import to_ms, zone
+from meterhub.faces.dsmr_reader import errors
+from meterhub.store.series import FAR_FUTURE, FAR_PAST
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page(request: Request) -> Page:
+    """limit and offset; like DRF, anything but a positive number falls back to the default."""
+    return Page(
+        min(_positive(request.query_params.get("limit"), DEFAULT_LIMIT, zero_ok=False), MAX_LIMIT),
+        _positive(request.query_params.get("offset"), 0, zero_ok=True),
+    )
+
+
+def _positive(raw: str | None, default: int, *, zero_ok: bool) -> int:
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if value > 0 or (zero_ok and value == 0) else default
+
+
+def descending(request: Request, field: str, *, also: tuple[str, ...] = ()) -> tuple[bool, str]:
+    """Whether `ordering` asks for descending order, and on which field (DRF ignores unknown ones)."""
+    raw = request.query_params.get("ordering", "").split(",")[0].strip()
+    name = raw.lstrip("-")
+    if name not in (field, *also):
+        return False, field
+    return raw.startswith("-"), name
+
+
+def moment_range(request: Request, field: str, tz: str, *, names: tuple[str, str] | None = None) -> tuple[int, int]:
+    """[lo, hi] in UTC ms from `field__gte` / `field__lte`; naive times are the site's local time."""
+    gte, lte = names or (f"{field}__gte", f"{field}__lte")
+    problems: dict[str, list[str]] = {}
+    lo, hi = FAR_PAST, FAR_FUTURE
+    for name, is_lo in ((gte, True), (lte, False)):
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            problems[name] = ["Enter a valid date/time."]
+            continue
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone(tz))
+        if is_lo:
+            lo = to_ms(value)
+        else:
+            hi = to_ms(value)
+    if problems:
+        raise errors.field_errors(problems)
+    return lo, hi
+
+
+def day_range(request: Request, field: str) -> tuple[date | None, date | None]:
+    """[first, last] from `field__gte` / `field__lte` dates."""
+    problems: dict[str, list[str]] = {}
+    out: list[date | None] = []
+    for name in (f"{field}__gte", f"{field}__lte"):
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            out.append(None)
+            continue
+        try:
+            out.append(date.fromisoformat(raw.strip()))
+        except ValueError:
+            problems[name] = ["Enter a valid date."]
+    if problems:
+        raise errors.field_errors(problems)
+    return out[0], out[1]

@@ -1,0 +1,73 @@
+"""Core values → DSMR-reader's JSON objects, field for field in the real service's order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from meterhub.core.days import DayFigures
+from meterhub.faces.dsmr_reader.mapping import READING_FIELDS, READING_FIELDS_AFTER_GAS, ReadingField
+from meterhub.faces.dsmr_reader.render import dec, moment
+from meterhub.services.readings import Snapshot
+from meterhub.services.statistics import Period
+
+
+def _field(f: ReadingField, values: dict[str, Decimal]) -> Any:
+    value = values.get(f.role)
+    if value is None:
+        return dec(Decimal(0), f.decimals) if f.required else None
+    return int(value) if f.integer else dec(value, f.decimals)
+
+
+def reading(s: Snapshot, tz: str) -> dict[str, Any]:
+    """A DsmrReading."""
+    out: dict[str, Any] = {"id": s.ts, "timestamp": moment(s.ts, tz)}
+    out.update((f.wire, _field(f, s.values)) for f in READING_FIELDS)
+    out["extra_device_timestamp"] = moment(s.gas_ts, tz)
+    out["extra_device_delivered"] = dec(s.gas_m3, 3)
+    out.update((f.wire, _field(f, s.values)) for f in READING_FIELDS_AFTER_GAS)
+    return out
+
+
+def hour(p: Period, tz: str) -> dict[str, Any]:
+    """An HourStatistics row."""
+    u = p.usage
+    return {
+        "id": p.start_ms // 3_600_000,
+        "hour_start": moment(p.start_ms, tz),
+        "electricity1": dec(u.import_t1, 3),
+        "electricity2": dec(u.import_t2, 3),
+        "electricity1_returned": dec(u.export_t1, 3),
+        "electricity2_returned": dec(u.export_t2, 3),
+        "gas": dec(u.gas or Decimal(0), 3),
+    }
+
+
+def day(d: DayFigures, tz: str) -> dict[str, Any]:
+    """A DayStatistics row."""
+    u, c, p = d.usage, d.costs, d.positions
+    low, high, avg = d.temperatures
+    return {
+        "id": d.day.toordinal(),
+        "day": d.day.isoformat(),
+        "electricity1": dec(u.import_t1, 3),
+        "electricity2": dec(u.import_t2, 3),
+        "electricity1_returned": dec(u.export_t1, 3),
+        "electricity2_returned": dec(u.export_t2, 3),
+        "electricity1_cost": dec(c.import_t1, 2),
+        "electricity2_cost": dec(c.import_t2, 2),
+        "gas": dec(u.gas, 3),
+        "gas_cost": dec(c.gas, 2),
+        "lowest_temperature": dec(low, 1),
+        "highest_temperature": dec(high, 1),
+        "average_temperature": dec(avg, 1),
+        "fixed_cost": dec(c.fixed, 2),
+        "total_cost": dec(c.total, 2),
+        "electricity_reading_timestamp": moment(p.electricity_ts, tz),
+        "electricity1_reading": dec(p.import_t1, 3),
+        "electricity2_reading": dec(p.import_t2, 3),
+        "electricity1_returned_reading": dec(p.export_t1, 3),
+        "electricity2_returned_reading": dec(p.export_t2, 3),
+        "gas_reading_timestamp": moment(p.gas_ts, tz),
+        "gas_reading": dec(p.gas, 3),
+    }

@@ -1,0 +1,58 @@
+"""API v1: the remote datalogger posts raw telegrams."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from meterhub.auth.access import Access
+from meterhub.core.errors import Invalid
+from meterhub.faces.dsmr_reader import body, errors
+from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.ingest import meters
+from meterhub.ingest.telegram import TelegramError, parse_telegram
+
+router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"])
+
+
+@router.post(
+    "/datalogger/dsmrreading",
+    status_code=201,
+    summary="Insert a raw P1 telegram (form field `telegram`)",
+    responses={201: {"description": "Stored; empty body"}, 400: {"description": "Not a valid telegram: a hint"}},
+)
+async def dsmrreading(request: Request) -> Response:
+    """Parse, check and store a telegram; 201 with an empty body once it is on disk."""
+    p = platform(request)
+    who = caller(request, version=1, needed=Access.WRITE)
+    try:
+        form = await body.fields(request, p.settings.max_body_bytes)
+    except body.TooLarge:
+        raise errors.v1(413, f"Request body too large: a telegram is a few kB; the limit is {p.settings.max_body_bytes} bytes")
+    except Invalid:
+        raise errors.v1(400, "Invalid data")
+    text = form.get("telegram")
+    if not isinstance(text, str) or not text.strip("\x00 \r\n\t"):
+        raise errors.v1(400, "Invalid data")
+    try:
+        telegram = parse_telegram(text, now=datetime.now(UTC))
+    except TelegramError as exc:
+        await asyncio.wrap_future(p.writer.submit([], meters.rejected(who.site.id)))
+        raise errors.v1(400, f"Failed to parse telegram: {exc}")
+    rows, extra = meters.telegram_rows(p.registry, site_id=who.site.id, telegram=telegram)
+    outcome = await asyncio.wrap_future(p.writer.submit(rows, extra))
+    if outcome.clashes:
+        raise errors.v1(409, _clash_hint(outcome.clashes[0].ts))
+    return Response(status_code=201)
+
+
+def _clash_hint(ts_ms: int) -> str:
+    when = datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat()
+    return (
+        f"A different reading for {when} is already stored; nothing of this telegram was stored. "
+        "Is a second meter posting with this key?"
+    )

@@ -1,0 +1,46 @@
+"""API v2 application: version and monitoring."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from meterhub.auth.access import Access
+from meterhub.core.buckets import HOUR_MS, to_ms
+from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.render import moment
+from meterhub.services import readings
+
+router = APIRouter(prefix="/api/v2/application", tags=["DSMR-reader API v2: application"])
+
+# The DSMR-reader release whose API this face reproduces; clients compare against it.
+API_VERSION = "5.11.0"
+
+
+@router.get("/version", summary="Version of the DSMR-reader API served")
+def version(request: Request) -> JSONResponse:
+    """The DSMR-reader version whose API this is."""
+    caller(request, version=2, needed=Access.READ)
+    return JSONResponse({"version": API_VERSION})
+
+
+@router.get("/monitoring", summary="Problems that need attention")
+def monitoring(request: Request) -> JSONResponse:
+    """Problems of the site's data flow, newest first."""
+    who = caller(request, version=2, needed=Access.READ)
+    with platform(request).db.reader.connect() as conn:
+        latest = readings.latest(conn, who.site.id)
+    details = []
+    now = to_ms(datetime.now(UTC))
+    if latest is not None and now - latest.ts > HOUR_MS:
+        details.append(
+            {
+                "source": "datalogger",
+                "description": "No recent readings received: check the datalogger and its network connection",
+                "since": moment(latest.ts, who.site.timezone),
+            }
+        )
+    return JSONResponse({"problems": len(details), "details": details})

@@ -1,0 +1,247 @@
+"""API v2 consumption: per-minute electricity, gas, quarter-hour peaks, prices, today and live."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from meterhub.auth.access import Access
+from meterhub.core.buckets import HOUR_MS, QUARTER_MS, to_ms
+from meterhub.core.costs import CENT, Prices, prices_on
+from meterhub.faces.dsmr_reader import query
+from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
+from meterhub.faces.dsmr_reader.render import dec, moment, page
+from meterhub.services import readings, statistics
+from meterhub.store import meter_statistics, tariffs
+
+router = APIRouter(prefix="/api/v2/consumption", tags=["DSMR-reader API v2: consumption"])
+
+# ElectricityConsumption drops the "electricity_"/"phase_" prefixes of DsmrReading for some fields.
+_CONSUMPTION_NAMES = {
+    "electricity_delivered_1": "delivered_1",
+    "electricity_returned_1": "returned_1",
+    "electricity_delivered_2": "delivered_2",
+    "electricity_returned_2": "returned_2",
+    "electricity_currently_delivered": "currently_delivered",
+    "electricity_currently_returned": "currently_returned",
+}
+_CONSUMPTION_FIELDS = [f for f in ALL_READING_FIELDS if f.wire in _CONSUMPTION_NAMES] + [
+    f for f in ALL_READING_FIELDS if f.wire not in _CONSUMPTION_NAMES
+]
+TARIFF_NAMES = {1: "Low tariff", 2: "High tariff"}
+
+
+@router.get("/electricity", summary="Electricity consumption per minute")
+def electricity(request: Request) -> JSONResponse:
+    """Readings grouped per minute, labelled with the minute's end (`read_at`)."""
+    who = caller(request, version=2, needed=Access.READ)
+    tz = who.site.timezone
+    lo, hi = query.moment_range(request, "read_at", tz)
+    desc, _ = query.descending(request, "read_at")
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        count, rows = readings.minutes(conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset)
+    results = []
+    for row in rows:
+        item: dict[str, Any] = {"id": row.end_ms // 60_000, "read_at": moment(row.end_ms, tz)}
+        for f in _CONSUMPTION_FIELDS:
+            value = row.values.get(f.role)
+            name = _CONSUMPTION_NAMES.get(f.wire, f.wire)
+            if value is None:
+                item[name] = dec(Decimal(0), f.decimals) if f.required else None
+            else:
+                item[name] = int(value) if f.integer else dec(value, f.decimals)
+        results.append(item)
+    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+
+
+def _gas_read_at(row: readings.GasRow) -> int:
+    # DSMR 4 meters stamp the hourly value at the end of its hour; DSMR-reader files it under
+    # the hour it was used in.
+    return row.ts - HOUR_MS if row.reported_hourly else row.ts
+
+
+@router.get("/gas", summary="Gas consumption")
+def gas(request: Request) -> JSONResponse:
+    """Gas meter positions and the usage since the previous one."""
+    who = caller(request, version=2, needed=Access.READ)
+    tz = who.site.timezone
+    lo, hi = query.moment_range(request, "read_at", tz)
+    desc, _ = query.descending(request, "read_at")
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        count, rows = readings.gas(conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset)
+    results = [
+        {
+            "id": row.ts // 1000,
+            "read_at": moment(_gas_read_at(row), tz),
+            "delivered": dec(row.position, 3),
+            "currently_delivered": dec(row.delta, 3),
+        }
+        for row in rows
+    ]
+    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+
+
+@router.get("/quarter-hour-peak-electricity", summary="Average import power per quarter hour")
+def quarter_hour_peaks(request: Request) -> JSONResponse:
+    """Quarter-hour averages of imported power (the Belgian capacity tariff's measure)."""
+    who = caller(request, version=2, needed=Access.READ)
+    tz = who.site.timezone
+    lo, hi = query.moment_range(request, "read_at_start", tz)
+    # Upstream's average_delivered filters compare read_at_start; clients rely on that.
+    lo2, hi2 = query.moment_range(request, "average_delivered", tz)
+    lo, hi = max(lo, lo2), min(hi, hi2)
+    desc, field = query.descending(request, "read_at_start", also=("average_delivered",))
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        if field == "average_delivered":
+            count, rows = statistics.quarters(conn, who.site.id, lo, hi, limit=None)
+            rows.sort(key=lambda q: (q.average_import_kw, q.start_ms), reverse=desc)
+            rows = rows[pg.offset : pg.offset + pg.limit]
+        else:
+            count, rows = statistics.quarters(
+                conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
+            )
+    results = [
+        {
+            "id": q.start_ms // QUARTER_MS,
+            "read_at_start": moment(q.start_ms, tz),
+            "read_at_end": moment(q.start_ms + QUARTER_MS, tz),
+            "average_delivered": dec(q.average_import_kw, 3),
+        }
+        for q in rows
+    ]
+    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+
+
+@router.get("/energy-supplier-prices", summary="Energy contracts")
+def energy_supplier_prices(request: Request) -> JSONResponse:
+    """The site's energy contracts with their prices."""
+    who = caller(request, version=2, needed=Access.READ)
+    first_start, last_start = query.day_range(request, "start")
+    first_end, last_end = query.day_range(request, "end")
+    desc, field = query.descending(request, "start", also=("end",))
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        found = tariffs.contracts(conn, site_id=who.site.id)
+    found = [
+        c
+        for c in found
+        if (first_start is None or c.start >= first_start)
+        and (last_start is None or c.start <= last_start)
+        and (first_end is None or c.end >= first_end)
+        and (last_end is None or c.end <= last_end)
+    ]
+    found.sort(key=lambda c: (getattr(c, field), c.id), reverse=desc)
+    results = [
+        {
+            "id": c.id,
+            "start": c.start.isoformat(),
+            "end": c.end.isoformat(),
+            "description": c.description,
+            "electricity_delivered_1_price": dec(c.prices.import_t1, 6),
+            "electricity_delivered_2_price": dec(c.prices.import_t2, 6),
+            "gas_price": dec(c.prices.gas, 6),
+            "electricity_returned_1_price": dec(c.prices.export_t1, 6),
+            "electricity_returned_2_price": dec(c.prices.export_t2, 6),
+            "fixed_daily_cost": dec(c.prices.fixed_daily, 6),
+        }
+        for c in found[pg.offset : pg.offset + pg.limit]
+    ]
+    return JSONResponse(page(request.url, count=len(found), limit=pg.limit, offset=pg.offset, results=results))
+
+
+@router.get("/today", summary="Today's consumption and costs so far")
+def today(request: Request) -> JSONResponse:
+    """Today's totals in the site's time zone, as numbers."""
+    who = caller(request, version=2, needed=Access.READ)
+    now = datetime.now(UTC)
+    with platform(request).db.reader.connect() as conn:
+        figures = statistics.today(conn, who.site.id, now)
+        if figures is None:
+            day = statistics.local_day(conn, who.site.id, now)
+            return JSONResponse(f"No electricity readings found for: {day.isoformat()}")
+    u, c = figures.usage, figures.costs
+    prices = figures.prices or Prices()
+    return JSONResponse(
+        {
+            "day": figures.day.isoformat(),
+            "electricity1": float(u.import_t1),
+            "electricity2": float(u.import_t2),
+            "electricity1_returned": float(u.export_t1),
+            "electricity2_returned": float(u.export_t2),
+            "electricity_merged": float(u.import_t1 + u.import_t2),
+            "electricity_returned_merged": float(u.export_t1 + u.export_t2),
+            "electricity1_cost": float(c.import_t1),
+            "electricity2_cost": float(c.import_t2),
+            "gas": float(u.gas or 0),
+            "gas_cost": float(c.gas or 0),
+            "fixed_cost": float(c.fixed),
+            "total_cost": float(c.total),
+            "energy_supplier_price_electricity_delivered_1": float(prices.import_t1),
+            "energy_supplier_price_electricity_delivered_2": float(prices.import_t2),
+            "energy_supplier_price_electricity_returned_1": float(prices.export_t1),
+            "energy_supplier_price_electricity_returned_2": float(prices.export_t2),
+            "energy_supplier_price_gas": float(prices.gas),
+            "energy_supplier_price_fixed_daily_cost": float(prices.fixed_daily),
+        }
+    )
+
+
+@router.get("/electricity-live", summary="Current electricity usage")
+def electricity_live(request: Request) -> JSONResponse:
+    """The latest reading's power in watts, and what it costs per hour at the current tariff."""
+    who = caller(request, version=2, needed=Access.READ)
+    now = datetime.now(UTC)
+    with platform(request).db.reader.connect() as conn:
+        latest = readings.latest(conn, who.site.id)
+        if latest is None:
+            return JSONResponse({})
+        tariff = meter_statistics.get(conn, site_id=who.site.id)["electricity_tariff"]
+        contracts = tariffs.contracts(conn, site_id=who.site.id)
+        day = statistics.local_day(conn, who.site.id, now)
+    delivered = latest.values.get("import_kw", Decimal(0))
+    returned = latest.values.get("export_kw", Decimal(0))
+    prices = prices_on(contracts, day)
+    cost = None
+    if prices is not None and tariff in TARIFF_NAMES:
+        rate_in, rate_out = (
+            (prices.import_t1, prices.export_t1) if tariff == 1 else (prices.import_t2, prices.export_t2)
+        )
+        cost = str((delivered * rate_in - returned * rate_out).quantize(CENT, rounding=ROUND_HALF_UP))
+    return JSONResponse(
+        {
+            # A meter whose clock runs ahead must not show a reading from the future.
+            "timestamp": moment(min(latest.ts, to_ms(now)), who.site.timezone),
+            "currently_delivered": int(delivered * 1000),
+            "currently_returned": int(returned * 1000),
+            "cost_per_hour": cost,
+            "tariff_name": TARIFF_NAMES.get(tariff) if tariff else None,
+        }
+    )
+
+
+@router.get("/gas-live", summary="Latest gas usage")
+def gas_live(request: Request) -> JSONResponse:
+    """The newest gas interval and, under a contract, what it cost."""
+    who = caller(request, version=2, needed=Access.READ)
+    now = datetime.now(UTC)
+    with platform(request).db.reader.connect() as conn:
+        row = readings.latest_gas(conn, who.site.id)
+        if row is None:
+            return JSONResponse({})
+        prices = prices_on(tariffs.contracts(conn, site_id=who.site.id), statistics.local_day(conn, who.site.id, now))
+    out: dict[str, Any] = {
+        "timestamp": moment(_gas_read_at(row), who.site.timezone),
+        "currently_delivered": float(row.delta),
+    }
+    if prices is not None:
+        out["cost_per_interval"] = str((row.delta * prices.gas).quantize(CENT, rounding=ROUND_HALF_UP))
+    return JSONResponse(out)

@@ -1,0 +1,163 @@
+"""API v2 datalogger: readings (list and create) and the meter's own statistics."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from meterhub.auth.access import Access
+from meterhub.core.buckets import to_ms
+from meterhub.core.errors import Invalid
+from meterhub.core.roles import MeterType
+from meterhub.faces.dsmr_reader import body, errors, query, serialize
+from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.forms import Form
+from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS, GAS_ROLE
+from meterhub.faces.dsmr_reader.render import moment, page
+from meterhub.ingest import meters
+from meterhub.ingest.telegram import MeterSample
+from meterhub.services import readings
+from meterhub.services.readings import Snapshot
+from meterhub.store import meter_statistics
+
+router = APIRouter(prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"])
+
+FUTURE_LIMIT = timedelta(hours=24)
+STATISTICS_FIELDS = (
+    "timestamp",
+    "dsmr_version",
+    "electricity_tariff",
+    "power_failure_count",
+    "long_power_failure_count",
+    "voltage_sag_count_l1",
+    "voltage_sag_count_l2",
+    "voltage_sag_count_l3",
+    "voltage_swell_count_l1",
+    "voltage_swell_count_l2",
+    "voltage_swell_count_l3",
+    "rejected_telegrams",
+    "latest_telegram",
+)
+
+
+@router.get("/dsmrreading", summary="List readings")
+def list_readings(request: Request) -> JSONResponse:
+    """Readings, oldest first unless `ordering=-timestamp`, filtered on timestamp."""
+    who = caller(request, version=2, needed=Access.READ)
+    tz = who.site.timezone
+    lo, hi = query.moment_range(request, "timestamp", tz)
+    desc, _ = query.descending(request, "timestamp")
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        count, found = readings.snapshots(
+            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
+        )
+    results = [serialize.reading(s, tz) for s in found]
+    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+
+
+@router.post("/dsmrreading", status_code=201, summary="Create a reading from values")
+async def create_reading(request: Request) -> JSONResponse:
+    """Store a reading given as values; 201 with the reading as stored."""
+    p = platform(request)
+    who = caller(request, version=2, needed=Access.WRITE)
+    tz = who.site.timezone
+    try:
+        data = await body.fields(request, p.settings.max_body_bytes)
+    except body.TooLarge:
+        raise errors.v2_detail(413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)")
+    except Invalid as exc:
+        raise errors.v2_detail(400, str(exc))
+    form = Form(data, tz)
+    timestamp = form.moment("timestamp", required=True)
+    values: dict[str, Decimal] = {}
+    for f in ALL_READING_FIELDS:
+        if f.integer:
+            number = form.integer(f.wire, low=0, high=999)
+            value = Decimal(number) if number is not None else None
+        else:
+            digits = 4 if f.decimals == 1 else 9
+            value = form.decimal(f.wire, digits=digits, places=f.decimals, required=f.required)
+        if value is not None:
+            values[f.role] = value
+    gas_at = form.moment("extra_device_timestamp")
+    gas = form.decimal("extra_device_delivered", digits=9, places=3)
+    now = datetime.now(UTC)
+    for name, at in (("timestamp", timestamp), ("extra_device_timestamp", gas_at)):
+        if at is not None and at - now > FUTURE_LIMIT:
+            form.problems.setdefault(name, []).append(
+                "This moment is more than 24 hours in the future; check the clock of the device that sent it."
+            )
+    if form.problems:
+        raise errors.field_errors(form.problems)
+    assert timestamp is not None
+    samples = [MeterSample(None, MeterType.ELECTRICITY, None, timestamp.astimezone(UTC), values)]
+    if gas is not None and gas_at is not None:
+        samples.append(MeterSample(None, MeterType.GAS, None, gas_at.astimezone(UTC), {GAS_ROLE: gas}))
+    rows = [
+        row
+        for sample in samples
+        for row in meters.sample_rows(p.registry, site_id=who.site.id, sample=sample, protocol="api")
+    ]
+    outcome = await asyncio.wrap_future(p.writer.submit(rows))
+    if outcome.clashes:
+        raise errors.field_errors(
+            {"timestamp": ["A different reading with this timestamp is already stored; nothing was stored."]}
+        )
+    snapshot = Snapshot(
+        to_ms(timestamp), 0, values, to_ms(gas_at) if gas_at and gas is not None else None, gas if gas_at else None
+    )
+    return JSONResponse(serialize.reading(snapshot, tz), status_code=201)
+
+
+@router.get("/meter-statistics", summary="The meter's own statistics")
+def get_statistics(request: Request) -> JSONResponse:
+    """What the meter last reported about itself."""
+    who = caller(request, version=2, needed=Access.READ)
+    with platform(request).db.reader.connect() as conn:
+        row = meter_statistics.get(conn, site_id=who.site.id)
+    return JSONResponse(_statistics(row, who.site.id, who.site.timezone))
+
+
+@router.patch("/meter-statistics", summary="Update the meter's statistics")
+async def patch_statistics(request: Request) -> JSONResponse:
+    """Overwrite some of the statistics (for users who post values rather than telegrams)."""
+    p = platform(request)
+    who = caller(request, version=2, needed=Access.WRITE)
+    try:
+        data = await body.fields(request, p.settings.max_body_bytes)
+    except body.TooLarge:
+        raise errors.v2_detail(413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)")
+    except Invalid as exc:
+        raise errors.v2_detail(400, str(exc))
+    form = Form(data, who.site.timezone)
+    changes: dict[str, Any] = {}
+    for name in STATISTICS_FIELDS:
+        if name not in data:
+            continue
+        if name == "timestamp":
+            at = form.moment(name)
+            changes["ts"] = to_ms(at) if at else None
+        elif name in ("dsmr_version", "latest_telegram"):
+            changes[name] = None if data[name] is None else str(data[name])
+        else:
+            changes[name] = form.integer(name, low=0, high=2**31 - 1)
+    if form.problems:
+        raise errors.field_errors(form.problems)
+    with p.db.writer.begin() as conn:
+        meter_statistics.patch(conn, site_id=who.site.id, values=changes)
+        row = meter_statistics.get(conn, site_id=who.site.id)
+    return JSONResponse(_statistics(row, who.site.id, who.site.timezone))
+
+
+def _statistics(row: dict[str, Any], site_id: int, tz: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": site_id}
+    for name in STATISTICS_FIELDS:
+        out[name] = moment(row["ts"], tz) if name == "timestamp" else row[name]
+    return out

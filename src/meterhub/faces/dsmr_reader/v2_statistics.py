@@ -1,0 +1,120 @@
+"""API v2 statistics: usage and costs per day (also importable) and per hour."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from meterhub.auth.access import Access
+from meterhub.core.buckets import to_ms
+from meterhub.core.costs import Costs, Usage
+from meterhub.core.days import DayFigures, FirstPositions
+from meterhub.core.errors import Conflict, Invalid
+from meterhub.faces.dsmr_reader import body, errors, query, serialize
+from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.forms import Form
+from meterhub.faces.dsmr_reader.render import page
+from meterhub.services import statistics
+from meterhub.store import imported_days
+
+router = APIRouter(prefix="/api/v2/statistics", tags=["DSMR-reader API v2: statistics"])
+
+
+@router.get("/day", summary="Usage and costs per day")
+def list_days(request: Request) -> JSONResponse:
+    """Day statistics (the current day included, as far as it has gone), oldest first."""
+    who = caller(request, version=2, needed=Access.READ)
+    first, last = query.day_range(request, "day")
+    desc, _ = query.descending(request, "day")
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        count, days = statistics.days(
+            conn, who.site.id, first, last, descending=desc, limit=pg.limit, offset=pg.offset
+        )
+    results = [serialize.day(d, who.site.timezone) for d in days]
+    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+
+
+@router.post("/day", status_code=201, summary="Import the statistics of a past day")
+async def create_day(request: Request) -> JSONResponse:
+    """Store a day's totals for a day meterhub has no readings of."""
+    p = platform(request)
+    who = caller(request, version=2, needed=Access.WRITE)
+    tz = who.site.timezone
+    try:
+        data = await body.fields(request, p.settings.max_body_bytes)
+    except body.TooLarge:
+        raise errors.v2_detail(413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)")
+    except Invalid as exc:
+        raise errors.v2_detail(400, str(exc))
+    form = Form(data, tz)
+    day = form.day("day", required=True)
+
+    def energy(name: str, required: bool = False) -> Decimal | None:
+        return form.decimal(name, digits=9, places=3, required=required)
+
+    def money(name: str, required: bool = False) -> Decimal | None:
+        return form.decimal(name, digits=8, places=2, required=required)
+
+    def temperature(name: str) -> Decimal | None:
+        return form.decimal(name, digits=4, places=1)
+
+    usage = [energy(n, True) for n in ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned")]
+    costs = [money("electricity1_cost", True), money("electricity2_cost", True)]
+    gas, gas_cost = energy("gas"), money("gas_cost")
+    fixed, total = money("fixed_cost"), money("total_cost", True)
+    temps = (temperature("lowest_temperature"), temperature("highest_temperature"), temperature("average_temperature"))
+    e_ts, g_ts = form.moment("electricity_reading_timestamp"), form.moment("gas_reading_timestamp")
+    readings = [
+        energy(n)
+        for n in (
+            "electricity1_reading",
+            "electricity2_reading",
+            "electricity1_returned_reading",
+            "electricity2_returned_reading",
+            "gas_reading",
+        )
+    ]
+    if form.problems:
+        raise errors.field_errors(form.problems)
+    assert day is not None and total is not None
+    figures = DayFigures(
+        day=day,
+        usage=Usage(*usage, gas=gas),  # type: ignore[arg-type]
+        costs=Costs(costs[0], costs[1], gas_cost, fixed or Decimal("0.00"), total),  # type: ignore[arg-type]
+        prices=None,
+        positions=FirstPositions(
+            to_ms(e_ts) if e_ts else None, *readings[:4], to_ms(g_ts) if g_ts else None, readings[4]
+        ),
+        temperatures=temps,
+        imported=True,
+    )
+    unique = {"day": ["day statistics with this day already exists."]}
+    with p.db.writer.begin() as conn:
+        _, measured = statistics.days(conn, who.site.id, day, day, limit=1)
+        if measured:
+            raise errors.field_errors(unique)
+        try:
+            imported_days.add(conn, site_id=who.site.id, figures=figures)
+        except Conflict:
+            raise errors.field_errors(unique)
+    return JSONResponse(serialize.day(figures, tz), status_code=201)
+
+
+@router.get("/hour", summary="Usage per hour")
+def list_hours(request: Request) -> JSONResponse:
+    """Hour statistics on the site's local clock (23 or 25 of them on DST days), oldest first."""
+    who = caller(request, version=2, needed=Access.READ)
+    tz = who.site.timezone
+    lo, hi = query.moment_range(request, "hour_start", tz)
+    desc, _ = query.descending(request, "hour_start")
+    pg = query.page(request)
+    with platform(request).db.reader.connect() as conn:
+        count, hours = statistics.hours(conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset)
+    results: list[dict[str, Any]] = [serialize.hour(h, tz) for h in hours]
+    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+

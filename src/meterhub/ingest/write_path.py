@@ -1,0 +1,167 @@
+"""The one write path: every way in ends here, to store points once and keep aggregates current.
+
+A batch is a list of (stream_id, ts_ms, value) rows, values as integers in the stream's units.
+Writing a point that is already stored with the same value is a no-op (a retried telegram,
+an MQTT redelivery); a different value for a stored (stream, ts) is a clash, reported and not
+written. Aggregates are brought up to date in the same transaction: by merging when a batch
+only appends to a stream (the common case, cheap), by recomputing the touched buckets from the
+stored points when it goes back in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Connection
+
+from meterhub.core import aggregate
+from meterhub.core.aggregate import Point
+from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms
+from meterhub.store import writes
+from meterhub.store.writes import StreamMeta, StreamState
+
+PointRow = tuple[int, int, int]  # (stream_id, ts_ms, value)
+
+
+@dataclass(frozen=True)
+class Clash:
+    stream_id: int
+    ts: int
+    stored: int
+    offered: int
+
+
+@dataclass
+class BatchOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    clashes: list[Clash] = field(default_factory=list)
+
+
+def write_batches(
+    conn: Connection, batches: Sequence[Sequence[PointRow]], meta: Mapping[int, StreamMeta]
+) -> list[BatchOutcome]:
+    """Store the batches' points in one transaction (the caller's) and update aggregates."""
+    outcomes = [BatchOutcome() for _ in batches]
+    per_stream: dict[int, dict[int, int]] = {}
+    for bi, batch in enumerate(batches):
+        outcome = outcomes[bi]
+        for sid, ts, v in batch:
+            series = per_stream.get(sid)
+            if series is None:
+                per_stream[sid] = series = {}
+            have = series.get(ts)
+            if have is None:
+                series[ts] = v
+            elif have == v:
+                outcome.duplicates += 1
+            else:
+                outcome.clashes.append(Clash(sid, ts, have, v))
+    if not per_stream:
+        return outcomes
+
+    states = writes.lock_states(conn, sorted(per_stream))
+    new_rows: list[PointRow] = []
+    agg_rows: list[tuple[int, aggregate.BucketKey, aggregate.Agg]] = []
+    for sid, series in per_stream.items():
+        info = meta[sid]
+        points = sorted(series.items())
+        state = states.get(sid)
+        if state is None or points[0][0] > state.last_ts:
+            agg_rows.extend(_append(conn, sid, info, points, state))
+        else:
+            points = _drop_stored(conn, sid, points, batches, outcomes)
+            if not points:
+                continue
+            _recompute(conn, sid, info, points)
+        new_rows.extend((sid, ts, v) for ts, v in points)
+        states[sid] = _advance(state, points)
+    writes.insert_points(conn, new_rows)
+    writes.upsert_aggregates(conn, agg_rows)
+    writes.save_states(conn, {sid: states[sid] for sid in per_stream if sid in states})
+    _count_stored(batches, outcomes)
+    return outcomes
+
+
+def _append(
+    conn: Connection, sid: int, info: StreamMeta, points: Sequence[Point], state: StreamState | None
+) -> list[tuple[int, aggregate.BucketKey, aggregate.Agg]]:
+    previous = (state.last_ts, state.last_v) if state else None
+    rolled = aggregate.roll_up(aggregate.quarters(points, previous=previous, counter=info.counter), info.timezone)
+    if state is not None:
+        # Only the buckets holding the stream's last point (or a step ending at its start) exist.
+        stored = writes.stored_aggregates(conn, sid, rolled)
+        rolled = aggregate.merge_appended(stored, rolled)
+    return [(sid, key, agg) for key, agg in rolled.items()]
+
+
+def _drop_stored(
+    conn: Connection,
+    sid: int,
+    points: list[Point],
+    batches: Sequence[Sequence[PointRow]],
+    outcomes: list[BatchOutcome],
+) -> list[Point]:
+    stored = dict(writes.stored_points(conn, sid, points[0][0], points[-1][0]))
+    if not stored:
+        return points
+    fresh: list[Point] = []
+    seen: dict[int, int] = {}
+    for ts, v in points:
+        if ts in stored:
+            seen[ts] = stored[ts]
+        else:
+            fresh.append((ts, v))
+    # Charge each already-stored point to the first batch that offered it.
+    for bi, batch in enumerate(batches):
+        for row_sid, ts, v in batch:
+            if row_sid == sid and ts in seen:
+                have = seen.pop(ts)
+                if have == v:
+                    outcomes[bi].duplicates += 1
+                else:
+                    outcomes[bi].clashes.append(Clash(sid, ts, have, v))
+    return fresh
+
+
+def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Point]) -> None:
+    """Rebuild every bucket whose figures change when `points` join the stored ones."""
+    after = writes.point_after(conn, sid, points[-1][0])
+    first_q, last_q = aggregate.quarter_span(points[0][0], (after or points[-1])[0])
+    tz = info.timezone
+    # Whole local days, so hour and day rows can be rebuilt from complete sets of quarters.
+    lo = day_start_ms(tz, day_of(tz, first_q))
+    hi = day_start_ms(tz, day_of(tz, last_q) + timedelta(days=1))
+    stored = writes.stored_points(conn, sid, lo, hi)
+    merged = dict(stored)
+    merged.update(points)
+    series = sorted(merged.items())
+    previous = writes.point_before(conn, sid, lo)
+    quarters = aggregate.quarters(series, previous=previous, counter=info.counter)
+    # A point exactly at `hi` belongs to the next day; its step into this day is counted.
+    quarters = {q: a for q, a in quarters.items() if lo <= q < hi}
+    writes.delete_aggregates(conn, sid, (QUARTER, HOUR, DAY), lo, hi)
+    rolled = aggregate.roll_up(quarters, tz)
+    writes.upsert_aggregates(conn, [(sid, key, agg) for key, agg in rolled.items()])
+
+
+def _advance(state: StreamState | None, points: Sequence[Point]) -> StreamState:
+    first, last = points[0], points[-1]
+    if state is None:
+        return StreamState(len(points), first[0], first[1], last[0], last[1])
+    if first[0] < state.first_ts:
+        first_ts, first_v = first
+    else:
+        first_ts, first_v = state.first_ts, state.first_v
+    if last[0] > state.last_ts:
+        last_ts, last_v = last
+    else:
+        last_ts, last_v = state.last_ts, state.last_v
+    return StreamState(state.n + len(points), first_ts, first_v, last_ts, last_v)
+
+
+def _count_stored(batches: Sequence[Sequence[PointRow]], outcomes: list[BatchOutcome]) -> None:
+    for batch, outcome in zip(batches, outcomes, strict=True):
+        outcome.stored = len(batch) - outcome.duplicates - len(outcome.clashes)

@@ -1,0 +1,150 @@
+"""Group commit: one thread owns the write connection and commits what has queued up together.
+
+Callers hand over a batch and wait for its commit, so a 201 or a PUBACK is only ever sent for
+data that is on disk; many small batches share one transaction, which is what makes a thousand
+telegrams a second cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection, Engine
+
+from meterhub.core.errors import NotFound
+from meterhub.ingest.write_path import BatchOutcome, PointRow, write_batches
+from meterhub.store import writes
+from meterhub.store.writes import StreamMeta
+
+log = logging.getLogger(__name__)
+
+# Work done in the same transaction as the points, after them (e.g. meter statistics).
+Extra = Callable[[Connection], None]
+
+
+@dataclass
+class _Job:
+    rows: Sequence[PointRow]
+    extra: Extra | None
+    future: Future[BatchOutcome]
+
+
+_STOP = object()
+
+
+class _Clashed(Exception):
+    def __init__(self, refused: dict[int, BatchOutcome]) -> None:
+        self.refused = refused
+
+
+class Writer:
+    """The single writer of points; submit() from any thread, wait on the returned future."""
+
+    def __init__(self, engine: Engine, *, max_points: int = 200_000) -> None:
+        self._engine = engine
+        self._max_points = max_points
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._meta: dict[int, StreamMeta] = {}
+        self._thread = threading.Thread(target=self._run, name="meterhub-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, rows: Sequence[PointRow], extra: Extra | None = None) -> Future[BatchOutcome]:
+        """Queue a batch; the future resolves after its transaction committed."""
+        future: Future[BatchOutcome] = Future()
+        self._queue.put(_Job(rows, extra, future))
+        return future
+
+    def write(self, rows: Sequence[PointRow], extra: Extra | None = None) -> BatchOutcome:
+        """Write a batch and wait for its commit."""
+        return self.submit(rows, extra).result()
+
+    def forget_streams(self) -> None:
+        """Drop cached stream facts (after a site's time zone or a stream's kind changed)."""
+        self._queue.put(self._meta.clear)
+
+    def close(self) -> None:
+        """Finish what is queued, then stop."""
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            jobs: list[_Job] = []
+            size = 0
+            stop = False
+            while True:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, _Job):
+                    jobs.append(item)
+                    size += len(item.rows)
+                else:
+                    item()  # type: ignore[operator]
+                if size >= self._max_points:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if jobs:
+                self._commit(jobs)
+            if stop:
+                return
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        runnable = [job for job in jobs if self._known(job)]
+        if not runnable:
+            return
+        try:
+            outcomes = self._transaction(runnable)
+        except _Clashed as clashed:
+            # A batch is all or nothing: one that contradicts stored data is refused whole.
+            for i, outcome in clashed.refused.items():
+                runnable[i].future.set_result(replace(outcome, stored=0))
+            rest = [job for i, job in enumerate(runnable) if i not in clashed.refused]
+            if rest:
+                self._commit(rest)
+            return
+        except Exception:
+            if len(runnable) == 1:
+                log.exception("write failed")
+                runnable[0].future.set_exception(_failure())
+                return
+            # One bad batch must not sink the others that shared its transaction.
+            for job in runnable:
+                self._commit([job])
+            return
+        for job, outcome in zip(runnable, outcomes, strict=True):
+            job.future.set_result(outcome)
+
+    def _transaction(self, jobs: list[_Job]) -> list[BatchOutcome]:
+        with self._engine.begin() as conn:
+            outcomes = write_batches(conn, [job.rows for job in jobs], self._meta)
+            refused = {i: outcome for i, outcome in enumerate(outcomes) if outcome.clashes}
+            if refused:
+                raise _Clashed(refused)
+            for job in jobs:
+                if job.extra is not None:
+                    job.extra(conn)
+        return outcomes
+
+    def _known(self, job: _Job) -> bool:
+        missing = {row[0] for row in job.rows if row[0] not in self._meta}
+        if missing:
+            with self._engine.connect() as conn:
+                self._meta.update(writes.stream_meta(conn, missing))
+            unknown = missing - self._meta.keys()
+            if unknown:
+                job.future.set_exception(NotFound(f"unknown datastream id(s): {sorted(unknown)}"))
+                return False
+        return True
+
+
+def _failure() -> Exception:
+    return RuntimeError("the database refused the write; nothing of this batch was stored")

@@ -1,0 +1,24 @@
+"""The running parts every face shares: database, writer and meter registry."""
+
+from __future__ import annotations
+
+from meterhub.config import Settings
+from meterhub.ingest.registry import Registry
+from meterhub.ingest.writer import Writer
+from meterhub.store.db import Database
+
+
+class Platform:
+    """What one meterhub process holds open; build one per app (tests build their own)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url)
+        self.db.migrate()
+        self.writer = Writer(self.db.writer, max_points=settings.writer_max_points)
+        self.registry = Registry(self.db)
+
+    def close(self) -> None:
+        """Finish queued writes and close the database."""
+        self.writer.close()
+        self.db.dispose()

@@ -1,0 +1,162 @@
+"""A site's electricity meter as snapshots: every register at one reading's instant, plus gas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Connection
+
+from meterhub.core.roles import ROLES, Kind, MeterType
+from meterhub.store import meters, series
+
+ELECTRICITY_ROLES = tuple(name for name, role in ROLES.items() if role.meter_type is MeterType.ELECTRICITY)
+ANCHOR_ROLE = "import_t1_kwh"  # every electricity reading carries it
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    ts: int
+    meter_id: int
+    values: dict[str, Decimal]
+    gas_ts: int | None = None
+    gas_m3: Decimal | None = None
+
+
+def decimal_of(role: str, v: int) -> Decimal:
+    """A stored integer as the role's decimal value."""
+    return Decimal(v).scaleb(-ROLES[role].decimals)
+
+
+def snapshots(
+    conn: Connection,
+    site_id: int,
+    lo: int = series.FAR_PAST,
+    hi: int = series.FAR_FUTURE,
+    *,
+    descending: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+) -> tuple[int, list[Snapshot]]:
+    """How many readings the site has in [lo, hi], and one page of them."""
+    streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
+    anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
+    total = series.count(conn, anchors, lo, hi)
+    page = series.timestamps(conn, anchors, lo, hi, descending=descending, limit=limit, offset=offset)
+    if not page:
+        return total, []
+    meter_of = {s.stream_id: s.meter_id for s in streams}
+    role_of = {s.stream_id: s.role for s in streams}
+    found = series.values_at(conn, [s.stream_id for s in streams], [ts for _, ts in page])
+    gas_ids = [s.stream_id for s in meters.site_streams(conn, site_id, ("gas_m3",))]
+    out = []
+    for anchor, ts in page:
+        meter_id = meter_of[anchor]
+        values = {
+            role_of[sid]: decimal_of(role_of[sid], v)
+            for (sid, at), v in found.items()
+            if at == ts and meter_of[sid] == meter_id
+        }
+        gas = series.last_at_or_before(conn, gas_ids, ts) if gas_ids else None
+        out.append(
+            Snapshot(ts, meter_id, values, gas[1] if gas else None, decimal_of("gas_m3", gas[2]) if gas else None)
+        )
+    return total, out
+
+
+def latest(conn: Connection, site_id: int) -> Snapshot | None:
+    """The site's newest reading."""
+    _, page = snapshots(conn, site_id, descending=True, limit=1)
+    return page[0] if page else None
+
+
+@dataclass(frozen=True)
+class Minute:
+    end_ms: int
+    values: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class GasRow:
+    ts: int
+    position: Decimal
+    delta: Decimal
+    reported_hourly: bool
+
+
+MINUTE_MS = 60_000
+
+
+def minutes(
+    conn: Connection,
+    site_id: int,
+    lo: int = series.FAR_PAST,
+    hi: int = series.FAR_FUTURE,
+    *,
+    descending: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+) -> tuple[int, list[Minute]]:
+    """Readings grouped per minute (positions: highest; powers, voltages, currents: mean).
+
+    A minute is labelled with its end, and [lo, hi] filters on that label.
+    """
+    streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
+    anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
+    p_lo = max(lo, series.FAR_PAST + MINUTE_MS) - MINUTE_MS
+    p_hi = min(hi, series.FAR_FUTURE) - 1
+    total = series.count_periods(conn, anchors, MINUTE_MS, p_lo, p_hi)
+    page = series.periods(conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset)
+    if not page:
+        return total, []
+    role_of = {s.stream_id: s.role for s in streams}
+    grouped: dict[int, dict[str, list[int]]] = {}
+    for sid, ts, v in series.points_between(
+        conn, [s.stream_id for s in streams], min(page) * MINUTE_MS, (max(page) + 1) * MINUTE_MS - 1
+    ):
+        grouped.setdefault(ts // MINUTE_MS, {}).setdefault(role_of[sid], []).append(v)
+    out = []
+    for m in page:
+        values = {}
+        for role, vs in grouped.get(m, {}).items():
+            if ROLES[role].kind is Kind.COUNTER:
+                values[role] = decimal_of(role, max(vs))
+            else:
+                mean = (Decimal(sum(vs)) / len(vs)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+                values[role] = decimal_of(role, int(mean))
+        out.append(Minute((m + 1) * MINUTE_MS, values))
+    return total, out
+
+
+def gas(
+    conn: Connection,
+    site_id: int,
+    lo: int = series.FAR_PAST,
+    hi: int = series.FAR_FUTURE,
+    *,
+    descending: bool = False,
+    limit: int = 25,
+    offset: int = 0,
+) -> tuple[int, list[GasRow]]:
+    """Gas meter positions with the usage since the one before."""
+    streams = meters.site_streams(conn, site_id, ("gas_m3",))
+    ids = [s.stream_id for s in streams]
+    total = series.count(conn, ids, lo, hi)
+    hourly = {s.stream_id: s.protocol == HOURLY_GAS_PROTOCOL for s in streams}
+    out = []
+    for sid, ts in series.timestamps(conn, ids, lo, hi, descending=descending, limit=limit, offset=offset):
+        value = series.values_at(conn, [sid], [ts])[(sid, ts)]
+        before = series.last_at_or_before(conn, [sid], ts - 1)
+        delta = max(0, value - before[2]) if before else 0
+        out.append(GasRow(ts, decimal_of("gas_m3", value), decimal_of("gas_m3", delta), hourly[sid]))
+    return total, out
+
+
+def latest_gas(conn: Connection, site_id: int) -> GasRow | None:
+    """The newest gas position."""
+    _, rows = gas(conn, site_id, descending=True, limit=1)
+    return rows[0] if rows else None
+
+
+# DSMR 4 meters report the gas position of the last whole hour.
+HOURLY_GAS_PROTOCOL = "dsmr4"

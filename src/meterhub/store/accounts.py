@@ -1,0 +1,195 @@
+"""Users, credentials, sites and memberships."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from meterhub.core.errors import Conflict, NotFound
+from meterhub.store.tables import credentials, meter_statistics, site_members, sites, users
+
+
+def now_ms() -> int:
+    """The current time in UTC milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Site:
+    id: int
+    name: str
+    timezone: str
+    api_enabled: bool
+
+
+@dataclass(frozen=True)
+class Credential:
+    id: int
+    user_id: int
+    kind: str
+    name: str
+    hint: str
+    scopes: frozenset[str]
+    site_id: int | None
+    expires_ms: int | None
+    revoked_ms: int | None
+    created_ms: int
+
+
+def add_user(conn: Connection, *, email: str, password_hash: str, name: str = "", is_admin: bool = False) -> int:
+    """Create a user; the email must be new."""
+    if conn.execute(select(users.c.id).where(func.lower(users.c.email) == email.lower())).first():
+        raise Conflict(f"a user with email {email} exists already")
+    return int(
+        conn.execute(
+            insert(users).values(
+                email=email, password_hash=password_hash, name=name, is_admin=is_admin, created_ms=now_ms()
+            )
+        ).inserted_primary_key[0]
+    )
+
+
+def get_user(conn: Connection, *, email: str) -> User:
+    """The user with that email."""
+    row = conn.execute(select(users).where(func.lower(users.c.email) == email.lower())).first()
+    if row is None:
+        raise NotFound(f"no user with email {email}")
+    return User(row.id, row.email, row.name, row.is_admin, row.password_hash)
+
+
+def list_users(conn: Connection) -> list[User]:
+    """Every user."""
+    return [
+        User(r.id, r.email, r.name, r.is_admin, r.password_hash)
+        for r in conn.execute(select(users).order_by(users.c.id))
+    ]
+
+
+def set_password(conn: Connection, *, user_id: int, password_hash: str) -> None:
+    """Replace a user's password hash."""
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+def count_users(conn: Connection) -> int:
+    """How many users exist."""
+    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def add_site(conn: Connection, *, name: str, timezone: str, owner_id: int) -> int:
+    """Create a site owned by the user."""
+    site_id = int(
+        conn.execute(
+            insert(sites).values(name=name, timezone=timezone, api_enabled=True, created_ms=now_ms())
+        ).inserted_primary_key[0]
+    )
+    conn.execute(insert(site_members).values(site_id=site_id, user_id=owner_id, access="admin"))
+    conn.execute(insert(meter_statistics).values(site_id=site_id, rejected_telegrams=0))
+    return site_id
+
+
+def get_site(conn: Connection, site_id: int) -> Site:
+    """The site with that id."""
+    row = conn.execute(select(sites).where(sites.c.id == site_id)).first()
+    if row is None:
+        raise NotFound(f"no site with id {site_id}")
+    return Site(row.id, row.name, row.timezone, row.api_enabled)
+
+
+def list_sites(conn: Connection) -> list[Site]:
+    """Every site."""
+    return [Site(r.id, r.name, r.timezone, r.api_enabled) for r in conn.execute(select(sites).order_by(sites.c.id))]
+
+
+def set_site_api(conn: Connection, *, site_id: int, enabled: bool) -> None:
+    """Switch the DSMR-reader API of a site on or off."""
+    get_site(conn, site_id)
+    conn.execute(update(sites).where(sites.c.id == site_id).values(api_enabled=enabled))
+
+
+def memberships(conn: Connection, user_id: int) -> dict[int, str]:
+    """Site id -> access level for the user."""
+    return {
+        r.site_id: r.access
+        for r in conn.execute(select(site_members).where(site_members.c.user_id == user_id))
+    }
+
+
+def add_member(conn: Connection, *, site_id: int, user_id: int, access: str) -> None:
+    """Give a user access to a site."""
+    conn.execute(insert(site_members).values(site_id=site_id, user_id=user_id, access=access))
+
+
+def add_credential(
+    conn: Connection,
+    *,
+    user_id: int,
+    kind: str,
+    secret_digest: str,
+    hint: str,
+    scopes: Sequence[str],
+    site_id: int | None,
+    name: str = "",
+    expires_ms: int | None = None,
+) -> int:
+    """Store a new credential (its digest only)."""
+    return int(
+        conn.execute(
+            insert(credentials).values(
+                user_id=user_id,
+                kind=kind,
+                name=name,
+                secret_hash=secret_digest,
+                hint=hint,
+                scopes=",".join(sorted(scopes)),
+                site_id=site_id,
+                expires_ms=expires_ms,
+                created_ms=now_ms(),
+            )
+        ).inserted_primary_key[0]
+    )
+
+
+def _credential(row: object) -> Credential:
+    r = row
+    return Credential(
+        r.id, r.user_id, r.kind, r.name, r.hint,  # type: ignore[attr-defined]
+        frozenset(filter(None, r.scopes.split(","))),  # type: ignore[attr-defined]
+        r.site_id, r.expires_ms, r.revoked_ms, r.created_ms,  # type: ignore[attr-defined]
+    )
+
+
+def credential_by_digest(conn: Connection, secret_digest: str) -> tuple[Credential, str] | None:
+    """The credential with that digest, and the digest as stored (for the constant-time compare)."""
+    row = conn.execute(select(credentials).where(credentials.c.secret_hash == secret_digest)).first()
+    return (_credential(row), row.secret_hash) if row else None
+
+
+def list_credentials(conn: Connection, *, user_id: int | None = None) -> list[Credential]:
+    """Credentials, newest last."""
+    query = select(credentials).order_by(credentials.c.id)
+    if user_id is not None:
+        query = query.where(credentials.c.user_id == user_id)
+    return [_credential(r) for r in conn.execute(query)]
+
+
+def revoke_credential(conn: Connection, *, credential_id: int) -> None:
+    """Revoke a credential; it stops working on its next use."""
+    done = conn.execute(
+        update(credentials)
+        .where(credentials.c.id == credential_id, credentials.c.revoked_ms.is_(None))
+        .values(revoked_ms=now_ms())
+    )
+    if done.rowcount == 0:
+        raise NotFound(f"no active key with id {credential_id}")

@@ -1,0 +1,78 @@
+"""Opening the database: engines tuned for SQLite (WAL, synchronous=FULL) or PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets API reads run while the writer commits; FULL makes every commit durable, since
+    # a 201 tells the datalogger it may forget the telegram.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.close()
+
+
+def _manual_transactions(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+
+
+def open_engine(url: str, *, writer: bool = False) -> Engine:
+    """An engine for the URL; SQLite files get their directory created and pragmas set.
+
+    A writer engine's SQLite transactions start with BEGIN IMMEDIATE, so a second process that
+    writes (the CLI while the server runs) waits its turn instead of failing mid-transaction.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            event.listen(engine, "connect", _manual_transactions)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+class Database:
+    """The two engines of one database: readers, and the writer that takes the write lock first."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.reader = open_engine(url)
+        self.writer = open_engine(url, writer=True) if self.reader.dialect.name == "sqlite" else self.reader
+        self.dialect = self.reader.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision."""
+        migrate(self.writer)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.reader.dispose()
+        self.writer.dispose()

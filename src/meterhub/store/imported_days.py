@@ -1,0 +1,92 @@
+"""Day figures imported for days without readings (DSMR-reader's POST statistics/day)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, insert, select
+
+from meterhub.core.costs import Costs, Usage
+from meterhub.core.days import DayFigures, FirstPositions
+from meterhub.core.errors import Conflict
+from meterhub.store.tables import imported_days
+
+
+def _int(value: Decimal | None, decimals: int) -> int | None:
+    return None if value is None else int(value.scaleb(decimals))
+
+
+def _dec(value: int | None, decimals: int) -> Decimal | None:
+    return None if value is None else Decimal(value).scaleb(-decimals)
+
+
+def add(conn: Connection, *, site_id: int, figures: DayFigures) -> None:
+    """Store an imported day; a day can be imported once."""
+    day = figures.day.toordinal()
+    exists = conn.execute(
+        select(imported_days.c.day).where(imported_days.c.site_id == site_id, imported_days.c.day == day)
+    ).first()
+    if exists:
+        raise Conflict("day statistics with this day already exists.")
+    u, c, p = figures.usage, figures.costs, figures.positions
+    low, high, avg = figures.temperatures
+    conn.execute(
+        insert(imported_days).values(
+            site_id=site_id,
+            day=day,
+            import_t1_wh=_int(u.import_t1, 3),
+            import_t2_wh=_int(u.import_t2, 3),
+            export_t1_wh=_int(u.export_t1, 3),
+            export_t2_wh=_int(u.export_t2, 3),
+            import_t1_cents=_int(c.import_t1, 2),
+            import_t2_cents=_int(c.import_t2, 2),
+            gas_dm3=_int(u.gas, 3),
+            gas_cents=_int(c.gas, 2),
+            fixed_cents=_int(c.fixed, 2),
+            total_cents=_int(c.total, 2),
+            lowest_temperature_dc=_int(low, 1),
+            highest_temperature_dc=_int(high, 1),
+            average_temperature_dc=_int(avg, 1),
+            first_positions=json.dumps(
+                {k: (str(v) if isinstance(v, Decimal) else v) for k, v in p.__dict__.items()}
+            ),
+        )
+    )
+
+
+def between(conn: Connection, *, site_id: int, first: date | None, last: date | None) -> dict[date, DayFigures]:
+    """Imported days of the site within [first, last]."""
+    query = select(imported_days).where(imported_days.c.site_id == site_id)
+    if first:
+        query = query.where(imported_days.c.day >= first.toordinal())
+    if last:
+        query = query.where(imported_days.c.day <= last.toordinal())
+    out = {}
+    for r in conn.execute(query):
+        pos = json.loads(r.first_positions or "{}")
+        positions = FirstPositions(
+            **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pos.items()}
+        ) if pos else FirstPositions(None, None, None, None, None, None, None)
+        day = date.fromordinal(r.day)
+        out[day] = DayFigures(
+            day=day,
+            usage=Usage(
+                _dec(r.import_t1_wh, 3), _dec(r.import_t2_wh, 3), _dec(r.export_t1_wh, 3),  # type: ignore[arg-type]
+                _dec(r.export_t2_wh, 3), _dec(r.gas_dm3, 3),  # type: ignore[arg-type]
+            ),
+            costs=Costs(
+                _dec(r.import_t1_cents, 2), _dec(r.import_t2_cents, 2), _dec(r.gas_cents, 2),  # type: ignore[arg-type]
+                _dec(r.fixed_cents, 2), _dec(r.total_cents, 2),  # type: ignore[arg-type]
+            ),
+            prices=None,
+            positions=positions,
+            temperatures=(
+                _dec(r.lowest_temperature_dc, 1),
+                _dec(r.highest_temperature_dc, 1),
+                _dec(r.average_temperature_dc, 1),
+            ),
+            imported=True,
+        )
+    return out

@@ -1,0 +1,48 @@
+"""What a site's meter last said about itself, and how many telegrams were refused."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, or_, select, update
+
+from meterhub.store.tables import meter_statistics
+
+FIELDS = tuple(
+    c.name for c in meter_statistics.columns if c.name not in ("site_id",)
+)
+
+
+def record(conn: Connection, *, site_id: int, ts_ms: int, values: Mapping[str, Any], telegram: str | None) -> None:
+    """Store the meter's own figures unless a later telegram already did (last value wins)."""
+    changes = {k: v for k, v in values.items() if v is not None}
+    conn.execute(
+        update(meter_statistics)
+        .where(
+            meter_statistics.c.site_id == site_id,
+            or_(meter_statistics.c.ts.is_(None), meter_statistics.c.ts <= ts_ms),
+        )
+        .values(ts=ts_ms, latest_telegram=telegram, **changes)
+    )
+
+
+def count_rejected(conn: Connection, *, site_id: int) -> None:
+    """Count one refused telegram."""
+    conn.execute(
+        update(meter_statistics)
+        .where(meter_statistics.c.site_id == site_id)
+        .values(rejected_telegrams=meter_statistics.c.rejected_telegrams + 1)
+    )
+
+
+def get(conn: Connection, *, site_id: int) -> dict[str, Any]:
+    """The site's statistics row."""
+    row = conn.execute(select(meter_statistics).where(meter_statistics.c.site_id == site_id)).mappings().one()
+    return dict(row)
+
+
+def patch(conn: Connection, *, site_id: int, values: Mapping[str, Any]) -> None:
+    """Overwrite some fields (for users who post values instead of telegrams)."""
+    if values:
+        conn.execute(update(meter_statistics).where(meter_statistics.c.site_id == site_id).values(**values))

@@ -1,0 +1,164 @@
+"""Reading points and aggregates back: pages of timestamps, values at instants, bucket rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from meterhub.core.aggregate import Agg
+from meterhub.core.buckets import QUARTER, QUARTER_MS
+
+_AGG = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
+FAR_PAST = -(2**62)
+FAR_FUTURE = 2**62
+
+
+def _ids(stream_ids: Sequence[int]) -> str:
+    return ",".join(str(int(i)) for i in stream_ids) or "NULL"
+
+
+def timestamps(
+    conn: Connection, stream_ids: Sequence[int], lo: int, hi: int, *, descending: bool, limit: int, offset: int
+) -> list[tuple[int, int]]:
+    """(stream_id, ts) of a page of points of the streams with lo <= ts <= hi, in time order."""
+    order = "DESC" if descending else "ASC"
+    rows = conn.exec_driver_sql(
+        f"SELECT stream_id, ts FROM points WHERE stream_id IN ({_ids(stream_ids)}) "
+        f"AND ts >= {int(lo)} AND ts <= {int(hi)} ORDER BY ts {order}, stream_id LIMIT {int(limit)} "
+        f"OFFSET {int(offset)}"
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def values_at(conn: Connection, stream_ids: Sequence[int], instants: Sequence[int]) -> dict[tuple[int, int], int]:
+    """(stream_id, ts) -> value for the streams' points at exactly those instants."""
+    if not instants:
+        return {}
+    rows = conn.exec_driver_sql(
+        f"SELECT stream_id, ts, v FROM points WHERE stream_id IN ({_ids(stream_ids)}) "
+        f"AND ts IN ({_ids(sorted(set(instants)))})"
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def last_at_or_before(conn: Connection, stream_ids: Sequence[int], ts: int) -> tuple[int, int, int] | None:
+    """(stream_id, ts, value) of the latest point of the streams not after ts."""
+    best: tuple[int, int, int] | None = None
+    for sid in stream_ids:
+        row = conn.exec_driver_sql(
+            f"SELECT ts, v FROM points WHERE stream_id = {int(sid)} AND ts <= {int(ts)} ORDER BY ts DESC LIMIT 1"
+        ).first()
+        if row is not None and (best is None or row[0] > best[1]):
+            best = (sid, row[0], row[1])
+    return best
+
+
+def points_between(conn: Connection, stream_ids: Sequence[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """(stream_id, ts, v) of the streams' points with lo <= ts <= hi, in time order."""
+    rows = conn.exec_driver_sql(
+        f"SELECT stream_id, ts, v FROM points WHERE stream_id IN ({_ids(stream_ids)}) "
+        f"AND ts >= {int(lo)} AND ts <= {int(hi)} ORDER BY ts, stream_id"
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def count(conn: Connection, stream_ids: Sequence[int], lo: int, hi: int) -> int:
+    """How many points the streams have with lo <= ts <= hi, mostly from quarter counts."""
+    if not stream_ids:
+        return 0
+    ids = _ids(stream_ids)
+    if lo <= FAR_PAST and hi >= FAR_FUTURE:
+        row = conn.exec_driver_sql(f"SELECT COALESCE(SUM(n), 0) FROM stream_state WHERE stream_id IN ({ids})")
+        return int(row.scalar_one())
+    inner_lo = -(-lo // QUARTER_MS) * QUARTER_MS
+    inner_hi = ((hi + 1) // QUARTER_MS) * QUARTER_MS
+    if inner_lo >= inner_hi:
+        return _exact_count(conn, ids, lo, hi)
+    whole = conn.exec_driver_sql(
+        f"SELECT COALESCE(SUM(n), 0) FROM aggregates WHERE stream_id IN ({ids}) AND level = {QUARTER} "
+        f"AND bucket >= {inner_lo} AND bucket < {inner_hi}"
+    ).scalar_one()
+    return int(whole) + _exact_count(conn, ids, lo, inner_lo - 1) + _exact_count(conn, ids, inner_hi, hi)
+
+
+def _exact_count(conn: Connection, ids: str, lo: int, hi: int) -> int:
+    if lo > hi:
+        return 0
+    return int(
+        conn.exec_driver_sql(
+            f"SELECT COUNT(*) FROM points WHERE stream_id IN ({ids}) AND ts >= {int(lo)} AND ts <= {int(hi)}"
+        ).scalar_one()
+    )
+
+
+def buckets(
+    conn: Connection,
+    stream_ids: Sequence[int],
+    level: int,
+    lo: int,
+    hi: int,
+    *,
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[int]:
+    """A page of the distinct bucket starts of that level with rows for the streams, lo <= bucket <= hi."""
+    order = "DESC" if descending else "ASC"
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    rows = conn.exec_driver_sql(
+        f"SELECT DISTINCT bucket FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) AND level = {int(level)} "
+        f"AND bucket >= {int(lo)} AND bucket <= {int(hi)} ORDER BY bucket {order}{page}"
+    )
+    return [r[0] for r in rows]
+
+
+def count_buckets(conn: Connection, stream_ids: Sequence[int], level: int, lo: int, hi: int) -> int:
+    """How many distinct buckets of that level the streams have rows in."""
+    return int(
+        conn.exec_driver_sql(
+            f"SELECT COUNT(DISTINCT bucket) FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) "
+            f"AND level = {int(level)} AND bucket >= {int(lo)} AND bucket <= {int(hi)}"
+        ).scalar_one()
+    )
+
+
+def aggregates_in(
+    conn: Connection, stream_ids: Sequence[int], level: int, lo: int, hi: int
+) -> list[tuple[int, int, Agg]]:
+    """(stream_id, bucket, agg) rows of that level with lo <= bucket <= hi."""
+    rows = conn.exec_driver_sql(
+        f"SELECT stream_id, bucket, {_AGG} FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) "
+        f"AND level = {int(level)} AND bucket >= {int(lo)} AND bucket <= {int(hi)} ORDER BY bucket"
+    )
+    return [(r[0], r[1], Agg(*r[2:])) for r in rows]
+
+
+def periods(
+    conn: Connection,
+    stream_ids: Sequence[int],
+    period_ms: int,
+    lo: int,
+    hi: int,
+    *,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> list[int]:
+    """A page of the distinct period numbers (ts // period_ms) the streams have points in."""
+    order = "DESC" if descending else "ASC"
+    rows = conn.exec_driver_sql(
+        f"SELECT DISTINCT ts / {int(period_ms)} AS p FROM points WHERE stream_id IN ({_ids(stream_ids)}) "
+        f"AND ts >= {int(lo)} AND ts <= {int(hi)} ORDER BY p {order} LIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+    return [int(r[0]) for r in rows]
+
+
+def count_periods(conn: Connection, stream_ids: Sequence[int], period_ms: int, lo: int, hi: int) -> int:
+    """How many distinct periods (ts // period_ms) the streams have points in."""
+    return int(
+        conn.exec_driver_sql(
+            f"SELECT COUNT(DISTINCT ts / {int(period_ms)}) FROM points WHERE stream_id IN ({_ids(stream_ids)}) "
+            f"AND ts >= {int(lo)} AND ts <= {int(hi)}"
+        ).scalar_one()
+    )

@@ -1,0 +1,219 @@
+"""The schema: every table meterhub keeps, for SQLite and PostgreSQL alike.
+
+Times are integers (UTC milliseconds since the epoch, or a date's ordinal) so both databases
+store and compare them the same way. Point values are integers in units of 10**-decimals of
+their datastream, so sums of meter readings are exact.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    # DSMR-reader's "allow API" switch, per site.
+    Column("api_enabled", Boolean, nullable=False, default=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+site_members = Table(
+    "site_members",
+    metadata,
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("access", String(16), nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    # SHA-256 of the secret: keys are long random strings, so a fast hash is safe and lets the
+    # lookup use an index; the final comparison is constant-time.
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(8), nullable=False),
+    Column("scopes", String(200), nullable=False),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE")),
+    Column("expires_ms", BigInteger),
+    Column("revoked_ms", BigInteger),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+meters = Table(
+    "meters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    Column("meter_type", String(16), nullable=False),
+    # '' when the source names no equipment (readings posted as values).
+    Column("equipment_id", String(96), nullable=False),
+    Column("protocol", String(32), nullable=False, default=""),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("site_id", "meter_type", "equipment_id"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_prefix", String(100), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+)
+
+datastreams = Table(
+    "datastreams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dataset_id", ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("meter_id", ForeignKey("meters.id", ondelete="CASCADE")),
+    Column("topic_suffix", String(200), nullable=False),
+    Column("role", String(32)),
+    Column("kind", String(8), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("decimals", SmallInteger, nullable=False),
+    UniqueConstraint("dataset_id", "topic_suffix"),
+    Index("ix_datastreams_meter_role", "meter_id", "role"),
+)
+
+# The bulk of the data. WITHOUT ROWID keeps a point at ~22 bytes in SQLite; the (stream, ts)
+# key also lets old ranges be compacted into per-stream blocks or distributed by stream later.
+points = Table(
+    "points",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("ts", BigInteger, primary_key=True, autoincrement=False),
+    Column("v", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Per-stream summary, kept with every write: tells the write path whether a batch only appends.
+stream_state = Table(
+    "stream_state",
+    metadata,
+    Column("stream_id", ForeignKey("datastreams.id", ondelete="CASCADE"), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("first_ts", BigInteger, nullable=False),
+    Column("first_v", BigInteger, nullable=False),
+    Column("last_ts", BigInteger, nullable=False),
+    Column("last_v", BigInteger, nullable=False),
+)
+
+# Level 0: 15-minute UTC buckets; 1: local hours; 2: local days (bucket = UTC ms of the start).
+aggregates = Table(
+    "aggregates",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+    Column("sum_v", BigInteger, nullable=False),
+    Column("min_v", BigInteger),
+    Column("max_v", BigInteger),
+    Column("first_ts", BigInteger),
+    Column("first_v", BigInteger),
+    Column("last_ts", BigInteger),
+    Column("last_v", BigInteger),
+    Column("delta", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# What the meter said about itself last (DSMR-reader's MeterStatistics), one row per site.
+meter_statistics = Table(
+    "meter_statistics",
+    metadata,
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+    Column("ts", BigInteger),
+    Column("dsmr_version", String(16)),
+    Column("electricity_tariff", Integer),
+    Column("power_failure_count", Integer),
+    Column("long_power_failure_count", Integer),
+    Column("voltage_sag_count_l1", Integer),
+    Column("voltage_sag_count_l2", Integer),
+    Column("voltage_sag_count_l3", Integer),
+    Column("voltage_swell_count_l1", Integer),
+    Column("voltage_swell_count_l2", Integer),
+    Column("voltage_swell_count_l3", Integer),
+    Column("rejected_telegrams", Integer, nullable=False, default=0),
+    Column("latest_telegram", Text),
+)
+
+# Energy contracts; prices in millionths of a currency unit per kWh / m3 / day.
+tariffs = Table(
+    "tariffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
+    Column("start_day", Integer, nullable=False),
+    Column("end_day", Integer, nullable=False),
+    Column("description", String(200), nullable=False, default=""),
+    Column("import_t1_micro", BigInteger, nullable=False),
+    Column("import_t2_micro", BigInteger, nullable=False),
+    Column("export_t1_micro", BigInteger, nullable=False),
+    Column("export_t2_micro", BigInteger, nullable=False),
+    Column("gas_micro", BigInteger, nullable=False),
+    Column("fixed_daily_micro", BigInteger, nullable=False),
+)
+
+# Day totals imported for days meterhub has no readings of (DSMR-reader's POST statistics/day).
+# Energies in Wh / dm3, money in cents, temperatures in tenths of a degree.
+imported_days = Table(
+    "imported_days",
+    metadata,
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("import_t1_wh", BigInteger, nullable=False),
+    Column("import_t2_wh", BigInteger, nullable=False),
+    Column("export_t1_wh", BigInteger, nullable=False),
+    Column("export_t2_wh", BigInteger, nullable=False),
+    Column("import_t1_cents", BigInteger, nullable=False),
+    Column("import_t2_cents", BigInteger, nullable=False),
+    Column("gas_dm3", BigInteger),
+    Column("gas_cents", BigInteger),
+    Column("fixed_cents", BigInteger, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("lowest_temperature_dc", Integer),
+    Column("highest_temperature_dc", Integer),
+    Column("average_temperature_dc", Integer),
+    Column("first_positions", Text),
+)

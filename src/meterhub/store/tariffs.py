@@ -1,0 +1,60 @@
+"""Energy contracts of a site (prices kept in millionths, exact)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection, delete, insert, select
+
+from meterhub.core.costs import PRICE_FIELDS, Contract, Prices
+from meterhub.core.errors import Invalid, NotFound
+from meterhub.store.tables import tariffs
+
+MICRO = Decimal("0.000001")
+
+
+def _micro(value: Decimal) -> int:
+    if value != value.quantize(MICRO):
+        raise Invalid(f"price {value} has more than 6 decimals")
+    return int(value.scaleb(6))
+
+
+def add(conn: Connection, *, site_id: int, start: date, end: date, description: str, prices: Prices) -> int:
+    """Store a contract valid from start to end (both inclusive)."""
+    if end < start:
+        raise Invalid("a contract cannot end before it starts")
+    values = {f"{name}_micro": _micro(getattr(prices, name)) for name in PRICE_FIELDS}
+    return int(
+        conn.execute(
+            insert(tariffs).values(
+                site_id=site_id,
+                start_day=start.toordinal(),
+                end_day=end.toordinal(),
+                description=description,
+                **values,
+            )
+        ).inserted_primary_key[0]
+    )
+
+
+def contracts(conn: Connection, *, site_id: int) -> list[Contract]:
+    """The site's contracts, oldest first."""
+    rows = conn.execute(select(tariffs).where(tariffs.c.site_id == site_id).order_by(tariffs.c.start_day, tariffs.c.id))
+    return [
+        Contract(
+            id=r.id,
+            start=date.fromordinal(r.start_day),
+            end=date.fromordinal(r.end_day),
+            description=r.description,
+            prices=Prices(**{name: Decimal(getattr(r, f"{name}_micro")).scaleb(-6) for name in PRICE_FIELDS}),
+        )
+        for r in rows
+    ]
+
+
+def remove(conn: Connection, *, site_id: int, contract_id: int) -> None:
+    """Delete a contract of the site."""
+    done = conn.execute(delete(tariffs).where(tariffs.c.site_id == site_id, tariffs.c.id == contract_id))
+    if done.rowcount == 0:
+        raise NotFound(f"no contract {contract_id} in site {site_id}")

@@ -1,0 +1,174 @@
+"""SQL of the one write path: points, per-stream state and bucket aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from meterhub.core.aggregate import Agg, BucketKey, Point
+
+_AGG_COLUMNS = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
+
+
+@dataclass(frozen=True)
+class StreamState:
+    n: int
+    first_ts: int
+    first_v: int
+    last_ts: int
+    last_v: int
+
+
+@dataclass(frozen=True)
+class StreamMeta:
+    stream_id: int
+    counter: bool
+    timezone: str
+
+
+def stream_meta(conn: Connection, stream_ids: Iterable[int]) -> dict[int, StreamMeta]:
+    """Kind and site time zone of each stream that exists."""
+    rows = conn.execute(
+        text(
+            "SELECT d.id, d.kind, s.timezone FROM datastreams d "
+            "JOIN datasets ds ON ds.id = d.dataset_id JOIN sites s ON s.id = ds.site_id "
+            "WHERE d.id IN (" + ",".join(str(int(i)) for i in stream_ids) + ")"
+        )
+    )
+    return {r[0]: StreamMeta(r[0], r[1] == "counter", r[2]) for r in rows}
+
+
+def lock_states(conn: Connection, stream_ids: Sequence[int]) -> dict[int, StreamState]:
+    """Current state of the streams, locked against other writers until commit."""
+    ids = ",".join(str(int(i)) for i in stream_ids)
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    rows = conn.exec_driver_sql(
+        f"SELECT stream_id, n, first_ts, first_v, last_ts, last_v FROM stream_state "
+        f"WHERE stream_id IN ({ids}){lock}"
+    )
+    return {r[0]: StreamState(*r[1:]) for r in rows}
+
+
+def save_states(conn: Connection, states: Mapping[int, StreamState]) -> None:
+    """Write the streams' new states."""
+    conn.execute(
+        text(
+            "INSERT INTO stream_state (stream_id, n, first_ts, first_v, last_ts, last_v) "
+            "VALUES (:s, :n, :fts, :fv, :lts, :lv) ON CONFLICT (stream_id) DO UPDATE SET "
+            "n = excluded.n, first_ts = excluded.first_ts, first_v = excluded.first_v, "
+            "last_ts = excluded.last_ts, last_v = excluded.last_v"
+        ),
+        [
+            {"s": sid, "n": st.n, "fts": st.first_ts, "fv": st.first_v, "lts": st.last_ts, "lv": st.last_v}
+            for sid, st in states.items()
+        ],
+    )
+
+
+def stored_points(conn: Connection, stream_id: int, lo: int, hi: int) -> list[Point]:
+    """Points of the stream with lo <= ts <= hi, in time order."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            text("SELECT ts, v FROM points WHERE stream_id = :s AND ts >= :lo AND ts <= :hi ORDER BY ts"),
+            {"s": stream_id, "lo": lo, "hi": hi},
+        )
+    ]
+
+
+def point_before(conn: Connection, stream_id: int, ts: int) -> Point | None:
+    """The stored point just before ts."""
+    row = conn.execute(
+        text("SELECT ts, v FROM points WHERE stream_id = :s AND ts < :t ORDER BY ts DESC LIMIT 1"),
+        {"s": stream_id, "t": ts},
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def point_after(conn: Connection, stream_id: int, ts: int) -> Point | None:
+    """The stored point just after ts."""
+    row = conn.execute(
+        text("SELECT ts, v FROM points WHERE stream_id = :s AND ts > :t ORDER BY ts LIMIT 1"),
+        {"s": stream_id, "t": ts},
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> None:
+    """Insert (stream_id, ts, v) rows known not to be stored yet."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+            "COPY points (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int4", "int8", "int8"])
+            for row in rows:
+                copy.write_row(row)
+        return
+    raw_cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    raw_cur.executemany("INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
+    raw_cur.close()
+
+
+def stored_aggregates(conn: Connection, stream_id: int, keys: Iterable[BucketKey]) -> dict[BucketKey, Agg]:
+    """The stored rows for the given (level, bucket) keys of one stream."""
+    by_level: dict[int, list[int]] = {}
+    for level, bucket in keys:
+        by_level.setdefault(level, []).append(bucket)
+    out: dict[BucketKey, Agg] = {}
+    for level, buckets in by_level.items():
+        rows = conn.exec_driver_sql(
+            f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} "
+            f"AND level = {int(level)} AND bucket IN ({','.join(str(int(b)) for b in buckets)})"
+        )
+        for r in rows:
+            out[(level, r[0])] = Agg(*r[1:])
+    return out
+
+
+def aggregates_between(conn: Connection, stream_id: int, level: int, lo: int, hi: int) -> dict[int, Agg]:
+    """Rows of one level with lo <= bucket < hi."""
+    rows = conn.execute(
+        text(
+            f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = :s AND level = :l "
+            "AND bucket >= :lo AND bucket < :hi"
+        ),
+        {"s": stream_id, "l": level, "lo": lo, "hi": hi},
+    )
+    return {r[0]: Agg(*r[1:]) for r in rows}
+
+
+def delete_aggregates(conn: Connection, stream_id: int, levels: Sequence[int], lo: int, hi: int) -> None:
+    """Remove rows of the given levels with lo <= bucket < hi, to be written anew."""
+    conn.execute(
+        text(
+            "DELETE FROM aggregates WHERE stream_id = :s AND level IN ("
+            + ",".join(str(int(level)) for level in levels)
+            + ") AND bucket >= :lo AND bucket < :hi"
+        ),
+        {"s": stream_id, "lo": lo, "hi": hi},
+    )
+
+
+def upsert_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]]) -> None:
+    """Write (stream_id, (level, bucket), agg) rows, replacing what was there."""
+    if not rows:
+        return
+    params = [
+        (sid, level, bucket, a.n, a.sum_v, a.min_v, a.max_v, a.first_ts, a.first_v, a.last_ts, a.last_v, a.delta)
+        for sid, (level, bucket), a in rows
+    ]
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    cols = "stream_id, level, bucket, " + _AGG_COLUMNS
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", "))
+    sql = (
+        f"INSERT INTO aggregates ({cols}) VALUES ({', '.join([mark] * 12)}) "
+        f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {updates}"
+    )
+    raw_cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    raw_cur.executemany(sql, params)
+    raw_cur.close()

@@ -1,0 +1,124 @@
+"""Shared fixtures: a database of each kind, and a real meterhub server on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from meterhub.app import create_app
+from meterhub.auth import keys
+from meterhub.auth.passwords import hash_password
+from meterhub.config import Settings
+from meterhub.platform import Platform
+from meterhub.store import accounts
+from meterhub.store.db import Database
+from meterhub.store.tables import metadata
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+POSTGRES_URL = os.environ.get("METERHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/meterhub_test")
+
+
+def _postgres_ready() -> str:
+    db = Database(POSTGRES_URL)
+    try:
+        db.migrate()
+        with db.writer.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    except Exception as exc:  # the suite never skips storage tests: say how to get PostgreSQL
+        raise RuntimeError(
+            f"PostgreSQL is needed at {POSTGRES_URL} ({exc.__class__.__name__}); run scripts/test, "
+            "which starts or installs it, or set METERHUB_TEST_POSTGRES_URL"
+        ) from exc
+    finally:
+        db.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'meterhub.sqlite3'}"
+    return _postgres_ready()
+
+
+@pytest.fixture
+def platform(database_url: str, tmp_path: Path) -> Iterator[Platform]:
+    """A platform (database, writer, registry) on each kind of database."""
+    p = Platform(Settings(data_dir=tmp_path, database_url=database_url))
+    yield p
+    p.close()
+
+
+@dataclass
+class Account:
+    user_id: int
+    site_id: int
+    key: str
+
+
+def make_account(p: Platform, *, email: str = "owner@example.org", timezone: str = "Europe/Amsterdam") -> Account:
+    """A user with a site and an API key bound to it."""
+    with p.db.writer.begin() as conn:
+        user_id = accounts.add_user(conn, email=email, password_hash=hash_password("correct horse"))
+        site_id = accounts.add_site(conn, name=f"site of {email}", timezone=timezone, owner_id=user_id)
+        _, key = keys.issue_key(conn, user_id=user_id, site_id=site_id)
+    return Account(user_id, site_id, key)
+
+
+@pytest.fixture
+def account(platform: Platform) -> Account:
+    """The owner of a site in Europe/Amsterdam, with an API key."""
+    return make_account(platform)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    platform: Platform
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        """An HTTP client for the server, sending the key as X-AUTHKEY."""
+        headers = {"X-AUTHKEY": key} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def server(platform: Platform) -> Iterator[Server]:
+    """meterhub serving HTTP on a free loopback port."""
+    port = _free_port()
+    app = create_app(platform.settings, platform)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    yield Server(f"http://127.0.0.1:{port}", platform)
+    srv.should_exit = True
+    thread.join(10)
+
+
+def telegram(name: str) -> str:
+    """A captured telegram from shared/telegrams, exactly as stored (latin-1)."""
+    return (SHARED / "telegrams" / name).read_bytes().decode("latin-1")

@@ -1,0 +1,54 @@
+"""Factories for test data: meters with streams, and a day of realistic readings."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+from meterhub.core.buckets import day_start_ms
+from meterhub.ingest.registry import MeterStreams
+from meterhub.ingest.write_path import PointRow
+from meterhub.platform import Platform
+
+ENERGY = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh", "import_kw")
+
+
+def electricity_meter(p: Platform, site_id: int, equipment_id: str = "E0001") -> MeterStreams:
+    """A registered electricity meter with its energy and power streams."""
+    return p.registry.streams(
+        site_id=site_id, meter_type="electricity", equipment_id=equipment_id, protocol="dsmr5", roles=ENERGY
+    )
+
+
+def day_of_readings(
+    meter: MeterStreams, tz: str, day: date, *, every_s: int = 10, start_wh: int = 1_000_000, seed: int = 1
+) -> list[PointRow]:
+    """A day of readings: tariff 1 at night, tariff 2 by day, some export at noon."""
+    rnd = random.Random(seed)
+    t1, t2, e1 = start_wh, start_wh // 2, 0
+    rows: list[PointRow] = []
+    start, end = day_start_ms(tz, day), day_start_ms(tz, date.fromordinal(day.toordinal() + 1))
+    for ts in range(start, end, every_s * 1000):
+        hour = (ts - start) // 3_600_000
+        used = rnd.randint(0, 3)
+        if 7 <= hour < 23:
+            t2 += used
+        else:
+            t1 += used
+        if 11 <= hour < 15:
+            e1 += rnd.randint(0, 2)
+        s = meter.streams
+        rows += [
+            (s["import_t1_kwh"], ts, t1),
+            (s["import_t2_kwh"], ts, t2),
+            (s["export_t1_kwh"], ts, e1),
+            (s["export_t2_kwh"], ts, 0),
+            (s["import_kw"], ts, used * 360),
+        ]
+    return rows
+
+
+def kwh(wh: int) -> Decimal:
+    """Wh as kWh."""
+    return Decimal(wh).scaleb(-3)
