@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -25,7 +25,9 @@ from meterhub.store.db import Database
 from meterhub.store.tables import metadata
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-POSTGRES_URL = os.environ.get("METERHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/meterhub_test")
+POSTGRES_URL = os.environ.get(
+    "METERHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/meterhub_test"
+)
 
 
 def _postgres_ready() -> str:
@@ -68,7 +70,9 @@ class Account:
     key: str
 
 
-def make_account(p: Platform, *, email: str = "owner@example.org", timezone: str = "Europe/Amsterdam") -> Account:
+def make_account(
+    p: Platform, *, email: str = "owner@example.org", timezone: str = "Europe/Amsterdam"
+) -> Account:
     """A user with a site and an API key bound to it."""
     with p.db.writer.begin() as conn:
         user_id = accounts.add_user(conn, email=email, password_hash=hash_password("correct horse"))
@@ -93,11 +97,13 @@ def _free_port() -> int:
 class Server:
     url: str
     platform: Platform
+    clients: list[httpx.Client] = field(default_factory=list)
 
     def client(self, key: str | None = None) -> httpx.Client:
-        """An HTTP client for the server, sending the key as X-AUTHKEY."""
+        """An HTTP client for the server, sending the key as X-AUTHKEY (closed after the test)."""
         headers = {"X-AUTHKEY": key} if key else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        self.clients.append(httpx.Client(base_url=self.url, headers=headers, timeout=30))
+        return self.clients[-1]
 
 
 @pytest.fixture
@@ -114,7 +120,10 @@ def server(platform: Platform) -> Iterator[Server]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
-    yield Server(f"http://127.0.0.1:{port}", platform)
+    running = Server(f"http://127.0.0.1:{port}", platform)
+    yield running
+    for client in running.clients:
+        client.close()
     srv.should_exit = True
     thread.join(10)
 

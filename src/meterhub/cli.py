@@ -63,7 +63,11 @@ def first_start(db: Database, *, timezone: str, base_url: str) -> None:
             return
         password = secrets.token_urlsafe(12)
         user_id = accounts.add_user(
-            conn, email="admin@localhost", password_hash=hash_password(password), name="Administrator", is_admin=True
+            conn,
+            email="admin@localhost",
+            password_hash=hash_password(password),
+            name="Administrator",
+            is_admin=True,
         )
         site_id = accounts.add_site(conn, name="Home", timezone=timezone, owner_id=user_id)
         _, key = keys.issue_key(conn, user_id=user_id, site_id=site_id, name="first key")
@@ -90,7 +94,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     first_start(db, timezone=_timezone(args.timezone), base_url=f"http://{settings.host}:{settings.port}")
     db.dispose()
     console.print(f"meterhub serving on http://{settings.host}:{settings.port}  (database: {db.dialect})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -149,8 +155,20 @@ def cmd_key_list(args: argparse.Namespace) -> None:
         found = accounts.list_credentials(conn)
     table = Table("id", "user", "site", "name", "starts with", "scopes", "state")
     for c in found:
-        state = "revoked" if c.revoked_ms else ("expired" if c.expires_ms and c.expires_ms < accounts.now_ms() else "active")
-        table.add_row(str(c.id), str(c.user_id), str(c.site_id or ""), c.name, c.hint + "…", ",".join(sorted(c.scopes)), state)
+        state = (
+            "revoked"
+            if c.revoked_ms
+            else ("expired" if c.expires_ms and c.expires_ms < accounts.now_ms() else "active")
+        )
+        table.add_row(
+            str(c.id),
+            str(c.user_id),
+            str(c.site_id or ""),
+            c.name,
+            c.hint + "…",
+            ",".join(sorted(c.scopes)),
+            state,
+        )
     console.print(table)
 
 
@@ -163,7 +181,9 @@ def cmd_key_revoke(args: argparse.Namespace) -> None:
 def cmd_site_add(args: argparse.Namespace) -> None:
     with _db(args).writer.begin() as conn:
         owner = accounts.get_user(conn, email=args.owner)
-        site_id = accounts.add_site(conn, name=args.name, timezone=_timezone(args.timezone), owner_id=owner.id)
+        site_id = accounts.add_site(
+            conn, name=args.name, timezone=_timezone(args.timezone), owner_id=owner.id
+        )
     console.print(f"site {site_id} '{args.name}' created")
 
 
@@ -221,7 +241,10 @@ def cmd_tariff_list(args: argparse.Namespace) -> None:
     for c in found:
         p = c.prices
         table.add_row(
-            str(c.id), str(c.start), str(c.end), c.description,
+            str(c.id),
+            str(c.start),
+            str(c.end),
+            c.description,
             *(str(v) for v in (p.import_t1, p.import_t2, p.export_t1, p.export_t2, p.gas, p.fixed_daily)),
         )
     console.print(table)
@@ -235,13 +258,17 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="where the SQLite file lives (env METERHUB_DATA_DIR, default ./data)")
+    common.add_argument(
+        "--data-dir", help="where the SQLite file lives (env METERHUB_DATA_DIR, default ./data)"
+    )
     common.add_argument("--database-url", help="e.g. postgresql://user@host/db (env METERHUB_DATABASE_URL)")
 
     parser = argparse.ArgumentParser(prog="meterhub", description="Self-hosted energy-data platform")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], None], help_text: str, into: object = sub) -> argparse.ArgumentParser:
+    def add(
+        name: str, func: Callable[[argparse.Namespace], None], help_text: str, into: object = sub
+    ) -> argparse.ArgumentParser:
         p = into.add_parser(name, parents=[common], help=help_text)  # type: ignore[attr-defined]
         p.set_defaults(func=func)
         return p  # type: ignore[no-any-return]
@@ -249,8 +276,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "run the server (creates and migrates the database)")
     serve.add_argument("--host", help="address to listen on (env METERHUB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env METERHUB_PORT, default 8000)")
-    serve.add_argument("--timezone", default=os.environ.get("METERHUB_TIMEZONE", DEFAULT_TIMEZONE),
-                       help="time zone of the first site, created on first start")
+    serve.add_argument(
+        "--timezone",
+        default=os.environ.get("METERHUB_TIMEZONE", DEFAULT_TIMEZONE),
+        help="time zone of the first site, created on first start",
+    )
     add("migrate", cmd_migrate, "create or upgrade the database schema")
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)

@@ -18,7 +18,9 @@ TZ = "Europe/Amsterdam"
 
 def aggregates(p: Platform) -> list[tuple[object, ...]]:
     with p.db.reader.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT * FROM aggregates ORDER BY stream_id, level, bucket"))]
+        return [
+            tuple(r) for r in conn.execute(text("SELECT * FROM aggregates ORDER BY stream_id, level, bucket"))
+        ]
 
 
 def point_count(p: Platform) -> int:
@@ -36,7 +38,9 @@ def test_a_retried_batch_is_stored_once(platform: Platform, account: Account) ->
     assert point_count(platform) == len(rows)
 
 
-def test_a_different_value_for_a_stored_instant_is_refused_whole(platform: Platform, account: Account) -> None:
+def test_a_different_value_for_a_stored_instant_is_refused_whole(
+    platform: Platform, account: Account
+) -> None:
     meter = electricity_meter(platform, account.site_id)
     rows = day_of_readings(meter, TZ, date(2026, 2, 3), every_s=600)
     platform.writer.write(rows)
@@ -86,9 +90,13 @@ def test_a_meter_replaced_mid_day_gives_no_negative_figure(platform: Platform, a
     old = electricity_meter(platform, account.site_id, "OLD")
     new = electricity_meter(platform, account.site_id, "NEW")
     day = date(2026, 5, 6)
-    morning = [r for r in day_of_readings(old, TZ, day, every_s=300) if r[1] < day_start_ms(TZ, day) + 12 * 3_600_000]
+    morning = [
+        r for r in day_of_readings(old, TZ, day, every_s=300) if r[1] < day_start_ms(TZ, day) + 12 * 3_600_000
+    ]
     afternoon = [
-        r for r in day_of_readings(new, TZ, day, every_s=300, start_wh=5) if r[1] >= day_start_ms(TZ, day) + 12 * 3_600_000
+        r
+        for r in day_of_readings(new, TZ, day, every_s=300, start_wh=5)
+        if r[1] >= day_start_ms(TZ, day) + 12 * 3_600_000
     ]
     # and the new meter once reset to zero in the evening
     sid = new.streams["import_t2_kwh"]
@@ -97,7 +105,9 @@ def test_a_meter_replaced_mid_day_gives_no_negative_figure(platform: Platform, a
     platform.writer.write(morning + afternoon)
     with platform.db.reader.connect() as conn:
         _, days = statistics.days(conn, account.site_id, day, day)
-        _, hours = statistics.hours(conn, account.site_id, day_start_ms(TZ, day), day_start_ms(TZ, day) + 86_400_000 - 1, limit=30)
+        _, hours = statistics.hours(
+            conn, account.site_id, day_start_ms(TZ, day), day_start_ms(TZ, day) + 86_400_000 - 1, limit=30
+        )
     usage = days[0].usage
     assert min(usage.import_t1, usage.import_t2, usage.export_t1) >= 0
     assert all(h.usage.import_t2 >= 0 for h in hours)

@@ -15,7 +15,11 @@ def ms(*args: int) -> int:
 
 
 def test_counter_steps_belong_to_the_quarter_they_end_in() -> None:
-    points = [(ms(2026, 1, 5, 10, 14, 50), 1000), (ms(2026, 1, 5, 10, 15, 0), 1004), (ms(2026, 1, 5, 10, 15, 10), 1010)]
+    points = [
+        (ms(2026, 1, 5, 10, 14, 50), 1000),
+        (ms(2026, 1, 5, 10, 15, 0), 1004),
+        (ms(2026, 1, 5, 10, 15, 10), 1010),
+    ]
     q = aggregate.quarters(points, previous=None, counter=True)
     assert q[ms(2026, 1, 5, 10, 0)].delta == 4  # the step ending exactly at 10:15 closes 10:00–10:15
     assert q[ms(2026, 1, 5, 10, 15)].delta == 6
@@ -31,7 +35,15 @@ def test_a_reset_or_new_meter_never_gives_negative_usage() -> None:
 def test_gauges_keep_count_sum_min_max_first_last() -> None:
     points = [(ms(2026, 1, 5, 10, 0, s), v) for s, v in ((0, 300), (10, 100), (20, 200))]
     (agg,) = aggregate.quarters(points, previous=None, counter=False).values()
-    assert (agg.n, agg.sum_v, agg.min_v, agg.max_v, agg.first_v, agg.last_v, agg.delta) == (3, 600, 100, 300, 300, 200, 0)
+    assert (agg.n, agg.sum_v, agg.min_v, agg.max_v, agg.first_v, agg.last_v, agg.delta) == (
+        3,
+        600,
+        100,
+        300,
+        300,
+        200,
+        0,
+    )
 
 
 def test_local_days_have_23_and_25_hours_across_dst() -> None:

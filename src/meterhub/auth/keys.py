@@ -50,7 +50,9 @@ def authenticate(conn: Connection, key: str) -> Principal:
     cred = found[0]
     if cred.revoked_ms is not None or (cred.expires_ms is not None and cred.expires_ms <= accounts.now_ms()):
         raise Unauthorized("Invalid auth key")
-    granted = {site: Access[level.upper()] for site, level in accounts.memberships(conn, cred.user_id).items()}
+    granted = {
+        site: Access[level.upper()] for site, level in accounts.memberships(conn, cred.user_id).items()
+    }
     # A key bound to a site sees only that site, whatever else its owner may access.
     if cred.site_id is not None:
         granted = {cred.site_id: granted[cred.site_id]} if cred.site_id in granted else {}

@@ -9,15 +9,15 @@ aggregated as mean/min/max).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     COUNTER = "counter"
     GAUGE = "gauge"
 
 
-class MeterType(str, Enum):
+class MeterType(StrEnum):
     ELECTRICITY = "electricity"
     GAS = "gas"
     HEAT = "heat"
@@ -60,9 +60,9 @@ ROLES: dict[str, Role] = {
         _role("voltage_l1_v", G, "V", 1, E, "voltage, phase L1"),
         _role("voltage_l2_v", G, "V", 1, E, "voltage, phase L2"),
         _role("voltage_l3_v", G, "V", 1, E, "voltage, phase L3"),
-        _role("current_l1_a", G, "A", 0, E, "current, phase L1"),
-        _role("current_l2_a", G, "A", 0, E, "current, phase L2"),
-        _role("current_l3_a", G, "A", 0, E, "current, phase L3"),
+        _role("current_l1_a", G, "A", 2, E, "current, phase L1"),
+        _role("current_l2_a", G, "A", 2, E, "current, phase L2"),
+        _role("current_l3_a", G, "A", 2, E, "current, phase L3"),
         _role("gas_m3", C, "m3", 3, GAS, "gas delivered (meter position)"),
         _role("heat_gj", C, "GJ", 3, HEAT, "heat delivered (meter position)"),
     )

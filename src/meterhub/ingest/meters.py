@@ -32,7 +32,8 @@ def sample_rows(registry: Registry, *, site_id: int, sample: MeterSample, protoc
     )
     ts = to_ms(sample.timestamp)
     return [
-        (meter.streams[role], ts, scaled(value, ROLES[role].decimals)) for role, value in sample.values.items()
+        (meter.streams[role], ts, scaled(value, ROLES[role].decimals))
+        for role, value in sample.values.items()
     ]
 
 

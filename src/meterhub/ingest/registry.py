@@ -46,7 +46,9 @@ class Registry:
             missing = wanted - have.keys()
             if missing:
                 dataset_id = meters.site_dataset(conn, site_id)
-                have.update(meters.add_streams(conn, dataset_id=dataset_id, meter_id=meter.id, roles=sorted(missing)))
+                have.update(
+                    meters.add_streams(conn, dataset_id=dataset_id, meter_id=meter.id, roles=sorted(missing))
+                )
             found = MeterStreams(meter.id, protocol, have)
         self._cache[key] = found
         return found

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from dsmr_parser import telegram_specifications as specs
+from dsmr_parser import telegram_specifications as specs  # type: ignore[import-untyped]
 
 from meterhub.core.errors import Invalid
 from meterhub.core.roles import ROLES, MeterType
@@ -134,7 +134,10 @@ _ROLE, _TOTAL, _CLOCK, _VERSION, _COUNT, _ID, _TYPE, _READING = range(8)
 _USES: Final[Mapping[str, tuple[int, Any]]] = {
     **{name: (_ROLE, role) for name, role in OBIS_NAME_ROLES.items()},
     **{name: (_TOTAL, role) for name, role in OBIS_NAME_TOTALS.items()},
-    **{name: (_VERSION if field == "dsmr_version" else _COUNT, field) for name, field in OBIS_NAME_STATISTICS.items()},
+    **{
+        name: (_VERSION if field == "dsmr_version" else _COUNT, field)
+        for name, field in OBIS_NAME_STATISTICS.items()
+    },
     **{name: (_ID, rank) for name, rank in _ID_RANKS.items()},
     "P1_MESSAGE_TIMESTAMP": (_CLOCK, None),
     "DEVICE_TYPE": (_TYPE, None),
@@ -154,7 +157,11 @@ _MBUS_TYPES: Final[Mapping[int, MeterType]] = {
     21: MeterType.WATER,
     22: MeterType.WATER,
 }
-_UNIT_TYPES: Final[Mapping[str, MeterType]] = {"m3": MeterType.GAS, "gj": MeterType.HEAT, "mj": MeterType.HEAT}
+_UNIT_TYPES: Final[Mapping[str, MeterType]] = {
+    "m3": MeterType.GAS,
+    "gj": MeterType.HEAT,
+    "mj": MeterType.HEAT,
+}
 # A device type without a role here (water, until roles.py has one) is left out of the telegram.
 _DEVICE_ROLES: Final[Mapping[MeterType, str]] = {
     meter: role
@@ -175,7 +182,7 @@ _MAX_CHARS: Final = 64 * 1024  # the longest real telegrams (Fluvius with 13 mon
 _HEX: Final = frozenset("0123456789ABCDEFabcdef")
 _FUTURE: Final = timedelta(hours=24)
 # Meters stamp an M-Bus channel that was never read with the Unix epoch (or 2000-01-01).
-_PLACEHOLDER_BEFORE: Final = datetime(2001, 1, 1, tzinfo=timezone.utc)
+_PLACEHOLDER_BEFORE: Final = datetime(2001, 1, 1, tzinfo=UTC)
 # dsmr-parser reads every meter time as Dutch time, whatever the country; so does this module.
 _METER_ZONE: Final = ZoneInfo("Europe/Amsterdam")
 _FOLDS: Final[Mapping[str, int]] = {"": 0, "S": 0, "W": 1, "s": 0, "w": 1}
@@ -183,9 +190,10 @@ _ZERO: Final = Decimal(0)
 _CACHE_CODES: Final = 512  # OBIS codes remembered per dialect; the input is untrusted
 
 _OBIS_CODE: Final = re.compile(r"[0-9]+-[0-9]+:[0-9]+\.[0-9]+\.[0-9]+(?:\*[0-9]+)?")
-_QUANTITY: Final = re.compile(r"\((-?[0-9]+(?:\.[0-9]+)?)(?:\*([0-9A-Za-z]+))?\)")
-_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_INTEGER: Final = re.compile(r"\(([0-9]+)\)")
+# Register-sized numbers only: longer ones are damage, and would overflow the stored integers.
+_QUANTITY: Final = re.compile(r"\((-?[0-9]{1,12}(?:\.[0-9]{1,9})?)(?:\*([0-9A-Za-z]{1,8}))?\)")
+_NUMBER: Final = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,9})?")
+_INTEGER: Final = re.compile(r"\(([0-9]{1,9})\)")
 # A value group as dsmr-parser accepts it.
 _TEXT: Final = re.compile(r"\(([0-9A-Za-z.*:\-]*)\)")
 _GROUPS: Final = re.compile(r"(?:\([0-9A-Za-z.*:\-]*\))+")
@@ -303,7 +311,9 @@ def _locate(s: str) -> tuple[int, int, str, int]:
             "digits; send the telegram unchanged."
         )
     if eol >= 0 and (s.startswith("/", eol + 1) or s.find("\n/", eol + 1) >= 0):
-        raise TelegramError("The text holds more than one telegram; send each telegram in a request of its own.")
+        raise TelegramError(
+            "The text holds more than one telegram; send each telegram in a request of its own."
+        )
     return start, bang, s[bang + 1 : j], j
 
 
@@ -387,7 +397,7 @@ def _telegram(
         if line is None:
             continue
         kind, target, channel, width, unit = line
-        if kind == _ROLE or kind == _TOTAL:
+        if kind in (_ROLE, _TOTAL):
             into = values if kind == _ROLE else totals
             if target not in into:
                 into[target] = _quantity(n, code, rest, unit)
@@ -397,7 +407,7 @@ def _telegram(
                 clock = _timestamp(m.group(1)) if m else None
                 if clock is None:
                     raise _bad_line(n, code + rest, "does not hold a meter time like `(101209113020W)`")
-        elif kind == _COUNT or kind == _VERSION:
+        elif kind in (_COUNT, _VERSION):
             if target not in statistics:
                 m = (_INTEGER if kind == _COUNT else _TEXT).fullmatch(rest)
                 if m is None:
@@ -419,7 +429,7 @@ def _telegram(
         elif (device := devices.setdefault(channel, _Device())).reading is None:
             device.reading = _reading(n, code, rest, width)
 
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     if clock is None:
         if protocol.clock:
             raise TelegramError(
@@ -443,7 +453,9 @@ def _telegram(
             "The telegram holds no meter reading (no energy, power or M-Bus lines the meter's protocol "
             f"({protocol.name}) defines); send a complete telegram."
         )
-    electricity = MeterSample(_meter_id(meter_id), MeterType.ELECTRICITY, None, clock, MappingProxyType(values))
+    electricity = MeterSample(
+        _meter_id(meter_id), MeterType.ELECTRICITY, None, clock, MappingProxyType(values)
+    )
     return Telegram(protocol.name, electricity, samples, MeterStatistics(**statistics), text)
 
 
@@ -473,7 +485,7 @@ def _reading(
     n: int, code: str, rest: str, width: int
 ) -> tuple[int, str, datetime | None, Decimal | None, str | None]:
     """An M-Bus reading line: (line number, line, time or None if invalid, value, unit)."""
-    groups = rest[1:-1].split(")(") if _GROUPS.fullmatch(rest) else ()
+    groups = rest[1:-1].split(")(") if _GROUPS.fullmatch(rest) else []
     if len(groups) != width:
         raise _bad_line(n, code + rest, "is not a meter reading like `(101209112500W)(12785.123*m3)`")
     # dsmr-parser's layouts: (time)(value*unit), or DSMR 2/3's (time)(…)(…)(…)(obis)(unit) + (value).
@@ -534,7 +546,7 @@ def _timestamp(text: str) -> datetime | None:
         )
     except ValueError:
         return None
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def _identifier(rest: str) -> str | None:
@@ -556,7 +568,8 @@ def _meter_id(raw: str | None) -> str | None:
 
 def _bad_line(n: int, line: str, problem: str) -> TelegramError:
     return TelegramError(
-        f"Line {n} `{_show(line)}` {problem}; the telegram is damaged — send it exactly as the meter wrote it."
+        f"Line {n} `{_show(line)}` {problem}; the telegram is damaged — "
+        "send it exactly as the meter wrote it."
     )
 
 

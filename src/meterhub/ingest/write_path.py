@@ -89,7 +89,9 @@ def _append(
     conn: Connection, sid: int, info: StreamMeta, points: Sequence[Point], state: StreamState | None
 ) -> list[tuple[int, aggregate.BucketKey, aggregate.Agg]]:
     previous = (state.last_ts, state.last_v) if state else None
-    rolled = aggregate.roll_up(aggregate.quarters(points, previous=previous, counter=info.counter), info.timezone)
+    rolled = aggregate.roll_up(
+        aggregate.quarters(points, previous=previous, counter=info.counter), info.timezone
+    )
     if state is not None:
         # Only the buckets holding the stream's last point (or a step ending at its start) exist.
         stored = writes.stored_aggregates(conn, sid, rolled)

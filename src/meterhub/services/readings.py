@@ -59,7 +59,9 @@ def snapshots(
         }
         gas = series.last_at_or_before(conn, gas_ids, ts) if gas_ids else None
         out.append(
-            Snapshot(ts, meter_id, values, gas[1] if gas else None, decimal_of("gas_m3", gas[2]) if gas else None)
+            Snapshot(
+                ts, meter_id, values, gas[1] if gas else None, decimal_of("gas_m3", gas[2]) if gas else None
+            )
         )
     return total, out
 
@@ -106,7 +108,9 @@ def minutes(
     p_lo = max(lo, series.FAR_PAST + MINUTE_MS) - MINUTE_MS
     p_hi = min(hi, series.FAR_FUTURE) - 1
     total = series.count_periods(conn, anchors, MINUTE_MS, p_lo, p_hi)
-    page = series.periods(conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset)
+    page = series.periods(
+        conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset
+    )
     if not page:
         return total, []
     role_of = {s.stream_id: s.role for s in streams}

@@ -62,7 +62,14 @@ def _by_bucket(rows: Sequence[tuple[int, int, Agg]]) -> dict[int, list[tuple[int
 
 
 def hours(
-    conn: Connection, site_id: int, lo: int, hi: int, *, descending: bool = False, limit: int = 25, offset: int = 0
+    conn: Connection,
+    site_id: int,
+    lo: int,
+    hi: int,
+    *,
+    descending: bool = False,
+    limit: int = 25,
+    offset: int = 0,
 ) -> tuple[int, list[Period]]:
     """How many local hours in [lo, hi] have data, and one page of their usage."""
     streams = _Streams(conn, site_id)
@@ -122,7 +129,9 @@ def days(
         return len(every), []
     contracts = tariffs.contracts(conn, site_id=site_id)
     starts = [measured[d] for d in page if d in measured and d not in imported]
-    rows = _by_bucket(series.aggregates_in(conn, streams.all, DAY, min(starts), max(starts))) if starts else {}
+    rows = (
+        _by_bucket(series.aggregates_in(conn, streams.all, DAY, min(starts), max(starts))) if starts else {}
+    )
     out = []
     for day in page:
         if day in imported:
@@ -132,7 +141,9 @@ def days(
         usage = _usage(day_rows, streams.role_of, bool(streams.gas))
         prices = prices_on(contracts, day)
         out.append(
-            DayFigures(day, usage, day_costs(usage, prices or Prices()), prices, _first_positions(day_rows, streams))
+            DayFigures(
+                day, usage, day_costs(usage, prices or Prices()), prices, _first_positions(day_rows, streams)
+            )
         )
     return len(every), out
 

@@ -48,7 +48,9 @@ class Credential:
     created_ms: int
 
 
-def add_user(conn: Connection, *, email: str, password_hash: str, name: str = "", is_admin: bool = False) -> int:
+def add_user(
+    conn: Connection, *, email: str, password_hash: str, name: str = "", is_admin: bool = False
+) -> int:
     """Create a user; the email must be new."""
     if conn.execute(select(users.c.id).where(func.lower(users.c.email) == email.lower())).first():
         raise Conflict(f"a user with email {email} exists already")
@@ -109,7 +111,10 @@ def get_site(conn: Connection, site_id: int) -> Site:
 
 def list_sites(conn: Connection) -> list[Site]:
     """Every site."""
-    return [Site(r.id, r.name, r.timezone, r.api_enabled) for r in conn.execute(select(sites).order_by(sites.c.id))]
+    return [
+        Site(r.id, r.name, r.timezone, r.api_enabled)
+        for r in conn.execute(select(sites).order_by(sites.c.id))
+    ]
 
 
 def set_site_api(conn: Connection, *, site_id: int, enabled: bool) -> None:
@@ -164,9 +169,16 @@ def add_credential(
 def _credential(row: object) -> Credential:
     r = row
     return Credential(
-        r.id, r.user_id, r.kind, r.name, r.hint,  # type: ignore[attr-defined]
+        r.id,
+        r.user_id,
+        r.kind,
+        r.name,
+        r.hint,  # type: ignore[attr-defined]
         frozenset(filter(None, r.scopes.split(","))),  # type: ignore[attr-defined]
-        r.site_id, r.expires_ms, r.revoked_ms, r.created_ms,  # type: ignore[attr-defined]
+        r.site_id,
+        r.expires_ms,
+        r.revoked_ms,
+        r.created_ms,  # type: ignore[attr-defined]
     )
 
 

@@ -56,7 +56,9 @@ def add(conn: Connection, *, site_id: int, figures: DayFigures) -> None:
     )
 
 
-def between(conn: Connection, *, site_id: int, first: date | None, last: date | None) -> dict[date, DayFigures]:
+def between(
+    conn: Connection, *, site_id: int, first: date | None, last: date | None
+) -> dict[date, DayFigures]:
     """Imported days of the site within [first, last]."""
     query = select(imported_days).where(imported_days.c.site_id == site_id)
     if first:
@@ -66,19 +68,27 @@ def between(conn: Connection, *, site_id: int, first: date | None, last: date | 
     out = {}
     for r in conn.execute(query):
         pos = json.loads(r.first_positions or "{}")
-        positions = FirstPositions(
-            **{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pos.items()}
-        ) if pos else FirstPositions(None, None, None, None, None, None, None)
+        positions = (
+            FirstPositions(**{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pos.items()})
+            if pos
+            else FirstPositions(None, None, None, None, None, None, None)
+        )
         day = date.fromordinal(r.day)
         out[day] = DayFigures(
             day=day,
             usage=Usage(
-                _dec(r.import_t1_wh, 3), _dec(r.import_t2_wh, 3), _dec(r.export_t1_wh, 3),  # type: ignore[arg-type]
-                _dec(r.export_t2_wh, 3), _dec(r.gas_dm3, 3),  # type: ignore[arg-type]
+                _dec(r.import_t1_wh, 3),
+                _dec(r.import_t2_wh, 3),
+                _dec(r.export_t1_wh, 3),  # type: ignore[arg-type]
+                _dec(r.export_t2_wh, 3),
+                _dec(r.gas_dm3, 3),  # type: ignore[arg-type]
             ),
             costs=Costs(
-                _dec(r.import_t1_cents, 2), _dec(r.import_t2_cents, 2), _dec(r.gas_cents, 2),  # type: ignore[arg-type]
-                _dec(r.fixed_cents, 2), _dec(r.total_cents, 2),  # type: ignore[arg-type]
+                _dec(r.import_t1_cents, 2),
+                _dec(r.import_t2_cents, 2),
+                _dec(r.gas_cents, 2),  # type: ignore[arg-type]
+                _dec(r.fixed_cents, 2),
+                _dec(r.total_cents, 2),  # type: ignore[arg-type]
             ),
             prices=None,
             positions=positions,

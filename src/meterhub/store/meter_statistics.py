@@ -9,12 +9,12 @@ from sqlalchemy import Connection, or_, select, update
 
 from meterhub.store.tables import meter_statistics
 
-FIELDS = tuple(
-    c.name for c in meter_statistics.columns if c.name not in ("site_id",)
-)
+FIELDS = tuple(c.name for c in meter_statistics.columns if c.name not in ("site_id",))
 
 
-def record(conn: Connection, *, site_id: int, ts_ms: int, values: Mapping[str, Any], telegram: str | None) -> None:
+def record(
+    conn: Connection, *, site_id: int, ts_ms: int, values: Mapping[str, Any], telegram: str | None
+) -> None:
     """Store the meter's own figures unless a later telegram already did (last value wins)."""
     changes = {k: v for k, v in values.items() if v is not None}
     conn.execute(

@@ -47,7 +47,9 @@ def find_meter(conn: Connection, *, site_id: int, meter_type: str, equipment_id:
     """The meter with that equipment id in the site."""
     row = conn.execute(
         select(meters).where(
-            meters.c.site_id == site_id, meters.c.meter_type == meter_type, meters.c.equipment_id == equipment_id
+            meters.c.site_id == site_id,
+            meters.c.meter_type == meter_type,
+            meters.c.equipment_id == equipment_id,
         )
     ).first()
     return Meter(*row) if row else None
@@ -58,7 +60,11 @@ def add_meter(conn: Connection, *, site_id: int, meter_type: str, equipment_id: 
     created = now_ms()
     meter_id = conn.execute(
         insert(meters).values(
-            site_id=site_id, meter_type=meter_type, equipment_id=equipment_id, protocol=protocol, created_ms=created
+            site_id=site_id,
+            meter_type=meter_type,
+            equipment_id=equipment_id,
+            protocol=protocol,
+            created_ms=created,
         )
     ).inserted_primary_key[0]
     return Meter(int(meter_id), site_id, meter_type, equipment_id, protocol, created)
@@ -79,7 +85,9 @@ def list_meters(conn: Connection, site_id: int | None = None) -> list[Meter]:
 
 def meter_streams(conn: Connection, meter_id: int) -> dict[str, int]:
     """Role -> stream id of the meter's streams."""
-    rows = conn.execute(select(datastreams.c.role, datastreams.c.id).where(datastreams.c.meter_id == meter_id))
+    rows = conn.execute(
+        select(datastreams.c.role, datastreams.c.id).where(datastreams.c.meter_id == meter_id)
+    )
     return {r[0]: r[1] for r in rows}
 
 
@@ -121,8 +129,8 @@ def stream_counts(conn: Connection, stream_ids: Iterable[int]) -> dict[int, tupl
     if not ids:
         return {}
     rows = conn.execute(
-        select(stream_state.c.stream_id, stream_state.c.n, stream_state.c.first_ts, stream_state.c.last_ts).where(
-            stream_state.c.stream_id.in_(ids)
-        )
+        select(
+            stream_state.c.stream_id, stream_state.c.n, stream_state.c.first_ts, stream_state.c.last_ts
+        ).where(stream_state.c.stream_id.in_(ids))
     )
     return {r[0]: (r[1], r[2], r[3]) for r in rows}

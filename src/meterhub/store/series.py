@@ -19,7 +19,14 @@ def _ids(stream_ids: Sequence[int]) -> str:
 
 
 def timestamps(
-    conn: Connection, stream_ids: Sequence[int], lo: int, hi: int, *, descending: bool, limit: int, offset: int
+    conn: Connection,
+    stream_ids: Sequence[int],
+    lo: int,
+    hi: int,
+    *,
+    descending: bool,
+    limit: int,
+    offset: int,
 ) -> list[tuple[int, int]]:
     """(stream_id, ts) of a page of points of the streams with lo <= ts <= hi, in time order."""
     order = "DESC" if descending else "ASC"
@@ -31,7 +38,9 @@ def timestamps(
     return [(r[0], r[1]) for r in rows]
 
 
-def values_at(conn: Connection, stream_ids: Sequence[int], instants: Sequence[int]) -> dict[tuple[int, int], int]:
+def values_at(
+    conn: Connection, stream_ids: Sequence[int], instants: Sequence[int]
+) -> dict[tuple[int, int], int]:
     """(stream_id, ts) -> value for the streams' points at exactly those instants."""
     if not instants:
         return {}
@@ -54,7 +63,9 @@ def last_at_or_before(conn: Connection, stream_ids: Sequence[int], ts: int) -> t
     return best
 
 
-def points_between(conn: Connection, stream_ids: Sequence[int], lo: int, hi: int) -> list[tuple[int, int, int]]:
+def points_between(
+    conn: Connection, stream_ids: Sequence[int], lo: int, hi: int
+) -> list[tuple[int, int, int]]:
     """(stream_id, ts, v) of the streams' points with lo <= ts <= hi, in time order."""
     rows = conn.exec_driver_sql(
         f"SELECT stream_id, ts, v FROM points WHERE stream_id IN ({_ids(stream_ids)}) "

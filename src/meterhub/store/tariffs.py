@@ -40,7 +40,9 @@ def add(conn: Connection, *, site_id: int, start: date, end: date, description: 
 
 def contracts(conn: Connection, *, site_id: int) -> list[Contract]:
     """The site's contracts, oldest first."""
-    rows = conn.execute(select(tariffs).where(tariffs.c.site_id == site_id).order_by(tariffs.c.start_day, tariffs.c.id))
+    rows = conn.execute(
+        select(tariffs).where(tariffs.c.site_id == site_id).order_by(tariffs.c.start_day, tariffs.c.id)
+    )
     return [
         Contract(
             id=r.id,

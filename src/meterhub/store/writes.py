@@ -102,9 +102,12 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> Non
         return
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
-            "COPY points (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(  # type: ignore[union-attr]
+                "COPY points (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
+            ) as copy,
+        ):
             copy.set_types(["int4", "int8", "int8"])
             for row in rows:
                 copy.write_row(row)
@@ -159,7 +162,20 @@ def upsert_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg
     if not rows:
         return
     params = [
-        (sid, level, bucket, a.n, a.sum_v, a.min_v, a.max_v, a.first_ts, a.first_v, a.last_ts, a.last_v, a.delta)
+        (
+            sid,
+            level,
+            bucket,
+            a.n,
+            a.sum_v,
+            a.min_v,
+            a.max_v,
+            a.first_ts,
+            a.first_v,
+            a.last_ts,
+            a.last_v,
+            a.delta,
+        )
         for sid, (level, bucket), a in rows
     ]
     mark = "%s" if conn.dialect.name == "postgresql" else "?"

@@ -8,7 +8,12 @@ from meterhub import __version__
 from meterhub.platform import Platform
 
 FACES = (
-    ("DSMR-reader", "/docs/dsmr-reader", "/api/v2/schema", "P1 telegrams in; readings, statistics and costs out"),
+    (
+        "DSMR-reader",
+        "/docs/dsmr-reader",
+        "/api/v2/schema",
+        "P1 telegrams in; readings, statistics and costs out",
+    ),
 )
 
 

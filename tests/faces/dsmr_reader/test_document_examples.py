@@ -92,7 +92,9 @@ def test_the_v2_post_example_returns_the_documented_shape(server: Server, accoun
     assert isinstance(created["id"], int)
 
 
-def test_the_datalogger_scripts_send_telegram_gets_201(server: Server, account: Account, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_datalogger_scripts_send_telegram_gets_201(
+    server: Server, account: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = DOC[DOC.index("from time import sleep") : DOC.index("if __name__ == '__main__':")]
     namespace: dict[str, object] = {}
     exec(compile(script, "dsmr_datalogger_api_client.py", "exec"), namespace)
@@ -136,5 +138,3 @@ def test_day_statistics_example_shape(server: Server, account: Account) -> None:
     )
     assert response.status_code == 200
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
-
-

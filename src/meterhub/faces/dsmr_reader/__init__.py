@@ -8,9 +8,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core.errors import MeterhubError
-from meterhub.faces.dsmr_reader import errors, v1, v2_application, v2_consumption, v2_datalogger, v2_statistics
+from meterhub.faces.dsmr_reader import (
+    errors,
+    v1,
+    v2_application,
+    v2_consumption,
+    v2_datalogger,
+    v2_statistics,
+)
 
-ROUTERS = (v1.router, v2_datalogger.router, v2_consumption.router, v2_statistics.router, v2_application.router)
+ROUTERS = (
+    v1.router,
+    v2_datalogger.router,
+    v2_consumption.router,
+    v2_statistics.router,
+    v2_application.router,
+)
 
 
 def mount(app: FastAPI) -> None:

@@ -42,17 +42,23 @@ def caller(request: Request, *, version: int, needed: Access) -> Caller:
         try:
             principal = keys.authenticate(conn, presented_key(request))
         except Unauthorized:
-            raise (errors.v1(403, "Invalid auth key") if version == 1 else errors.v2_detail(403, "Invalid auth key"))
+            raise (
+                errors.v1(403, "Invalid auth key")
+                if version == 1
+                else errors.v2_detail(403, "Invalid auth key")
+            ) from None
         site_id = principal.default_site_id
         if site_id is None and len(principal.sites) == 1:
             site_id = next(iter(principal.sites))
         if site_id is None:
-            raise _refuse(version, "This key is not bound to one site: create one with `meterhub key create --site ID`")
+            raise _refuse(
+                version, "This key is not bound to one site: create one with `meterhub key create --site ID`"
+            )
         try:
             require_site(principal, site_id, needed)
             require_scope(principal, "write" if needed >= Access.WRITE else "read")
         except Forbidden as exc:
-            raise _refuse(version, f"Invalid auth key: {exc}")
+            raise _refuse(version, f"Invalid auth key: {exc}") from None
         site = accounts.get_site(conn, site_id)
     # The real service checks its (global) switch before the key; here the switch is per site,
     # so the key must first say which site is meant.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,6 +13,7 @@ DATETIME_FORMAT = (
     "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
 )
+
 
 class Form:
     """Collects every field's problems, like a serializer's is_valid()."""
@@ -48,7 +49,7 @@ class Form:
         if not value.is_finite():
             self.problems[name] = ["A valid number is required."]
             return None
-        sign, digit_tuple, exponent = value.as_tuple()
+        _, digit_tuple, exponent = value.as_tuple()
         assert isinstance(exponent, int)
         decimals = max(0, -exponent)
         whole = max(0, len(digit_tuple) + exponent)

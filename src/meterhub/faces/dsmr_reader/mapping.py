@@ -34,9 +34,9 @@ READING_FIELDS_AFTER_GAS: tuple[ReadingField, ...] = (
     ReadingField("phase_voltage_l1", "voltage_l1_v", 1),
     ReadingField("phase_voltage_l2", "voltage_l2_v", 1),
     ReadingField("phase_voltage_l3", "voltage_l3_v", 1),
-    ReadingField("phase_power_current_l1", "current_l1_a", 0, integer=True),
-    ReadingField("phase_power_current_l2", "current_l2_a", 0, integer=True),
-    ReadingField("phase_power_current_l3", "current_l3_a", 0, integer=True),
+    ReadingField("phase_power_current_l1", "current_l1_a", 2, integer=True),
+    ReadingField("phase_power_current_l2", "current_l2_a", 2, integer=True),
+    ReadingField("phase_power_current_l3", "current_l3_a", 2, integer=True),
 )
 ALL_READING_FIELDS = READING_FIELDS + READING_FIELDS_AFTER_GAS
 GAS_ROLE = "gas_m3"

@@ -46,7 +46,9 @@ def descending(request: Request, field: str, *, also: tuple[str, ...] = ()) -> t
     return raw.startswith("-"), name
 
 
-def moment_range(request: Request, field: str, tz: str, *, names: tuple[str, str] | None = None) -> tuple[int, int]:
+def moment_range(
+    request: Request, field: str, tz: str, *, names: tuple[str, str] | None = None
+) -> tuple[int, int]:
     """[lo, hi] in UTC ms from `field__gte` / `field__lte`; naive times are the site's local time."""
     gte, lte = names or (f"{field}__gte", f"{field}__lte")
     problems: dict[str, list[str]] = {}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import URL
 
@@ -38,18 +38,22 @@ def day(value: date) -> str:
     return value.isoformat()
 
 
-def page(url: URL, *, count: int, limit: int, offset: int, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def page(
+    url: URL, *, count: int, limit: int, offset: int, results: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
     """DRF's LimitOffsetPagination body."""
     next_url = None
     if offset + limit < count:
         next_url = _with(url, limit=limit, offset=offset + limit)
     previous = None
     if offset > 0:
-        previous = _with(url, limit=limit, offset=offset - limit) if offset - limit > 0 else _with(url, limit=limit)
+        previous = (
+            _with(url, limit=limit, offset=offset - limit) if offset - limit > 0 else _with(url, limit=limit)
+        )
     return {"count": count, "next": next_url, "previous": previous, "results": list(results)}
 
 
 def _with(url: URL, **params: int) -> str:
-    query = [(k, v) for k, v in url.query_params.multi_items() if k not in ("limit", "offset")]
+    query = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k not in ("limit", "offset")]
     query += [(k, str(v)) for k, v in params.items()]
     return str(url.replace(query=urlencode(sorted(query))))

@@ -16,6 +16,8 @@ from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.ingest import meters
 from meterhub.ingest.telegram import TelegramError, parse_telegram
 
+NO_TELEGRAM = "Invalid data: post the raw telegram, line endings included, in the form field 'telegram'"
+
 router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"])
 
 
@@ -23,7 +25,10 @@ router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"])
     "/datalogger/dsmrreading",
     status_code=201,
     summary="Insert a raw P1 telegram (form field `telegram`)",
-    responses={201: {"description": "Stored; empty body"}, 400: {"description": "Not a valid telegram: a hint"}},
+    responses={
+        201: {"description": "Stored; empty body"},
+        400: {"description": "Not a valid telegram: a hint"},
+    },
 )
 async def dsmrreading(request: Request) -> Response:
     """Parse, check and store a telegram; 201 with an empty body once it is on disk."""
@@ -32,17 +37,20 @@ async def dsmrreading(request: Request) -> Response:
     try:
         form = await body.fields(request, p.settings.max_body_bytes)
     except body.TooLarge:
-        raise errors.v1(413, f"Request body too large: a telegram is a few kB; the limit is {p.settings.max_body_bytes} bytes")
+        raise errors.v1(
+            413,
+            f"Request body too large: a telegram is a few kB; the limit is {p.settings.max_body_bytes} bytes",
+        ) from None
     except Invalid:
-        raise errors.v1(400, "Invalid data")
+        raise errors.v1(400, NO_TELEGRAM) from None
     text = form.get("telegram")
     if not isinstance(text, str) or not text.strip("\x00 \r\n\t"):
-        raise errors.v1(400, "Invalid data")
+        raise errors.v1(400, NO_TELEGRAM)
     try:
         telegram = parse_telegram(text, now=datetime.now(UTC))
     except TelegramError as exc:
         await asyncio.wrap_future(p.writer.submit([], meters.rejected(who.site.id)))
-        raise errors.v1(400, f"Failed to parse telegram: {exc}")
+        raise errors.v1(400, f"Failed to parse telegram: {exc}") from None
     rows, extra = meters.telegram_rows(p.registry, site_id=who.site.id, telegram=telegram)
     outcome = await asyncio.wrap_future(p.writer.submit(rows, extra))
     if outcome.clashes:

@@ -46,7 +46,9 @@ def electricity(request: Request) -> JSONResponse:
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
-        count, rows = readings.minutes(conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset)
+        count, rows = readings.minutes(
+            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
+        )
     results = []
     for row in rows:
         item: dict[str, Any] = {"id": row.end_ms // 60_000, "read_at": moment(row.end_ms, tz)}
@@ -76,7 +78,9 @@ def gas(request: Request) -> JSONResponse:
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
-        count, rows = readings.gas(conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset)
+        count, rows = readings.gas(
+            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
+        )
     results = [
         {
             "id": row.ts // 1000,
@@ -155,7 +159,9 @@ def energy_supplier_prices(request: Request) -> JSONResponse:
         }
         for c in found[pg.offset : pg.offset + pg.limit]
     ]
-    return JSONResponse(page(request.url, count=len(found), limit=pg.limit, offset=pg.offset, results=results))
+    return JSONResponse(
+        page(request.url, count=len(found), limit=pg.limit, offset=pg.offset, results=results)
+    )
 
 
 @router.get("/today", summary="Today's consumption and costs so far")
@@ -237,7 +243,9 @@ def gas_live(request: Request) -> JSONResponse:
         row = readings.latest_gas(conn, who.site.id)
         if row is None:
             return JSONResponse({})
-        prices = prices_on(tariffs.contracts(conn, site_id=who.site.id), statistics.local_day(conn, who.site.id, now))
+        prices = prices_on(
+            tariffs.contracts(conn, site_id=who.site.id), statistics.local_day(conn, who.site.id, now)
+        )
     out: dict[str, Any] = {
         "timestamp": moment(_gas_read_at(row), who.site.timezone),
         "currently_delivered": float(row.delta),

@@ -71,9 +71,11 @@ async def create_reading(request: Request) -> JSONResponse:
     try:
         data = await body.fields(request, p.settings.max_body_bytes)
     except body.TooLarge:
-        raise errors.v2_detail(413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)")
+        raise errors.v2_detail(
+            413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)"
+        ) from None
     except Invalid as exc:
-        raise errors.v2_detail(400, str(exc))
+        raise errors.v2_detail(400, str(exc)) from None
     form = Form(data, tz)
     timestamp = form.moment("timestamp", required=True)
     values: dict[str, Decimal] = {}
@@ -111,7 +113,11 @@ async def create_reading(request: Request) -> JSONResponse:
             {"timestamp": ["A different reading with this timestamp is already stored; nothing was stored."]}
         )
     snapshot = Snapshot(
-        to_ms(timestamp), 0, values, to_ms(gas_at) if gas_at and gas is not None else None, gas if gas_at else None
+        to_ms(timestamp),
+        0,
+        values,
+        to_ms(gas_at) if gas_at and gas is not None else None,
+        gas if gas_at else None,
     )
     return JSONResponse(serialize.reading(snapshot, tz), status_code=201)
 
@@ -133,9 +139,11 @@ async def patch_statistics(request: Request) -> JSONResponse:
     try:
         data = await body.fields(request, p.settings.max_body_bytes)
     except body.TooLarge:
-        raise errors.v2_detail(413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)")
+        raise errors.v2_detail(
+            413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)"
+        ) from None
     except Invalid as exc:
-        raise errors.v2_detail(400, str(exc))
+        raise errors.v2_detail(400, str(exc)) from None
     form = Form(data, who.site.timezone)
     changes: dict[str, Any] = {}
     for name in STATISTICS_FIELDS:

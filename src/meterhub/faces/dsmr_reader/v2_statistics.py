@@ -48,9 +48,11 @@ async def create_day(request: Request) -> JSONResponse:
     try:
         data = await body.fields(request, p.settings.max_body_bytes)
     except body.TooLarge:
-        raise errors.v2_detail(413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)")
+        raise errors.v2_detail(
+            413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)"
+        ) from None
     except Invalid as exc:
-        raise errors.v2_detail(400, str(exc))
+        raise errors.v2_detail(400, str(exc)) from None
     form = Form(data, tz)
     day = form.day("day", required=True)
 
@@ -63,11 +65,18 @@ async def create_day(request: Request) -> JSONResponse:
     def temperature(name: str) -> Decimal | None:
         return form.decimal(name, digits=4, places=1)
 
-    usage = [energy(n, True) for n in ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned")]
+    usage = [
+        energy(n, True)
+        for n in ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned")
+    ]
     costs = [money("electricity1_cost", True), money("electricity2_cost", True)]
     gas, gas_cost = energy("gas"), money("gas_cost")
     fixed, total = money("fixed_cost"), money("total_cost", True)
-    temps = (temperature("lowest_temperature"), temperature("highest_temperature"), temperature("average_temperature"))
+    temps = (
+        temperature("lowest_temperature"),
+        temperature("highest_temperature"),
+        temperature("average_temperature"),
+    )
     e_ts, g_ts = form.moment("electricity_reading_timestamp"), form.moment("gas_reading_timestamp")
     readings = [
         energy(n)
@@ -101,7 +110,7 @@ async def create_day(request: Request) -> JSONResponse:
         try:
             imported_days.add(conn, site_id=who.site.id, figures=figures)
         except Conflict:
-            raise errors.field_errors(unique)
+            raise errors.field_errors(unique) from None
     return JSONResponse(serialize.day(figures, tz), status_code=201)
 
 
@@ -114,7 +123,8 @@ def list_hours(request: Request) -> JSONResponse:
     desc, _ = query.descending(request, "hour_start")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
-        count, hours = statistics.hours(conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset)
+        count, hours = statistics.hours(
+            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
+        )
     results: list[dict[str, Any]] = [serialize.hour(h, tz) for h in hours]
     return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
-
