@@ -30,9 +30,19 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+_fresh_schema = False
+
+
 def _postgres_ready() -> str:
+    global _fresh_schema
     db = Database(POSTGRES_URL)
     try:
+        if not _fresh_schema:
+            # Start every run from an empty schema: the database outlives test runs.
+            with db.writer.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            _fresh_schema = True
         db.migrate()
         with db.writer.begin() as conn:
             names = ", ".join(t.name for t in metadata.sorted_tables)

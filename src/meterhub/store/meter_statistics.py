@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, String, or_, select, update
 
 from meterhub.store.tables import meter_statistics
 
-FIELDS = tuple(c.name for c in meter_statistics.columns if c.name not in ("site_id",))
+_LENGTH = {c.name: c.type.length for c in meter_statistics.columns if isinstance(c.type, String) and c.type.length}
 
 
 def record(
     conn: Connection, *, site_id: int, ts_ms: int, values: Mapping[str, Any], telegram: str | None
 ) -> None:
     """Store the meter's own figures unless a later telegram already did (last value wins)."""
-    changes = {k: v for k, v in values.items() if v is not None}
+    # Texts come from the meter; cut them to their columns rather than lose the telegram.
+    changes = {k: v[: _LENGTH[k]] if isinstance(v, str) else v for k, v in values.items() if v is not None}
     conn.execute(
         update(meter_statistics)
         .where(

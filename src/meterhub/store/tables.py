@@ -164,7 +164,7 @@ meter_statistics = Table(
     metadata,
     Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
     Column("ts", BigInteger),
-    Column("dsmr_version", String(16)),
+    Column("dsmr_version", String(64)),
     Column("electricity_tariff", Integer),
     Column("power_failure_count", Integer),
     Column("long_power_failure_count", Integer),

@@ -122,7 +122,7 @@ def upgrade() -> None:
         "meter_statistics",
         sa.Column("site_id", sa.Integer(), nullable=False),
         sa.Column("ts", sa.BigInteger(), nullable=True),
-        sa.Column("dsmr_version", sa.String(length=16), nullable=True),
+        sa.Column("dsmr_version", sa.String(length=64), nullable=True),
         sa.Column("electricity_tariff", sa.Integer(), nullable=True),
         sa.Column("power_failure_count", sa.Integer(), nullable=True),
         sa.Column("long_power_failure_count", sa.Integer(), nullable=True),

@@ -1,0 +1,5 @@
+"""`python -m meterhub` runs the command line."""
+
+from meterhub.cli import main
+
+main()

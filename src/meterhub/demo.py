@@ -1,0 +1,538 @@
+"""`meterhub demo`: a site holding a realistic year of a Dutch household's meter data.
+
+Everything goes in through the one write path, as point rows of the streams the registry hands
+out for each meter, so points are stored once and aggregates kept exactly as for real telegrams.
+Generation runs per local day on integers in each role's stored units (Wh, W, dV, A, litres):
+only the day's hours are looked up on the calendar, never a point's, and no Decimal is made per
+point; that keeps a year at one reading a minute (~9.5 million points) well inside a minute.
+Random draws are seeded per day, so a day's data depends only on the day and on the meter
+positions it starts from. A second run continues after the last stored day (nothing to do on
+the same day), so the demo never writes a day twice.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from itertools import pairwise, repeat
+from math import acos, cos, pi, radians, sin
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Connection
+
+from meterhub.auth import keys
+from meterhub.auth.passwords import hash_password
+from meterhub.config import Settings
+from meterhub.core.buckets import HOUR_MS, day_of, day_start_ms, from_ms
+from meterhub.core.costs import Prices
+from meterhub.core.errors import Conflict, Invalid, NotFound
+from meterhub.ingest.write_path import BatchOutcome, PointRow
+from meterhub.platform import Platform
+from meterhub.store import accounts, meter_statistics, meters, series, tariffs
+
+TIMEZONE = "Europe/Amsterdam"
+EMAIL = "demo@localhost"
+SITE_NAME = "Demo home"
+# DSMR equipment ids are the meter's serial number, hex-encoded ASCII.
+OLD_METER = b"E0031003951215".hex()
+NEW_METER = b"E0046001734528".hex()
+GAS_METER = b"G0059003571421".hex()
+OLD_START_WH = (12_345_678, 10_987_654, 3_210_123, 4_321_987)  # import T1, T2, export T1, T2
+NEW_START_WH = (4, 11, 0, 0)  # the installer's test load
+GAS_START_L = 4_123_456
+
+COUNTERS = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh")
+GAUGES = (
+    "import_kw", "export_kw",
+    "import_l1_kw", "import_l2_kw", "import_l3_kw", "export_l1_kw", "export_l2_kw", "export_l3_kw",
+    "voltage_l1_v", "voltage_l2_v", "voltage_l3_v", "current_l1_a", "current_l2_a", "current_l3_a",
+)  # fmt: skip
+ELECTRICITY = COUNTERS + GAUGES
+
+# Household background load in W by local clock hour (lighting comes on top in the dark months).
+WEEKDAY_W = (260, 220, 200, 190, 190, 200, 330, 620, 560, 380, 330, 330,
+             400, 350, 320, 360, 460, 700, 980, 900, 780, 720, 560, 380)  # fmt: skip
+WEEKEND_W = (300, 240, 210, 200, 190, 190, 220, 300, 480, 620, 600, 560,
+             600, 520, 480, 500, 560, 760, 1000, 920, 820, 760, 620, 420)  # fmt: skip
+LIGHTING_W = 220
+LIT_HOURS = frozenset((6, 7, 8, 16, 17, 18, 19, 20, 21, 22))
+PHASE_SHARE = (0.45, 0.30, 0.25)
+LATITUDE, LONGITUDE, TILT = 52.37, 4.90, 35.0  # Amsterdam; south-facing panels
+PV_PEAK_W = 4400
+REPLACEMENT_GAP_S = 40 * 60  # the grid operator's engineer swaps the meter; the house has no power
+OMEGA = 2 * pi / 86_400  # the sun's hour angle per second
+MAX_IN_FLIGHT = 400_000  # points generated but not yet committed (bounds memory)
+
+CONTRACTS = (
+    ("Fixed price, net metering", Prices(import_t1=Decimal("0.2415"), import_t2=Decimal("0.2643"),
+     export_t1=Decimal("0.2415"), export_t2=Decimal("0.2643"), gas=Decimal("1.3287"),
+     fixed_daily=Decimal("0.7123"))),
+    ("Variable price, feed-in tariff", Prices(import_t1=Decimal("0.2289"), import_t2=Decimal("0.2512"),
+     export_t1=Decimal("0.089"), export_t2=Decimal("0.089"), gas=Decimal("1.249"),
+     fixed_daily=Decimal("0.798"))),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What a demo run wrote: points stored, electricity readings made, and how long it took."""
+
+    site_id: int
+    points: int
+    readings: int
+    seconds: float
+
+
+@dataclass
+class _Meter:
+    equipment_id: str
+    streams: tuple[int, ...]  # in ELECTRICITY order
+    joules: list[int]  # the four counters in J (Wh x 3600), so no step is lost to rounding
+    fresh: bool  # nothing stored yet: its first reading only states the start positions
+
+
+@dataclass
+class _Gas:
+    stream: int
+    litres: int
+    fresh: bool
+
+
+@dataclass
+class _State:
+    origin: date  # the demo's first day
+    day: date  # the next day to generate
+    meter: _Meter
+    gas: _Gas
+    replace_on: date | None  # when the old electricity meter is swapped, if still ahead
+
+
+@dataclass(frozen=True)
+class _Day:
+    date: date
+    start_ms: int
+    hours: int  # 23, 24 or 25
+    clock: tuple[int, ...]  # local clock hour during each hour of the day
+    rnd: random.Random
+
+
+@dataclass(frozen=True)
+class _House:
+    """A day of the household as the meter sees it, per reading k (the interval ending at it) or per hour."""
+
+    day: _Day
+    step_s: int
+    loads: tuple[list[int], list[int], list[int]]  # W per phase, by k
+    pv: list[int]  # W, by k
+    grid_dv: list[int]  # the street's voltage, by hour
+    low: list[bool]  # tariff 1, by hour
+
+
+def parse_interval(text: str) -> int:
+    """Seconds of an interval such as 10s, 60s, 1m or 5m; it must divide an hour."""
+    found = re.fullmatch(r"\s*(\d+)\s*([sm]?)\s*", text)
+    seconds = int(found[1]) * (60 if found[2] == "m" else 1) if found else 0
+    if seconds < 1 or 3600 % seconds:
+        raise Invalid(f"interval {text!r}: give seconds or minutes that divide an hour, e.g. 10s, 1m or 5m")
+    return seconds
+
+
+def run_demo(
+    settings: Settings, *, interval: str = "60s", days: int = 365, console: Console, end: date | None = None
+) -> DemoSummary:
+    """Create (or continue) the demo site with `days` of data ending at the start of `end` (today)."""
+    began = time.perf_counter()
+    step_s = parse_interval(interval)
+    if days < 1:
+        raise Invalid("days: give at least 1")
+    platform = Platform(settings)
+    try:
+        site_id, shown = _account(platform)
+        end = end or day_of(TIMEZONE, accounts.now_ms())
+        state = _state(platform, site_id, first=end - timedelta(days=days), end=end)
+        _contracts(platform, site_id, state.origin, end)
+        if shown:
+            console.print(
+                f"[bold green]Demo site {site_id} '{SITE_NAME}'[/] ({TIMEZONE}) created. Shown once — keep these:"
+            )
+            console.print("\n".join(f"  {line}" for line in shown), highlight=False)
+        if state.origin < end - timedelta(days=days) or state.day > end - timedelta(days=days):
+            console.print(f"The demo site holds data since {state.origin}; adding the days from {state.day} on.")
+        points, readings = _fill(platform, site_id, state, end, step_s, console)
+    finally:
+        platform.close()
+    summary = DemoSummary(site_id, points, readings, time.perf_counter() - began)
+    _report(console, settings, summary, shown)
+    return summary
+
+
+def _account(platform: Platform) -> tuple[int, list[str]]:
+    """The demo site, created with its user and an API key when missing; the secrets to show once."""
+    shown: list[str] = []
+    with platform.db.writer.begin() as conn:
+        try:
+            user_id = accounts.get_user(conn, email=EMAIL).id
+        except NotFound:
+            password = secrets.token_urlsafe(12)
+            user_id = accounts.add_user(conn, email=EMAIL, password_hash=hash_password(password), name="Demo")
+            shown.append(f"login    {EMAIL} / {password}")
+        mine = accounts.memberships(conn, user_id)
+        site = next((s for s in accounts.list_sites(conn) if s.id in mine and s.name == SITE_NAME), None)
+        if site is not None:
+            return site.id, shown
+        site_id = accounts.add_site(conn, name=SITE_NAME, timezone=TIMEZONE, owner_id=user_id)
+        _, key = keys.issue_key(conn, user_id=user_id, site_id=site_id, name="demo")
+        shown.append(f"API key  {key}")
+    return site_id, shown
+
+
+def _state(platform: Platform, site_id: int, *, first: date, end: date) -> _State:
+    """Where generation starts: at `first` on an empty site, else after the last stored day."""
+    gas = _gas(platform, site_id)
+    with platform.db.reader.connect() as conn:
+        streams = {m.equipment_id: meters.meter_streams(conn, m.id) for m in meters.list_meters(conn, site_id)}
+        anchors = {eid: streams[eid]["import_t1_kwh"] for eid in (OLD_METER, NEW_METER) if eid in streams}
+        counts = meters.stream_counts(conn, [*anchors.values(), gas.stream])  # (n, first ts, last ts)
+        stored = [eid for eid, sid in anchors.items() if sid in counts]
+        if not stored:
+            old = _meter(platform, site_id, OLD_METER, OLD_START_WH)
+            return _State(first, first, old, gas, _replacement(first, end))
+        current, last_ts = stored[-1], counts[anchors[stored[-1]]][2]
+        counters = [streams[current][role] for role in COUNTERS]
+        at_last = series.values_at(conn, counters, [last_ts])
+        if gas.stream in counts:
+            gas_ts = counts[gas.stream][2]
+            gas = _Gas(gas.stream, series.values_at(conn, [gas.stream], [gas_ts])[(gas.stream, gas_ts)], False)
+    origin = day_of(TIMEZONE, counts[anchors[stored[0]]][1])
+    day = day_of(TIMEZONE, last_ts)  # a day's last reading is at the next day's midnight
+    meter = _meter(platform, site_id, current, [at_last[(sid, last_ts)] for sid in counters], fresh=False)
+    replace_on = _replacement(origin, end) if current == OLD_METER else None
+    return _State(origin, day, meter, gas, replace_on if replace_on and replace_on >= day else None)
+
+
+def _replacement(origin: date, end: date) -> date | None:
+    span = (end - origin).days
+    return origin + timedelta(days=span // 2) if span >= 2 else None
+
+
+def _meter(
+    platform: Platform, site_id: int, equipment_id: str, positions_wh: Sequence[int], *, fresh: bool = True
+) -> _Meter:
+    found = platform.registry.streams(
+        site_id=site_id, meter_type="electricity", equipment_id=equipment_id, protocol="dsmr5", roles=ELECTRICITY
+    )
+    return _Meter(equipment_id, tuple(found.streams[r] for r in ELECTRICITY), [v * 3600 for v in positions_wh], fresh)
+
+
+def _gas(platform: Platform, site_id: int) -> _Gas:
+    found = platform.registry.streams(
+        site_id=site_id, meter_type="gas", equipment_id=GAS_METER, protocol="dsmr4", roles=("gas_m3",)
+    )
+    return _Gas(found.streams["gas_m3"], GAS_START_L, True)
+
+
+def _contracts(platform: Platform, site_id: int, origin: date, end: date) -> None:
+    """Two contracts, the second from the first of the month halfway (unless the site has some)."""
+    middle = origin + timedelta(days=(end - origin).days // 2)
+    change = max(middle.replace(day=1), origin + timedelta(days=1))
+    spans = ((origin, change - timedelta(days=1)), (change, change + timedelta(days=3 * 365)))
+    with platform.db.writer.begin() as conn:
+        if tariffs.contracts(conn, site_id=site_id):
+            return
+        for (description, prices), (start, last) in zip(CONTRACTS, spans, strict=True):
+            tariffs.add(conn, site_id=site_id, start=start, end=last, description=description, prices=prices)
+
+
+def _fill(platform: Platform, site_id: int, state: _State, end: date, step_s: int, console: Console) -> tuple[int, int]:
+    """Generate and write the days from state.day to end; (points stored, electricity readings)."""
+    total = max(0, (end - state.day).days)
+    pending: deque[tuple[Future[BatchOutcome], int]] = deque()
+    in_flight = stored = readings = 0
+
+    def settle() -> None:
+        nonlocal in_flight, stored
+        future, size = pending.popleft()
+        outcome = future.result()
+        if outcome.clashes:
+            raise Conflict(f"the demo site holds other data than the demo would write ({outcome.clashes[0]})")
+        stored += outcome.stored
+        in_flight -= size
+        progress.advance(task)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("writing demo days", total=total)
+        for i in range(total):
+            rows, made = _day_rows(platform, site_id, state, state.day, step_s)
+            readings += made
+            state.day += timedelta(days=1)
+            extra = partial(_statistics, site_id=site_id, ts_ms=rows[-1][1]) if i == total - 1 else None
+            pending.append((platform.writer.submit(rows, extra), len(rows)))
+            in_flight += len(rows)
+            while in_flight > MAX_IN_FLIGHT:
+                settle()
+        while pending:
+            settle()
+    return stored, readings
+
+
+def _statistics(conn: Connection, *, site_id: int, ts_ms: int) -> None:
+    """The meter's own counters, as a DSMR 5 telegram would carry them."""
+    values = {"dsmr_version": "50", "electricity_tariff": 1, "power_failure_count": 4, "long_power_failure_count": 1}
+    meter_statistics.record(conn, site_id=site_id, ts_ms=ts_ms, values=values, telegram=None)
+
+
+def _day_rows(platform: Platform, site_id: int, state: _State, day: date, step_s: int) -> tuple[list[PointRow], int]:
+    """A day's electricity readings every step_s and hourly gas readings; and how many readings."""
+    d = _day(day)
+    n = d.hours * 3600 // step_s
+    sunshine, temperature = _weather(day)
+    grid = [2310 + int(25 * cos(2 * pi * (c - 4) / 24)) + (int(40 * sunshine) if 10 <= c < 16 else 0) for c in d.clock]
+    low = [d.date.weekday() >= 5 or not 7 <= c < 23 for c in d.clock]  # tariff 1: nights and weekends
+    house = _House(d, step_s, _loads(d, n, step_s), _solar(d, n, step_s, sunshine), grid, low)
+    rows: list[PointRow] = []
+    meter = state.meter
+    first = 0 if meter.fresh else 1
+    if day == state.replace_on:
+        off = _at(d, 10) // step_s
+        made = _readings(meter, range(first, off + 1), house, rows)
+        state.meter = meter = _meter(platform, site_id, NEW_METER, NEW_START_WH)
+        made += _readings(meter, range(off + REPLACEMENT_GAP_S // step_s, n + 1), house, rows)
+        state.replace_on = None
+    else:
+        made = _readings(meter, range(first, n + 1), house, rows)
+    _gas_readings(state.gas, d, temperature, rows)
+    return rows, made
+
+
+def _day(day: date) -> _Day:
+    start = day_start_ms(TIMEZONE, day)
+    hours = (day_start_ms(TIMEZONE, day + timedelta(days=1)) - start) // HOUR_MS
+    clock = tuple(from_ms(start + h * HOUR_MS, TIMEZONE).hour for h in range(hours))
+    return _Day(day, start, hours, clock, random.Random(f"meterhub-demo:{day.isoformat()}"))
+
+
+def _at(d: _Day, hour: int, minute: int = 0) -> int:
+    """Seconds into the day when the local clock first shows hour:minute (later if DST skips it)."""
+    h = next((i for i, c in enumerate(d.clock) if c >= hour), d.hours - 1)
+    return h * 3600 + minute * 60
+
+
+def _weather(day: date) -> tuple[float, float]:
+    """Sunshine (0 overcast … 1 clear) and mean outdoor temperature in °C; spells last a few days."""
+
+    def spell(name: str) -> float:
+        draws = (random.Random(f"meterhub-demo:{name}:{(day - timedelta(days=i)).toordinal()}") for i in range(3))
+        return sum(w * r.random() for w, r in zip((0.5, 0.3, 0.2), draws, strict=True))
+
+    doy = day.timetuple().tm_yday
+    summer = cos(2 * pi * (doy - 172) / 365.25)  # 1 at midsummer, -1 at midwinter
+    warmth = cos(2 * pi * (doy - 200) / 365.25)  # the warmest weeks come a month later
+    sunshine = min(1.0, max(0.0, spell("sun") + 0.25 * summer - 0.05))
+    return sunshine, 10.5 + 7.0 * warmth + 8.0 * (spell("temperature") - 0.5)
+
+
+def _loads(d: _Day, n: int, step_s: int) -> tuple[list[int], list[int], list[int]]:
+    """Household load in W on each phase, for the interval ending at reading k = 0..n."""
+    profile = WEEKEND_W if d.date.weekday() >= 5 else WEEKDAY_W
+    dark = (1 + cos(2 * pi * (d.date.timetuple().tm_yday - 355) / 365.25)) / 2
+    hourly = [profile[c] + (LIGHTING_W * dark if c in LIT_HOURS else 0) for c in d.clock]
+    # The hourly means joined by straight lines, so the load has no steps on the hour.
+    edges = [hourly[0], *((a + b) / 2 for a, b in pairwise(hourly)), hourly[-1]]
+    rand = d.rnd.random
+    phases: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for k in range(n + 1):
+        t = max(k * step_s - 1, 0)
+        h, x = divmod(t, 3600)
+        base = edges[h] + (edges[h + 1] - edges[h]) * x / 3600
+        for phase, share in zip(phases, PHASE_SHARE, strict=True):
+            phase.append(int(base * share * (0.75 + 0.5 * rand())))
+    fridge = 85 if step_s <= 600 else 28  # 10 minutes on, 20 off
+    l2 = phases[1]
+    for k in range(n + 1):
+        if (k * step_s + 420) // 600 % 3 == 0:
+            l2[k] += fridge
+    for phase, start_s, parts in _appliances(d):
+        _switch_on(phases[phase], start_s, parts, step_s, d.hours * 3600)
+    return phases
+
+
+def _appliances(d: _Day) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+    """The day's appliance runs: (phase, start second, ((seconds, W), …))."""
+    rnd, weekend = d.rnd, d.date.weekday() >= 5
+    dark = (1 + cos(2 * pi * (d.date.timetuple().tm_yday - 355) / 365.25)) / 2
+
+    def at(hour: int, spread_min: int) -> int:
+        return _at(d, hour) + rnd.randrange(spread_min) * 60
+
+    kettle = ((180, 2000),)
+    runs = [(1, at(8 if weekend else 7, 60), kettle)]
+    if rnd.random() < 0.5:
+        runs.append((1, at(15, 120), kettle))
+    if rnd.random() < 0.6:
+        runs.append((1, at(20, 90), kettle))
+    if rnd.random() < 0.9:  # induction hob, then simmering
+        runs.append((0, at(17, 75), ((1200, 2200), (1500, 900))))
+    if rnd.random() < (0.6 if weekend else 0.35):  # washing machine: heating, washing, spinning
+        wash = at(9, 600)
+        runs.append((2, wash, ((1080, 2100), (3600, 180), (600, 500))))
+        if rnd.random() < dark:  # tumble dryer
+            runs.append((2, wash + 5400, ((3600, 2200),)))
+    if rnd.random() < 0.55:  # dishwasher
+        runs.append((2, at(21, 150), ((1200, 1900), (3000, 120), (900, 1900))))
+    if weekend and rnd.random() < 0.5:  # vacuum cleaner
+        runs.append((0, at(10, 120), ((1200, 1200),)))
+    return runs
+
+
+def _switch_on(load: list[int], start_s: int, parts: tuple[tuple[int, int], ...], step_s: int, day_s: int) -> None:
+    """Add an appliance's power to the intervals it runs in, in proportion to the overlap."""
+    for seconds, watts in parts:
+        stop = min(start_s + seconds, day_s)
+        for k in range(start_s // step_s + 1, -(-stop // step_s) + 1):
+            overlap = min(stop, k * step_s) - max(start_s, (k - 1) * step_s)
+            if overlap > 0:
+                load[k] += watts * overlap // step_s
+        start_s += seconds
+
+
+def _solar(d: _Day, n: int, step_s: int, sunshine: float) -> list[int]:
+    """PV output in W for the interval ending at reading k: clear-sky sun on tilted panels x clouds."""
+    doy = d.date.timetuple().tm_yday
+    decl = radians(23.44) * sin(2 * pi * (284 + doy) / 365)
+    lat, panel = radians(LATITUDE), radians(LATITUDE - TILT)
+    sun_a, sun_b = sin(lat) * sin(decl), cos(lat) * cos(decl)  # sin(elevation) = a + b cos(hour angle)
+    pan_a, pan_b = sin(panel) * sin(decl), cos(panel) * cos(decl)  # cos(incidence) on the panels
+    b = 2 * pi * (doy - 81) / 364
+    equation_of_time_s = 60 * (9.87 * sin(2 * b) - 7.53 * cos(b) - 1.5 * sin(b))
+    utc_midnight_ms = (d.date.toordinal() - date(1970, 1, 1).toordinal()) * 86_400_000
+    noon = (utc_midnight_ms - d.start_ms) / 1000 + 43_200 - LONGITUDE * 240 - equation_of_time_s
+    half_day = acos(max(-1.0, min(1.0, -sun_a / sun_b))) / OMEGA
+    clouds = _clouds(d, sunshine)
+    out = [0] * (n + 1)
+    for k in range(max(1, int((noon - half_day) // step_s)), min(n, int((noon + half_day) // step_s) + 1) + 1):
+        t = k * step_s - step_s / 2
+        c = cos((t - noon) * OMEGA)
+        elevation, incidence = sun_a + sun_b * c, pan_a + pan_b * c
+        if elevation > 0 and incidence > 0:
+            out[k] = int(PV_PEAK_W * incidence * elevation**0.3 * clouds[int(t) // 600])
+    return out
+
+
+def _clouds(d: _Day, sunshine: float) -> list[float]:
+    """Share of clear-sky sun reaching the panels per 10 minutes; half-sunny days change most."""
+    rand = d.rnd.random
+    swing = 0.1 + 0.6 * (1 - abs(2 * sunshine - 1))
+    x, out = sunshine, []
+    for _ in range(d.hours * 6 + 1):
+        x = min(1.0, max(0.0, 0.6 * x + 0.4 * sunshine + swing * (rand() - 0.5)))
+        out.append(0.15 + 0.85 * x)
+    return out
+
+
+def _readings(meter: _Meter, ks: range, house: _House, rows: list[PointRow]) -> int:
+    """The meter's readings k in ks, each closing the interval that ends at it, added to rows."""
+    d, step_s, pv, grid, low = house.day, house.step_s, house.pv, house.grid_dv, house.low
+    l1s, l2s, l3s = house.loads
+    if not ks:
+        return 0
+    columns: list[list[int]] = [[] for _ in ELECTRICITY]
+    i1c, i2c, e1c, e2c, impc, expc, il1c, il2c, il3c, el1c, el2c, el3c, v1c, v2c, v3c, a1c, a2c, a3c = columns
+    i1, i2, e1, e2 = meter.joules
+    rand = d.rnd.random
+    todo = ks
+    if meter.fresh:  # its first reading states the start positions; the house was without power
+        g = grid[max(ks[0] * step_s - 1, 0) // 3600]
+        start = (i1 // 3600, i2 // 3600, e1 // 3600, e2 // 3600, 0, 0, 0, 0, 0, 0, 0, 0, g, g + 9, g - 6, 0, 0, 0)
+        for column, v in zip(columns, start, strict=True):
+            column.append(v)
+        todo = ks[1:]
+    for k in todo:
+        h = (k * step_s - 1) // 3600
+        s = pv[k] // 3  # a three-phase inverter
+        n1, n2, n3 = l1s[k] - s, l2s[k] - s, l3s[k] - s
+        net = n1 + n2 + n3  # the meter nets the phases
+        imp = net if net > 0 else 0
+        exp = imp - net
+        if low[h]:
+            i1 += imp * step_s
+            e1 += exp * step_s
+        else:
+            i2 += imp * step_s
+            e2 += exp * step_s
+        i1c.append(i1 // 3600)
+        i2c.append(i2 // 3600)
+        e1c.append(e1 // 3600)
+        e2c.append(e2 // 3600)
+        impc.append(imp)
+        expc.append(exp)
+        il1c.append(n1 if n1 > 0 else 0)
+        il2c.append(n2 if n2 > 0 else 0)
+        il3c.append(n3 if n3 > 0 else 0)
+        el1c.append(-n1 if n1 < 0 else 0)
+        el2c.append(-n2 if n2 < 0 else 0)
+        el3c.append(-n3 if n3 < 0 else 0)
+        # Load pulls the voltage down and export pushes it up, ~1.6 V per kW, around the street's level.
+        g, r = grid[h], rand()
+        v1 = g - n1 // 60 + int(r * 9)
+        v2 = g + 9 - n2 // 60 + int(r * 97) % 9
+        v3 = g - 6 - n3 // 60 + int(r * 997) % 9
+        v1c.append(v1)
+        v2c.append(v2)
+        v3c.append(v3)
+        a1c.append((abs(n1) * 10 + v1 // 2) // v1)
+        a2c.append((abs(n2) * 10 + v2 // 2) // v2)
+        a3c.append((abs(n3) * 10 + v3 // 2) // v3)
+    meter.joules[:] = i1, i2, e1, e2
+    meter.fresh = False
+    step_ms = step_s * 1000
+    instants = range(d.start_ms + ks.start * step_ms, d.start_ms + ks.stop * step_ms, step_ms)
+    for sid, column in zip(meter.streams, columns, strict=True):
+        rows.extend(zip(repeat(sid, len(column)), instants, column, strict=True))
+    return len(ks)
+
+
+def _gas_readings(gas: _Gas, d: _Day, temperature: float, rows: list[PointRow]) -> None:
+    """Hourly gas positions (DSMR 4 style, on the hour): heating by degree-hours, hot water, cooking."""
+    rand = d.rnd.random
+    for h in range(0 if gas.fresh else 1, d.hours + 1):
+        if h:  # the position on the hour closes the hour before
+            clock = d.clock[h - 1]
+            outside = temperature + 3.5 * cos(2 * pi * (clock - 15) / 24)
+            setpoint = 20.0 if 7 <= clock < 22 else 16.0
+            heating = 14 * (setpoint - outside) if temperature < 16 and outside < setpoint else 0.0
+            water = 280 if clock == 7 else 80 if clock == 18 else 6
+            gas.litres += int((heating + water) * (0.85 + 0.3 * rand()))
+        rows.append((gas.stream, d.start_ms + h * HOUR_MS, gas.litres))
+    gas.fresh = False
+
+
+def _report(console: Console, settings: Settings, summary: DemoSummary, shown: list[str]) -> None:
+    key = next((line.split()[-1] for line in shown if line.startswith("API key")), "YOUR-API-KEY")
+    base = f"http://{settings.host}:{settings.port}"
+    where = f"--database-url {settings.database_url}" if settings.database_url else f"--data-dir {settings.data_dir}"
+    console.print(
+        f"\n[bold]Demo site {summary.site_id}:[/] {summary.points:,} points stored "
+        f"({summary.readings:,} electricity readings) in {summary.seconds:.1f} s.\n"
+        f"Meters: electricity {OLD_METER} (dsmr5), replaced halfway by {NEW_METER} (dsmr5); "
+        f"gas {GAS_METER} (dsmr4, hourly).\n"
+        f"Serve it with `meterhub serve {where}`, then:",
+        highlight=False,
+    )
+    for path in (
+        "/api/v2/statistics/day?ordering=-day&limit=7",
+        "/api/v2/statistics/hour?ordering=-hour_start&limit=24",
+        "/api/v2/datalogger/dsmrreading?ordering=-timestamp&limit=1",
+        "/api/v2/consumption/energy-supplier-prices",
+    ):
+        console.print(f"  curl '{base}{path}' -H 'X-AUTHKEY: {key}'", highlight=False, soft_wrap=True)

@@ -1,0 +1,120 @@
+"""The `meterhub` command as a user runs it: first start, keys, sites, contracts."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import _free_port, telegram
+
+MEHUB = [sys.executable, "-m", "meterhub"]
+
+
+def run(data_dir: Path, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [*MEHUB, *args, "--data-dir", str(data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@contextmanager
+def serving(data_dir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    """`meterhub serve` in a child process, stopped afterwards."""
+    with subprocess.Popen(
+        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ) as server:
+        try:
+            yield server
+        finally:
+            server.terminate()
+            server.wait(20)
+
+
+def output_until_serving(server: subprocess.Popen[str]) -> str:
+    assert server.stdout is not None
+    lines = []
+    for line in server.stdout:
+        lines.append(line)
+        if "serving on" in line:
+            break
+    return "".join(lines)
+
+
+def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving(tmp_path, port) as server:
+        printed = output_until_serving(server)
+        key = re.search(r"API key\s+([A-Z0-9]{64})", printed)
+        assert key and "admin@localhost" in printed and "curl" in printed, printed
+        for _ in range(100):
+            try:
+                landing = httpx.get(url + "/")
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert landing.status_code == 200 and "/docs/dsmr-reader" in landing.text
+        posted = httpx.post(
+            url + "/api/v1/datalogger/dsmrreading",
+            headers={"X-AUTHKEY": key.group(1)},
+            data={"telegram": telegram("dsmrreader_kaifa_dsmr42_api_v1.txt")},
+        )
+        assert posted.status_code == 201
+    # A second start finds the database set up and prints no new secrets.
+    with serving(tmp_path, port) as server:
+        assert "API key" not in output_until_serving(server)
+
+
+def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
+    run(tmp_path, "user", "add", "ann@example.org", "--password", "s3cret-enough")
+    assert "ann@example.org" in run(tmp_path, "user", "list")
+    assert "site 1 'Flat'" in run(
+        tmp_path, "site", "add", "Flat", "--owner", "ann@example.org", "--timezone", "Europe/Brussels"
+    )
+    created = run(tmp_path, "key", "create", "--user", "ann@example.org", "--site", "1", "--scope", "read")
+    key = created.strip().splitlines()[-1]
+    assert re.fullmatch(r"[A-Z0-9]{64}", key)
+    listed = run(tmp_path, "key", "list")
+    assert key not in listed and key[:4] in listed and "active" in listed
+    run(tmp_path, "key", "revoke", "1")
+    assert "revoked" in run(tmp_path, "key", "list")
+    run(
+        tmp_path,
+        "tariff",
+        "add",
+        "--site",
+        "1",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-12-31",
+        "--import-t1",
+        "0.21",
+    )
+    assert "0.21" in run(tmp_path, "tariff", "list", "--site", "1")
+    assert "off" in (run(tmp_path, "site", "api", "1", "off") + run(tmp_path, "site", "list"))
+    run(tmp_path, "user", "passwd", "ann@example.org", stdin="an0ther-secret\n")
+    bad = subprocess.run(
+        [*MEHUB, "site", "add", "X", "--owner", "nobody@example.org", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "no user with email" in bad.stdout
