@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from meterhub.core.buckets import LEVELS, QUARTER, bucket_of, quarter_ending, quarter_of
+from meterhub.core.buckets import DAY, HOUR, LEVELS, QUARTER, bucket_of, quarter_ending, quarter_of
 
 Point = tuple[int, int]
 
@@ -82,15 +82,23 @@ def quarters(points: Sequence[Point], *, previous: Point | None, counter: bool) 
     return {q: Agg(*row) for q, row in out.items()}  # type: ignore[arg-type]
 
 
+def combine(children: dict[int, Agg], level: int, tz: str) -> dict[int, Agg]:
+    """Aggregates of finer buckets (quarters, or hours) added up into buckets of the given level."""
+    out: dict[int, Agg] = {}
+    for start in sorted(children):
+        key = bucket_of(level, tz, start)
+        have = out.get(key)
+        out[key] = children[start] if have is None else have.then(children[start])
+    return out
+
+
 def roll_up(quarter_aggs: dict[int, Agg], tz: str) -> dict[BucketKey, Agg]:
     """Quarter aggregates plus the local hours and days they add up to."""
-    out: dict[BucketKey, Agg] = {}
-    for q in sorted(quarter_aggs):
-        agg = quarter_aggs[q]
-        for level in LEVELS:
-            key = (level, bucket_of(level, tz, q))
-            have = out.get(key)
-            out[key] = agg if have is None else have.then(agg)
+    hours = combine(quarter_aggs, HOUR, tz)
+    days = combine(hours, DAY, tz)
+    out: dict[BucketKey, Agg] = {(QUARTER, q): a for q, a in quarter_aggs.items()}
+    out.update(((HOUR, h), a) for h, a in hours.items())
+    out.update(((DAY, d), a) for d, a in days.items())
     return out
 
 

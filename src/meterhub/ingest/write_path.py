@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from meterhub.core import aggregate
 from meterhub.core.aggregate import Point
-from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms
+from meterhub.core.buckets import DAY, HOUR, HOUR_MS, QUARTER, QUARTER_MS, bucket_of, day_of, day_start_ms
 from meterhub.store import writes
 from meterhub.store.writes import StreamMeta, StreamState
 
@@ -129,24 +129,38 @@ def _drop_stored(
 
 
 def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Point]) -> None:
-    """Rebuild every bucket whose figures change when `points` join the stored ones."""
+    """Rebuild every bucket whose figures change when `points` join the stored ones.
+
+    Quarters are recomputed from their points; each hour from its quarters and each day from its
+    hours, so a late reading costs a few rows, not a day of points.
+    """
+    tz = info.timezone
     after = writes.point_after(conn, sid, points[-1][0])
     first_q, last_q = aggregate.quarter_span(points[0][0], (after or points[-1])[0])
-    tz = info.timezone
-    # Whole local days, so hour and day rows can be rebuilt from complete sets of quarters.
-    lo = day_start_ms(tz, day_of(tz, first_q))
-    hi = day_start_ms(tz, day_of(tz, last_q) + timedelta(days=1))
-    stored = writes.stored_points(conn, sid, lo, hi)
-    merged = dict(stored)
+    lo, hi = first_q, last_q + QUARTER_MS
+    # A step ending exactly at `hi` still belongs to the last quarter: read the points up to it.
+    merged = dict(writes.stored_points(conn, sid, lo, hi))
     merged.update(points)
-    series = sorted(merged.items())
     previous = writes.point_before(conn, sid, lo)
-    quarters = aggregate.quarters(series, previous=previous, counter=info.counter)
-    # A point exactly at `hi` belongs to the next day; its step into this day is counted.
+    quarters = aggregate.quarters(sorted(merged.items()), previous=previous, counter=info.counter)
     quarters = {q: a for q, a in quarters.items() if lo <= q < hi}
-    writes.delete_aggregates(conn, sid, (QUARTER, HOUR, DAY), lo, hi)
-    rolled = aggregate.roll_up(quarters, tz)
-    writes.upsert_aggregates(conn, [(sid, key, agg) for key, agg in rolled.items()])
+
+    touched = {bucket_of(HOUR, tz, q) for q in range(lo, hi, QUARTER_MS)}
+    hour_lo, hour_hi = min(touched), max(touched) + 1
+    siblings = writes.aggregates_between(conn, sid, QUARTER, hour_lo, hour_hi + HOUR_MS)
+    siblings = {q: a for q, a in siblings.items() if bucket_of(HOUR, tz, q) in touched and not lo <= q < hi}
+    hours = aggregate.combine(siblings | quarters, HOUR, tz)
+    day_lo, day_hi = bucket_of(DAY, tz, lo), day_start_ms(tz, day_of(tz, last_q) + timedelta(days=1))
+    other_hours = writes.aggregates_between(conn, sid, HOUR, day_lo, day_hi)
+    days = aggregate.combine({h: a for h, a in other_hours.items() if h not in hours} | hours, DAY, tz)
+
+    writes.delete_aggregates(conn, sid, (QUARTER,), lo, hi)
+    writes.delete_aggregates(conn, sid, (HOUR,), hour_lo, hour_hi)
+    writes.delete_aggregates(conn, sid, (DAY,), day_lo, day_hi)
+    rows = [(sid, (QUARTER, q), a) for q, a in quarters.items()]
+    rows += [(sid, (HOUR, h), a) for h, a in hours.items()]
+    rows += [(sid, (DAY, d), a) for d, a in days.items()]
+    writes.upsert_aggregates(conn, rows)
 
 
 def _advance(state: StreamState | None, points: Sequence[Point]) -> StreamState:

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from meterhub.core.aggregate import Agg, BucketKey, Point
 
 _AGG_COLUMNS = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
+
+
+def _rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    """Run a query on the driver's own cursor: this path runs thousands of times a second, and
+    the statement layer costs more than SQLite itself. `?` marks become the driver's own."""
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql if conn.dialect.name == "sqlite" else sql.replace("?", "%s"), params)
+        return list(cur.fetchall()) if cur.description else []
+    finally:
+        cur.close()
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,14 @@ class StreamMeta:
     timezone: str
 
 
+def _many(conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(sql if conn.dialect.name == "sqlite" else sql.replace("?", "%s"), rows)
+    finally:
+        cur.close()
+
+
 def stream_meta(conn: Connection, stream_ids: Iterable[int]) -> dict[int, StreamMeta]:
     """Kind and site time zone of each stream that exists."""
     rows = conn.execute(
@@ -44,56 +64,46 @@ def lock_states(conn: Connection, stream_ids: Sequence[int]) -> dict[int, Stream
     """Current state of the streams, locked against other writers until commit."""
     ids = ",".join(str(int(i)) for i in stream_ids)
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-    rows = conn.exec_driver_sql(
-        f"SELECT stream_id, n, first_ts, first_v, last_ts, last_v FROM stream_state "
-        f"WHERE stream_id IN ({ids}){lock}"
+    rows = _rows(
+        conn,
+        f"SELECT stream_id, n, first_ts, first_v, last_ts, last_v FROM stream_state WHERE stream_id IN ({ids}){lock}",
     )
     return {r[0]: StreamState(*r[1:]) for r in rows}
 
 
 def save_states(conn: Connection, states: Mapping[int, StreamState]) -> None:
     """Write the streams' new states."""
-    conn.execute(
-        text(
-            "INSERT INTO stream_state (stream_id, n, first_ts, first_v, last_ts, last_v) "
-            "VALUES (:s, :n, :fts, :fv, :lts, :lv) ON CONFLICT (stream_id) DO UPDATE SET "
-            "n = excluded.n, first_ts = excluded.first_ts, first_v = excluded.first_v, "
-            "last_ts = excluded.last_ts, last_v = excluded.last_v"
-        ),
-        [
-            {"s": sid, "n": st.n, "fts": st.first_ts, "fv": st.first_v, "lts": st.last_ts, "lv": st.last_v}
-            for sid, st in states.items()
-        ],
+    _many(
+        conn,
+        "INSERT INTO stream_state (stream_id, n, first_ts, first_v, last_ts, last_v) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (stream_id) DO UPDATE SET n = excluded.n, first_ts = excluded.first_ts, "
+        "first_v = excluded.first_v, last_ts = excluded.last_ts, last_v = excluded.last_v",
+        [(sid, st.n, st.first_ts, st.first_v, st.last_ts, st.last_v) for sid, st in states.items()],
     )
 
 
 def stored_points(conn: Connection, stream_id: int, lo: int, hi: int) -> list[Point]:
     """Points of the stream with lo <= ts <= hi, in time order."""
-    return [
-        (r[0], r[1])
-        for r in conn.execute(
-            text("SELECT ts, v FROM points WHERE stream_id = :s AND ts >= :lo AND ts <= :hi ORDER BY ts"),
-            {"s": stream_id, "lo": lo, "hi": hi},
-        )
-    ]
+    sql = "SELECT ts, v FROM points WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts"
+    return [(r[0], r[1]) for r in _rows(conn, sql, (stream_id, lo, hi))]
 
 
 def point_before(conn: Connection, stream_id: int, ts: int) -> Point | None:
     """The stored point just before ts."""
-    row = conn.execute(
-        text("SELECT ts, v FROM points WHERE stream_id = :s AND ts < :t ORDER BY ts DESC LIMIT 1"),
-        {"s": stream_id, "t": ts},
-    ).first()
-    return (row[0], row[1]) if row else None
+    rows = _rows(
+        conn,
+        "SELECT ts, v FROM points WHERE stream_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1",
+        (stream_id, ts),
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def point_after(conn: Connection, stream_id: int, ts: int) -> Point | None:
     """The stored point just after ts."""
-    row = conn.execute(
-        text("SELECT ts, v FROM points WHERE stream_id = :s AND ts > :t ORDER BY ts LIMIT 1"),
-        {"s": stream_id, "t": ts},
-    ).first()
-    return (row[0], row[1]) if row else None
+    rows = _rows(
+        conn, "SELECT ts, v FROM points WHERE stream_id = ? AND ts > ? ORDER BY ts LIMIT 1", (stream_id, ts)
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> None:
@@ -112,48 +122,30 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> Non
             for row in rows:
                 copy.write_row(row)
         return
-    raw_cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    raw_cur.executemany("INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
-    raw_cur.close()
+    _many(conn, "INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
 
 
 def stored_aggregates(conn: Connection, stream_id: int, keys: Iterable[BucketKey]) -> dict[BucketKey, Agg]:
     """The stored rows for the given (level, bucket) keys of one stream."""
-    by_level: dict[int, list[int]] = {}
-    for level, bucket in keys:
-        by_level.setdefault(level, []).append(bucket)
-    out: dict[BucketKey, Agg] = {}
-    for level, buckets in by_level.items():
-        rows = conn.exec_driver_sql(
-            f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} "
-            f"AND level = {int(level)} AND bucket IN ({','.join(str(int(b)) for b in buckets)})"
-        )
-        for r in rows:
-            out[(level, r[0])] = Agg(*r[1:])
-    return out
+    wanted = list(keys)
+    where = " OR ".join(f"(level = {int(level)} AND bucket = {int(bucket)})" for level, bucket in wanted)
+    sql = f"SELECT level, bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} AND ({where})"
+    return {(r[0], r[1]): Agg(*r[2:]) for r in _rows(conn, sql)} if wanted else {}
 
 
 def aggregates_between(conn: Connection, stream_id: int, level: int, lo: int, hi: int) -> dict[int, Agg]:
     """Rows of one level with lo <= bucket < hi."""
-    rows = conn.execute(
-        text(
-            f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = :s AND level = :l "
-            "AND bucket >= :lo AND bucket < :hi"
-        ),
-        {"s": stream_id, "l": level, "lo": lo, "hi": hi},
-    )
-    return {r[0]: Agg(*r[1:]) for r in rows}
+    sql = f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = ? AND level = ? AND bucket >= ? AND bucket < ?"
+    return {r[0]: Agg(*r[1:]) for r in _rows(conn, sql, (stream_id, level, lo, hi))}
 
 
 def delete_aggregates(conn: Connection, stream_id: int, levels: Sequence[int], lo: int, hi: int) -> None:
     """Remove rows of the given levels with lo <= bucket < hi, to be written anew."""
-    conn.execute(
-        text(
-            "DELETE FROM aggregates WHERE stream_id = :s AND level IN ("
-            + ",".join(str(int(level)) for level in levels)
-            + ") AND bucket >= :lo AND bucket < :hi"
-        ),
-        {"s": stream_id, "lo": lo, "hi": hi},
+    marks = ",".join(str(int(level)) for level in levels)
+    _rows(
+        conn,
+        f"DELETE FROM aggregates WHERE stream_id = ? AND level IN ({marks}) AND bucket >= ? AND bucket < ?",
+        (stream_id, lo, hi),
     )
 
 
@@ -178,13 +170,10 @@ def upsert_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg
         )
         for sid, (level, bucket), a in rows
     ]
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     cols = "stream_id, level, bucket, " + _AGG_COLUMNS
     updates = ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", "))
     sql = (
-        f"INSERT INTO aggregates ({cols}) VALUES ({', '.join([mark] * 12)}) "
+        f"INSERT INTO aggregates ({cols}) VALUES ({', '.join(['?'] * 12)}) "
         f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {updates}"
     )
-    raw_cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    raw_cur.executemany(sql, params)
-    raw_cur.close()
+    _many(conn, sql, params)
