@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Sequence
 
 from sqlalchemy import Connection
@@ -19,23 +21,24 @@ def _ids(stream_ids: Sequence[int]) -> str:
 
 
 def timestamps(
-    conn: Connection,
-    stream_ids: Sequence[int],
-    lo: int,
-    hi: int,
-    *,
-    descending: bool,
-    limit: int,
-    offset: int,
+    conn: Connection, stream_ids: Sequence[int], lo: int, hi: int, *, descending: bool, limit: int, offset: int
 ) -> list[tuple[int, int]]:
     """(stream_id, ts) of a page of points of the streams with lo <= ts <= hi, in time order."""
     order = "DESC" if descending else "ASC"
-    rows = conn.exec_driver_sql(
-        f"SELECT stream_id, ts FROM points WHERE stream_id IN ({_ids(stream_ids)}) "
-        f"AND ts >= {int(lo)} AND ts <= {int(hi)} ORDER BY ts {order}, stream_id LIMIT {int(limit)} "
-        f"OFFSET {int(offset)}"
-    )
-    return [(r[0], r[1]) for r in rows]
+    # One query per stream walks the (stream_id, ts) key in order; a single query over several
+    # streams would sort all their points before taking the page.
+    per_stream = [
+        [
+            (int(sid), r[0])
+            for r in conn.exec_driver_sql(
+                f"SELECT ts FROM points WHERE stream_id = {int(sid)} AND ts >= {int(lo)} AND ts <= {int(hi)} "
+                f"ORDER BY ts {order} LIMIT {int(limit) + int(offset)}"
+            )
+        ]
+        for sid in stream_ids
+    ]
+    merged = heapq.merge(*per_stream, key=lambda row: (row[1], row[0]), reverse=descending)
+    return list(itertools.islice(merged, offset, offset + limit))
 
 
 def values_at(
