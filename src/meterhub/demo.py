@@ -4,7 +4,8 @@ Everything goes in through the one write path, as point rows of the streams the 
 out for each meter, so points are stored once and aggregates kept exactly as for real telegrams.
 Generation runs per local day on integers in each role's stored units (Wh, W, dV, A, litres):
 only the day's hours are looked up on the calendar, never a point's, and no Decimal is made per
-point; that keeps a year at one reading a minute (~9.5 million points) well inside a minute.
+point, so making a year at one reading a minute (~9.5 million points) takes ~3 s of the ~35 s the
+write path needs to store it.
 Random draws are seeded per day, so a day's data depends only on the day and on the meter
 positions it starts from. A second run continues after the last stored day (nothing to do on
 the same day), so the demo never writes a day twice.
@@ -60,15 +61,15 @@ GAUGES = (
 ELECTRICITY = COUNTERS + GAUGES
 
 # Household background load in W by local clock hour (lighting comes on top in the dark months).
-WEEKDAY_W = (260, 220, 200, 190, 190, 200, 330, 620, 560, 380, 330, 330,
-             400, 350, 320, 360, 460, 700, 980, 900, 780, 720, 560, 380)  # fmt: skip
-WEEKEND_W = (300, 240, 210, 200, 190, 190, 220, 300, 480, 620, 600, 560,
-             600, 520, 480, 500, 560, 760, 1000, 920, 820, 760, 620, 420)  # fmt: skip
+WEEKDAY_W = (210, 180, 160, 150, 150, 160, 260, 500, 450, 300, 260, 260,
+             320, 280, 260, 290, 370, 560, 780, 720, 620, 580, 450, 300)  # fmt: skip
+WEEKEND_W = (240, 190, 170, 160, 150, 150, 180, 240, 380, 500, 480, 450,
+             480, 420, 380, 400, 450, 610, 800, 740, 660, 610, 500, 340)  # fmt: skip
 LIGHTING_W = 220
 LIT_HOURS = frozenset((6, 7, 8, 16, 17, 18, 19, 20, 21, 22))
 PHASE_SHARE = (0.45, 0.30, 0.25)
 LATITUDE, LONGITUDE, TILT = 52.37, 4.90, 35.0  # Amsterdam; south-facing panels
-PV_PEAK_W = 4400
+PV_PEAK_W = 4000  # 12 panels of 400 Wp, less inverter and wiring losses
 REPLACEMENT_GAP_S = 40 * 60  # the grid operator's engineer swaps the meter; the house has no power
 OMEGA = 2 * pi / 86_400  # the sun's hour angle per second
 MAX_IN_FLIGHT = 400_000  # points generated but not yet committed (bounds memory)
@@ -115,6 +116,10 @@ class _State:
     meter: _Meter
     gas: _Gas
     replace_on: date | None  # when the old electricity meter is swapped, if still ahead
+    successor: _Meter | None  # the new meter, registered when the swap is planned
+
+
+Run = tuple[tuple[int, int], ...]  # an appliance's program: (seconds, W) parts
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ class _Day:
 
 @dataclass(frozen=True)
 class _House:
-    """A day of the household as the meter sees it, per reading k (the interval ending at it) or per hour."""
+    """A day of the household as the meter sees it: per reading k (the interval ending at it), per hour."""
 
     day: _Day
     step_s: int
@@ -150,34 +155,43 @@ def parse_interval(text: str) -> int:
 def run_demo(
     settings: Settings, *, interval: str = "60s", days: int = 365, console: Console, end: date | None = None
 ) -> DemoSummary:
-    """Create (or continue) the demo site with `days` of data ending at the start of `end` (today)."""
+    """Create (or continue) the demo site: `days` of data up to the start of `end` (default today)."""
     began = time.perf_counter()
     step_s = parse_interval(interval)
     if days < 1:
         raise Invalid("days: give at least 1")
     platform = Platform(settings)
     try:
-        site_id, shown = _account(platform)
+        account = _account(platform)
         end = end or day_of(TIMEZONE, accounts.now_ms())
-        state = _state(platform, site_id, first=end - timedelta(days=days), end=end)
-        _contracts(platform, site_id, state.origin, end)
-        if shown:
-            console.print(
-                f"[bold green]Demo site {site_id} '{SITE_NAME}'[/] ({TIMEZONE}) created. Shown once — keep these:"
-            )
-            console.print("\n".join(f"  {line}" for line in shown), highlight=False)
-        if state.origin < end - timedelta(days=days) or state.day > end - timedelta(days=days):
-            console.print(f"The demo site holds data since {state.origin}; adding the days from {state.day} on.")
-        points, readings = _fill(platform, site_id, state, end, step_s, console)
+        first = end - timedelta(days=days)
+        state = _state(platform, account.site_id, first=first, end=end)
+        _contracts(platform, account.site_id, state.origin, end)
+        if account.secrets:
+            console.print(f"[bold green]Demo site {account.site_id} '{SITE_NAME}'[/] ({TIMEZONE}) created.")
+            console.print("Shown once — keep these:\n" + "\n".join(account.secrets), highlight=False)
+        if state.day >= end:
+            console.print(f"The demo site has its data up to {end} already; nothing to add.")
+        elif state.day != first:
+            console.print(f"The demo site has data from {state.origin} on; adding the days from {state.day}.")
+        points, readings = _fill(platform, account.site_id, state, end, step_s, console)
+        meter_lines = _meter_lines(platform, account.site_id)
     finally:
         platform.close()
-    summary = DemoSummary(site_id, points, readings, time.perf_counter() - began)
-    _report(console, settings, summary, shown)
+    summary = DemoSummary(account.site_id, points, readings, time.perf_counter() - began)
+    _report(console, settings, summary, account.key, meter_lines)
     return summary
 
 
-def _account(platform: Platform) -> tuple[int, list[str]]:
-    """The demo site, created with its user and an API key when missing; the secrets to show once."""
+@dataclass(frozen=True)
+class _Account:
+    site_id: int
+    key: str | None  # the API key, when it was made now
+    secrets: list[str]  # lines to show once
+
+
+def _account(platform: Platform) -> _Account:
+    """The demo site, created with its user and an API key when missing."""
     shown: list[str] = []
     with platform.db.writer.begin() as conn:
         try:
@@ -185,39 +199,50 @@ def _account(platform: Platform) -> tuple[int, list[str]]:
         except NotFound:
             password = secrets.token_urlsafe(12)
             user_id = accounts.add_user(conn, email=EMAIL, password_hash=hash_password(password), name="Demo")
-            shown.append(f"login    {EMAIL} / {password}")
+            shown.append(f"  login    {EMAIL} / {password}")
         mine = accounts.memberships(conn, user_id)
         site = next((s for s in accounts.list_sites(conn) if s.id in mine and s.name == SITE_NAME), None)
         if site is not None:
-            return site.id, shown
+            return _Account(site.id, None, shown)
         site_id = accounts.add_site(conn, name=SITE_NAME, timezone=TIMEZONE, owner_id=user_id)
         _, key = keys.issue_key(conn, user_id=user_id, site_id=site_id, name="demo")
-        shown.append(f"API key  {key}")
-    return site_id, shown
+    return _Account(site_id, key, [*shown, f"  API key  {key}"])
 
 
 def _state(platform: Platform, site_id: int, *, first: date, end: date) -> _State:
     """Where generation starts: at `first` on an empty site, else after the last stored day."""
-    gas = _gas(platform, site_id)
+    # Registering meters takes the writer, so it waits until this read has ended.
     with platform.db.reader.connect() as conn:
-        streams = {m.equipment_id: meters.meter_streams(conn, m.id) for m in meters.list_meters(conn, site_id)}
-        anchors = {eid: streams[eid]["import_t1_kwh"] for eid in (OLD_METER, NEW_METER) if eid in streams}
-        counts = meters.stream_counts(conn, [*anchors.values(), gas.stream])  # (n, first ts, last ts)
-        stored = [eid for eid, sid in anchors.items() if sid in counts]
-        if not stored:
-            old = _meter(platform, site_id, OLD_METER, OLD_START_WH)
-            return _State(first, first, old, gas, _replacement(first, end))
-        current, last_ts = stored[-1], counts[anchors[stored[-1]]][2]
-        counters = [streams[current][role] for role in COUNTERS]
-        at_last = series.values_at(conn, counters, [last_ts])
-        if gas.stream in counts:
-            gas_ts = counts[gas.stream][2]
-            gas = _Gas(gas.stream, series.values_at(conn, [gas.stream], [gas_ts])[(gas.stream, gas_ts)], False)
-    origin = day_of(TIMEZONE, counts[anchors[stored[0]]][1])
-    day = day_of(TIMEZONE, last_ts)  # a day's last reading is at the next day's midnight
-    meter = _meter(platform, site_id, current, [at_last[(sid, last_ts)] for sid in counters], fresh=False)
-    replace_on = _replacement(origin, end) if current == OLD_METER else None
-    return _State(origin, day, meter, gas, replace_on if replace_on and replace_on >= day else None)
+        found = {m.equipment_id: m.id for m in meters.list_meters(conn, site_id)}
+        streams = {eid: meters.meter_streams(conn, mid) for eid, mid in found.items()}
+        ours = [eid for eid in (OLD_METER, NEW_METER) if eid in streams]
+        anchors = {eid: streams[eid].get("import_t1_kwh", 0) for eid in ours}
+        gas_id = streams.get(GAS_METER, {}).get("gas_m3", 0)
+        spans = meters.stream_counts(conn, [*anchors.values(), gas_id])  # (n, first ts, last ts)
+        stored = [eid for eid, sid in anchors.items() if sid in spans]
+        if stored:
+            current, last_ts = stored[-1], spans[anchors[stored[-1]]][2]
+            counters = [streams[current][role] for role in COUNTERS]
+            at_last = series.values_at(conn, counters, [last_ts])
+            positions = [at_last[(sid, last_ts)] for sid in counters]
+        if stored and gas_id in spans:
+            gas_ts = spans[gas_id][2]
+            litres = series.values_at(conn, [gas_id], [gas_ts])[(gas_id, gas_ts)]
+    if not stored:
+        old, replace_on = _meter(platform, site_id, OLD_METER, OLD_START_WH), _replacement(first, end)
+        successor = _meter(platform, site_id, NEW_METER, NEW_START_WH) if replace_on else None
+        return _State(first, first, old, _gas(platform, site_id), replace_on, successor)
+    origin = day_of(TIMEZONE, spans[anchors[stored[0]]][1])
+    day = day_of(TIMEZONE, last_ts)  # a day's last reading is on the next day's midnight
+    meter = _meter(platform, site_id, current, positions, fresh=False)
+    gas = _gas(platform, site_id)
+    if gas_id in spans:
+        gas.litres, gas.fresh = litres, False
+    # A swap planned by a run that stopped before it (the new meter is registered, without readings).
+    replace_on = _replacement(origin, end) if NEW_METER in streams and NEW_METER not in stored else None
+    if replace_on is None or replace_on < day:
+        return _State(origin, day, meter, gas, None, None)
+    return _State(origin, day, meter, gas, replace_on, _meter(platform, site_id, NEW_METER, NEW_START_WH))
 
 
 def _replacement(origin: date, end: date) -> date | None:
@@ -229,9 +254,11 @@ def _meter(
     platform: Platform, site_id: int, equipment_id: str, positions_wh: Sequence[int], *, fresh: bool = True
 ) -> _Meter:
     found = platform.registry.streams(
-        site_id=site_id, meter_type="electricity", equipment_id=equipment_id, protocol="dsmr5", roles=ELECTRICITY
-    )
-    return _Meter(equipment_id, tuple(found.streams[r] for r in ELECTRICITY), [v * 3600 for v in positions_wh], fresh)
+        site_id=site_id, meter_type="electricity", equipment_id=equipment_id, protocol="dsmr5",
+        roles=ELECTRICITY,
+    )  # fmt: skip
+    streams = tuple(found.streams[role] for role in ELECTRICITY)
+    return _Meter(equipment_id, streams, [v * 3600 for v in positions_wh], fresh)
 
 
 def _gas(platform: Platform, site_id: int) -> _Gas:
@@ -253,7 +280,9 @@ def _contracts(platform: Platform, site_id: int, origin: date, end: date) -> Non
             tariffs.add(conn, site_id=site_id, start=start, end=last, description=description, prices=prices)
 
 
-def _fill(platform: Platform, site_id: int, state: _State, end: date, step_s: int, console: Console) -> tuple[int, int]:
+def _fill(
+    platform: Platform, site_id: int, state: _State, end: date, step_s: int, console: Console
+) -> tuple[int, int]:
     """Generate and write the days from state.day to end; (points stored, electricity readings)."""
     total = max(0, (end - state.day).days)
     pending: deque[tuple[Future[BatchOutcome], int]] = deque()
@@ -271,9 +300,10 @@ def _fill(platform: Platform, site_id: int, state: _State, end: date, step_s: in
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("writing demo days", total=total)
+        task = progress.add_task("demo days", total=total)
         for i in range(total):
-            rows, made = _day_rows(platform, site_id, state, state.day, step_s)
+            progress.update(task, description=f"demo days, making {state.day}")
+            rows, made = _day_rows(state, step_s)
             readings += made
             state.day += timedelta(days=1)
             extra = partial(_statistics, site_id=site_id, ts_ms=rows[-1][1]) if i == total - 1 else None
@@ -288,27 +318,31 @@ def _fill(platform: Platform, site_id: int, state: _State, end: date, step_s: in
 
 def _statistics(conn: Connection, *, site_id: int, ts_ms: int) -> None:
     """The meter's own counters, as a DSMR 5 telegram would carry them."""
-    values = {"dsmr_version": "50", "electricity_tariff": 1, "power_failure_count": 4, "long_power_failure_count": 1}
+    values = {"dsmr_version": "50", "electricity_tariff": 1, "power_failure_count": 4,
+              "long_power_failure_count": 1}  # fmt: skip
     meter_statistics.record(conn, site_id=site_id, ts_ms=ts_ms, values=values, telegram=None)
 
 
-def _day_rows(platform: Platform, site_id: int, state: _State, day: date, step_s: int) -> tuple[list[PointRow], int]:
-    """A day's electricity readings every step_s and hourly gas readings; and how many readings."""
+def _day_rows(state: _State, step_s: int) -> tuple[list[PointRow], int]:
+    """The next day's electricity readings every step_s and hourly gas readings; and how many readings."""
+    day = state.day
     d = _day(day)
     n = d.hours * 3600 // step_s
     sunshine, temperature = _weather(day)
-    grid = [2310 + int(25 * cos(2 * pi * (c - 4) / 24)) + (int(40 * sunshine) if 10 <= c < 16 else 0) for c in d.clock]
+    # The street's voltage in dV: high at night, low at dinner time, up when the neighbours' panels feed in.
+    grid = [2310 + int(25 * cos(2 * pi * (c - 4) / 24) + (40 * sunshine if 10 <= c < 16 else 0))
+            for c in d.clock]  # fmt: skip
     low = [d.date.weekday() >= 5 or not 7 <= c < 23 for c in d.clock]  # tariff 1: nights and weekends
     house = _House(d, step_s, _loads(d, n, step_s), _solar(d, n, step_s, sunshine), grid, low)
     rows: list[PointRow] = []
     meter = state.meter
     first = 0 if meter.fresh else 1
-    if day == state.replace_on:
+    if day == state.replace_on and state.successor:
         off = _at(d, 10) // step_s
         made = _readings(meter, range(first, off + 1), house, rows)
-        state.meter = meter = _meter(platform, site_id, NEW_METER, NEW_START_WH)
+        state.meter = meter = state.successor
         made += _readings(meter, range(off + REPLACEMENT_GAP_S // step_s, n + 1), house, rows)
-        state.replace_on = None
+        state.replace_on = state.successor = None
     else:
         made = _readings(meter, range(first, n + 1), house, rows)
     _gas_readings(state.gas, d, temperature, rows)
@@ -332,8 +366,9 @@ def _weather(day: date) -> tuple[float, float]:
     """Sunshine (0 overcast … 1 clear) and mean outdoor temperature in °C; spells last a few days."""
 
     def spell(name: str) -> float:
-        draws = (random.Random(f"meterhub-demo:{name}:{(day - timedelta(days=i)).toordinal()}") for i in range(3))
-        return sum(w * r.random() for w, r in zip((0.5, 0.3, 0.2), draws, strict=True))
+        recent = (day - timedelta(days=i) for i in range(3))
+        draws = (random.Random(f"meterhub-demo:{name}:{past.isoformat()}").random() for past in recent)
+        return sum(w * x for w, x in zip((0.5, 0.3, 0.2), draws, strict=True))
 
     doy = day.timetuple().tm_yday
     summer = cos(2 * pi * (doy - 172) / 365.25)  # 1 at midsummer, -1 at midwinter
@@ -350,24 +385,21 @@ def _loads(d: _Day, n: int, step_s: int) -> tuple[list[int], list[int], list[int
     # The hourly means joined by straight lines, so the load has no steps on the hour.
     edges = [hourly[0], *((a + b) / 2 for a, b in pairwise(hourly)), hourly[-1]]
     rand = d.rnd.random
-    phases: tuple[list[int], list[int], list[int]] = ([], [], [])
-    for k in range(n + 1):
-        t = max(k * step_s - 1, 0)
-        h, x = divmod(t, 3600)
-        base = edges[h] + (edges[h + 1] - edges[h]) * x / 3600
-        for phase, share in zip(phases, PHASE_SHARE, strict=True):
-            phase.append(int(base * share * (0.75 + 0.5 * rand())))
-    fridge = 85 if step_s <= 600 else 28  # 10 minutes on, 20 off
-    l2 = phases[1]
-    for k in range(n + 1):
-        if (k * step_s + 420) // 600 % 3 == 0:
-            l2[k] += fridge
+    (lo1, hi1), (lo2, hi2), (lo3, hi3) = ((share * 0.75, share * 0.5) for share in PHASE_SHARE)  # ±25 % noise
+    l1, l2, l3 = phases = tuple([int(edges[0] * share)] for share in PHASE_SHARE)
+    for h in range(d.hours):
+        start, slope = edges[h], (edges[h + 1] - edges[h]) / 3600
+        for t in range(step_s - 1, 3600, step_s):
+            base = start + slope * t
+            l1.append(int(base * (lo1 + hi1 * rand())))
+            l2.append(int(base * (lo2 + hi2 * rand())))
+            l3.append(int(base * (lo3 + hi3 * rand())))
     for phase, start_s, parts in _appliances(d):
         _switch_on(phases[phase], start_s, parts, step_s, d.hours * 3600)
     return phases
 
 
-def _appliances(d: _Day) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+def _appliances(d: _Day) -> list[tuple[int, int, Run]]:
     """The day's appliance runs: (phase, start second, ((seconds, W), …))."""
     rnd, weekend = d.rnd, d.date.weekday() >= 5
     dark = (1 + cos(2 * pi * (d.date.timetuple().tm_yday - 355) / 365.25)) / 2
@@ -392,10 +424,11 @@ def _appliances(d: _Day) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
         runs.append((2, at(21, 150), ((1200, 1900), (3000, 120), (900, 1900))))
     if weekend and rnd.random() < 0.5:  # vacuum cleaner
         runs.append((0, at(10, 120), ((1200, 1200),)))
+    runs += [(1, start, ((600, 85),)) for start in range(rnd.randrange(1800), d.hours * 3600, 1800)]  # fridge
     return runs
 
 
-def _switch_on(load: list[int], start_s: int, parts: tuple[tuple[int, int], ...], step_s: int, day_s: int) -> None:
+def _switch_on(load: list[int], start_s: int, parts: Run, step_s: int, day_s: int) -> None:
     """Add an appliance's power to the intervals it runs in, in proportion to the overlap."""
     for seconds, watts in parts:
         stop = min(start_s + seconds, day_s)
@@ -420,7 +453,8 @@ def _solar(d: _Day, n: int, step_s: int, sunshine: float) -> list[int]:
     half_day = acos(max(-1.0, min(1.0, -sun_a / sun_b))) / OMEGA
     clouds = _clouds(d, sunshine)
     out = [0] * (n + 1)
-    for k in range(max(1, int((noon - half_day) // step_s)), min(n, int((noon + half_day) // step_s) + 1) + 1):
+    sunrise, sunset = max(1, int((noon - half_day) // step_s)), min(n, int((noon + half_day) // step_s) + 1)
+    for k in range(sunrise, sunset + 1):
         t = k * step_s - step_s / 2
         c = cos((t - noon) * OMEGA)
         elevation, incidence = sun_a + sun_b * c, pan_a + pan_b * c
@@ -453,8 +487,9 @@ def _readings(meter: _Meter, ks: range, house: _House, rows: list[PointRow]) -> 
     todo = ks
     if meter.fresh:  # its first reading states the start positions; the house was without power
         g = grid[max(ks[0] * step_s - 1, 0) // 3600]
-        start = (i1 // 3600, i2 // 3600, e1 // 3600, e2 // 3600, 0, 0, 0, 0, 0, 0, 0, 0, g, g + 9, g - 6, 0, 0, 0)
-        for column, v in zip(columns, start, strict=True):
+        positions = (i1 // 3600, i2 // 3600, e1 // 3600, e2 // 3600)
+        gauges = (0, 0, 0, 0, 0, 0, 0, 0, g, g + 9, g - 6, 0, 0, 0)
+        for column, v in zip(columns, (*positions, *gauges), strict=True):
             column.append(v)
         todo = ks[1:]
     for k in todo:
@@ -517,22 +552,39 @@ def _gas_readings(gas: _Gas, d: _Day, temperature: float, rows: list[PointRow]) 
     gas.fresh = False
 
 
-def _report(console: Console, settings: Settings, summary: DemoSummary, shown: list[str]) -> None:
-    key = next((line.split()[-1] for line in shown if line.startswith("API key")), "YOUR-API-KEY")
+def _meter_lines(platform: Platform, site_id: int) -> list[str]:
+    """Each meter of the site with the span of its readings."""
+    lines = []
+    with platform.db.reader.connect() as conn:
+        for m in meters.list_meters(conn, site_id):
+            streams = meters.meter_streams(conn, m.id)
+            anchor = streams.get("gas_m3" if m.meter_type == "gas" else "import_t1_kwh")
+            span = meters.stream_counts(conn, [anchor] if anchor else []).get(anchor or 0)
+            when = " – ".join(f"{from_ms(ts, TIMEZONE):%Y-%m-%d %H:%M}" for ts in span[1:]) if span else ""
+            lines.append(f"  {m.meter_type:<12} {m.equipment_id}  {m.protocol:<6} {when or 'no readings'}")
+    return lines
+
+
+def _report(
+    console: Console, settings: Settings, summary: DemoSummary, key: str | None, meter_lines: list[str]
+) -> None:
     base = f"http://{settings.host}:{settings.port}"
-    where = f"--database-url {settings.database_url}" if settings.database_url else f"--data-dir {settings.data_dir}"
+    db = settings.database_url
+    where = f"--database-url {db}" if db else f"--data-dir {settings.data_dir}"
     console.print(
         f"\n[bold]Demo site {summary.site_id}:[/] {summary.points:,} points stored "
-        f"({summary.readings:,} electricity readings) in {summary.seconds:.1f} s.\n"
-        f"Meters: electricity {OLD_METER} (dsmr5), replaced halfway by {NEW_METER} (dsmr5); "
-        f"gas {GAS_METER} (dsmr4, hourly).\n"
-        f"Serve it with `meterhub serve {where}`, then:",
+        f"({summary.readings:,} electricity readings) in {summary.seconds:.1f} s. Its meters:",
         highlight=False,
     )
+    console.print("\n".join(meter_lines), highlight=False, soft_wrap=True)
+    console.print(f"Serve it with `meterhub serve {where}`, then look:", highlight=False, soft_wrap=True)
     for path in (
         "/api/v2/statistics/day?ordering=-day&limit=7",
         "/api/v2/statistics/hour?ordering=-hour_start&limit=24",
         "/api/v2/datalogger/dsmrreading?ordering=-timestamp&limit=1",
         "/api/v2/consumption/energy-supplier-prices",
     ):
-        console.print(f"  curl '{base}{path}' -H 'X-AUTHKEY: {key}'", highlight=False, soft_wrap=True)
+        curl = f"  curl '{base}{path}' -H 'X-AUTHKEY: {key or 'YOUR-API-KEY'}'"
+        console.print(curl, highlight=False, soft_wrap=True)
+    if key is None:
+        console.print("  (its key was shown when the demo site was made; `meterhub key create` makes one)")

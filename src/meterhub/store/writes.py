@@ -127,10 +127,18 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> Non
 
 def stored_aggregates(conn: Connection, stream_id: int, keys: Iterable[BucketKey]) -> dict[BucketKey, Agg]:
     """The stored rows for the given (level, bucket) keys of one stream."""
-    wanted = list(keys)
-    where = " OR ".join(f"(level = {int(level)} AND bucket = {int(bucket)})" for level, bucket in wanted)
-    sql = f"SELECT level, bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} AND ({where})"
-    return {(r[0], r[1]): Agg(*r[2:]) for r in _rows(conn, sql)} if wanted else {}
+    by_level: dict[int, list[int]] = {}
+    for level, bucket in keys:
+        by_level.setdefault(level, []).append(bucket)
+    out: dict[BucketKey, Agg] = {}
+    for level, buckets in by_level.items():
+        # `level = x AND bucket IN (...)` walks the key; an OR of (level, bucket) pairs scans the stream.
+        sql = (
+            f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} "
+            f"AND level = {int(level)} AND bucket IN ({','.join(str(int(b)) for b in buckets)})"
+        )
+        out.update(((level, r[0]), Agg(*r[1:])) for r in _rows(conn, sql))
+    return out
 
 
 def aggregates_between(conn: Connection, stream_id: int, level: int, lo: int, hi: int) -> dict[int, Agg]:
