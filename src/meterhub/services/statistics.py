@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from meterhub.core.aggregate import Agg
 from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
@@ -36,29 +35,14 @@ class _Streams:
     def __init__(self, conn: Connection, site_id: int) -> None:
         found = meters.site_streams(conn, site_id, (*ENERGY_ROLES, GAS_ROLE))
         self.role_of = {s.stream_id: s.role for s in found}
-        self.energy = [s.stream_id for s in found if s.role != GAS_ROLE]
-        self.gas = [s.stream_id for s in found if s.role == GAS_ROLE]
-        self.all = self.energy + self.gas
+        self.groups = [[s.stream_id for s in found if s.role == role] for role in (*ENERGY_ROLES, GAS_ROLE)]
+        self.all = [s.stream_id for s in found]
+        self.has_gas = bool(self.groups[-1])
 
 
-def _usage(rows: Sequence[tuple[int, int, Agg]], role_of: dict[int, str], has_gas: bool) -> Usage:
-    total = dict.fromkeys((*ENERGY_ROLES, GAS_ROLE), 0)
-    for sid, _, agg in rows:
-        total[role_of[sid]] += agg.delta
-    return Usage(
-        import_t1=decimal_of("import_t1_kwh", total["import_t1_kwh"]),
-        import_t2=decimal_of("import_t2_kwh", total["import_t2_kwh"]),
-        export_t1=decimal_of("export_t1_kwh", total["export_t1_kwh"]),
-        export_t2=decimal_of("export_t2_kwh", total["export_t2_kwh"]),
-        gas=decimal_of(GAS_ROLE, total[GAS_ROLE]) if has_gas else None,
-    )
-
-
-def _by_bucket(rows: Sequence[tuple[int, int, Agg]]) -> dict[int, list[tuple[int, int, Agg]]]:
-    out: dict[int, list[tuple[int, int, Agg]]] = {}
-    for row in rows:
-        out.setdefault(row[1], []).append(row)
-    return out
+def _usage(sums: Sequence[int], has_gas: bool) -> Usage:
+    t1, t2, e1, e2, gas = (Decimal(v).scaleb(-3) for v in sums)
+    return Usage(import_t1=t1, import_t2=t2, export_t1=e1, export_t2=e2, gas=gas if has_gas else None)
 
 
 def hours(
@@ -74,11 +58,10 @@ def hours(
     """How many local hours in [lo, hi] have data, and one page of their usage."""
     streams = _Streams(conn, site_id)
     total = series.count_buckets(conn, streams.all, HOUR, lo, hi)
-    page = series.buckets(conn, streams.all, HOUR, lo, hi, descending=descending, limit=limit, offset=offset)
-    if not page:
-        return total, []
-    rows = _by_bucket(series.aggregates_in(conn, streams.all, HOUR, min(page), max(page)))
-    return total, [Period(b, _usage(rows.get(b, []), streams.role_of, bool(streams.gas))) for b in page]
+    page = series.delta_sums(
+        conn, streams.groups, HOUR, lo, hi, descending=descending, limit=limit, offset=offset
+    )
+    return total, [Period(bucket, _usage(sums, streams.has_gas)) for bucket, sums in page]
 
 
 def quarters(
@@ -93,16 +76,13 @@ def quarters(
 ) -> tuple[int, list[Quarter]]:
     """Average import power per quarter hour (the Belgian capacity tariff's measure)."""
     streams = _Streams(conn, site_id)
-    imports = [sid for sid in streams.energy if streams.role_of[sid].startswith("import")]
+    imports = streams.groups[0] + streams.groups[1]
     total = series.count_buckets(conn, imports, QUARTER, lo, hi)
-    page = series.buckets(conn, imports, QUARTER, lo, hi, descending=descending, limit=limit, offset=offset)
-    if not page:
-        return total, []
-    rows = _by_bucket(series.aggregates_in(conn, imports, QUARTER, min(page), max(page)))
+    page = series.delta_sums(
+        conn, [imports], QUARTER, lo, hi, descending=descending, limit=limit, offset=offset
+    )
     # kWh in a quarter x 4 = average kW over it
-    return total, [
-        Quarter(b, decimal_of("import_t1_kwh", sum(a.delta for _, _, a in rows.get(b, [])) * 4)) for b in page
-    ]
+    return total, [Quarter(bucket, Decimal(sums[0] * 4).scaleb(-3)) for bucket, sums in page]
 
 
 def days(
@@ -129,22 +109,22 @@ def days(
         return len(every), []
     contracts = tariffs.contracts(conn, site_id=site_id)
     starts = [measured[d] for d in page if d in measured and d not in imported]
-    rows = (
-        _by_bucket(series.aggregates_in(conn, streams.all, DAY, min(starts), max(starts))) if starts else {}
-    )
+    sums: dict[int, list[int]] = {}
+    firsts: dict[int, list[tuple[int, int, int, int]]] = {}
+    if starts:
+        sums = dict(series.delta_sums(conn, streams.groups, DAY, min(starts), max(starts)))
+        for row in series.first_points(conn, streams.all, DAY, min(starts), max(starts)):
+            firsts.setdefault(row[1], []).append(row)
     out = []
     for day in page:
         if day in imported:
             out.append(imported[day])
             continue
-        day_rows = rows.get(measured[day], [])
-        usage = _usage(day_rows, streams.role_of, bool(streams.gas))
+        bucket = measured[day]
+        usage = _usage(sums.get(bucket, [0] * 5), streams.has_gas)
         prices = prices_on(contracts, day)
-        out.append(
-            DayFigures(
-                day, usage, day_costs(usage, prices or Prices()), prices, _first_positions(day_rows, streams)
-            )
-        )
+        positions = _first_positions(firsts.get(bucket, []), streams.role_of)
+        out.append(DayFigures(day, usage, day_costs(usage, prices or Prices()), prices, positions))
     return len(every), out
 
 
@@ -163,21 +143,19 @@ def local_day(conn: Connection, site_id: int, now: datetime) -> date:
     return day_of(accounts.get_site(conn, site_id).timezone, to_ms(now))
 
 
-def _first_positions(rows: Sequence[tuple[int, int, Agg]], streams: _Streams) -> FirstPositions:
+def _first_positions(rows: Sequence[tuple[int, int, int, int]], role_of: dict[int, str]) -> FirstPositions:
+    """The day's first reading of each register, over all meters that played the role."""
     first: dict[str, tuple[int, int]] = {}
-    for sid, _, agg in rows:
-        if agg.first_ts is None or agg.first_v is None:
-            continue
-        role = streams.role_of[sid]
-        if role not in first or agg.first_ts < first[role][0]:
-            first[role] = (agg.first_ts, agg.first_v)
+    for sid, _, ts, v in rows:
+        role = role_of[sid]
+        if role not in first or ts < first[role][0]:
+            first[role] = (ts, v)
 
     def position(role: str) -> Decimal | None:
         return decimal_of(role, first[role][1]) if role in first else None
 
-    electricity_ts = first["import_t1_kwh"][0] if "import_t1_kwh" in first else None
     return FirstPositions(
-        electricity_ts,
+        first["import_t1_kwh"][0] if "import_t1_kwh" in first else None,
         position("import_t1_kwh"),
         position("import_t2_kwh"),
         position("export_t1_kwh"),

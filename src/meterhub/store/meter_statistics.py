@@ -9,7 +9,9 @@ from sqlalchemy import Connection, String, or_, select, update
 
 from meterhub.store.tables import meter_statistics
 
-_LENGTH = {c.name: c.type.length for c in meter_statistics.columns if isinstance(c.type, String) and c.type.length}
+_LENGTH = {
+    c.name: c.type.length for c in meter_statistics.columns if isinstance(c.type, String) and c.type.length
+}
 
 
 def record(
