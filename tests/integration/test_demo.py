@@ -51,9 +51,10 @@ def test_three_days_across_a_dst_change_are_whole_and_written_once(platform: Pla
 
     assert [d.day for d in days] == [first, dst_day, end - timedelta(days=1)]
     for d in days:
-        assert d.usage.import_t1 + d.usage.import_t2 > 0
-        assert min(d.usage.import_t1, d.usage.import_t2, d.usage.export_t1, d.usage.export_t2) >= 0
-        assert d.usage.gas is not None and d.usage.gas > 0
+        u = d.usage
+        assert u.import_t1_wh + u.import_t2_wh > 0
+        assert min(u.import_t1_wh, u.import_t2_wh, u.export_t1_wh, u.export_t2_wh) >= 0
+        assert u.gas_dm3 is not None and u.gas_dm3 > 0
         assert d.prices is not None
     assert hours == dst_hours
     # Midday hours may import nothing (the panels cover the house), but none goes negative.

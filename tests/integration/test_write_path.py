@@ -83,7 +83,7 @@ def test_day_and_hour_figures_of_a_dst_day(platform: Platform, account: Account)
         _, days = statistics.days(conn, account.site_id, date(2026, 10, 25), date(2026, 10, 25))
     assert count == 25
     t1 = [r for r in rows if r[0] == meter.streams["import_t1_kwh"] and r[1] <= hi + 1]
-    assert days[0].usage.import_t1 * 1000 == t1[-1][2] - t1[0][2]
+    assert days[0].usage.import_t1_wh == t1[-1][2] - t1[0][2]
 
 
 def test_a_meter_replaced_mid_day_gives_no_negative_figure(platform: Platform, account: Account) -> None:
@@ -109,6 +109,6 @@ def test_a_meter_replaced_mid_day_gives_no_negative_figure(platform: Platform, a
             conn, account.site_id, day_start_ms(TZ, day), day_start_ms(TZ, day) + 86_400_000 - 1, limit=30
         )
     usage = days[0].usage
-    assert min(usage.import_t1, usage.import_t2, usage.export_t1) >= 0
-    assert all(h.usage.import_t2 >= 0 for h in hours)
-    assert sum(h.usage.import_t2 for h in hours) == usage.import_t2
+    assert min(usage.import_t1_wh, usage.import_t2_wh, usage.export_t1_wh) >= 0
+    assert all(h.usage.import_t2_wh >= 0 for h in hours)
+    assert sum(h.usage.import_t2_wh for h in hours) == usage.import_t2_wh

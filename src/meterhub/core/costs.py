@@ -34,13 +34,13 @@ class Contract:
 
 @dataclass(frozen=True)
 class Usage:
-    """A period's energy: kWh imported/exported per tariff and m3 of gas."""
+    """A period's energy, exact: Wh imported/exported per tariff and dm3 (litres) of gas."""
 
-    import_t1: Decimal
-    import_t2: Decimal
-    export_t1: Decimal
-    export_t2: Decimal
-    gas: Decimal | None = None
+    import_t1_wh: int
+    import_t2_wh: int
+    export_t1_wh: int
+    export_t2_wh: int
+    gas_dm3: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,19 @@ def prices_on(contracts: Sequence[Contract], day: date) -> Prices | None:
     return Prices(**merged)
 
 
+def _kilo(units: int) -> Decimal:
+    return Decimal(units).scaleb(-3)
+
+
 def day_costs(usage: Usage, prices: Prices) -> Costs:
     """What the day's usage costs, each part and the total rounded to cents."""
-    t1 = round_cents(usage.import_t1 * prices.import_t1 - usage.export_t1 * prices.export_t1)
-    t2 = round_cents(usage.import_t2 * prices.import_t2 - usage.export_t2 * prices.export_t2)
-    gas = round_cents(usage.gas * prices.gas) if usage.gas is not None else None
+    t1 = round_cents(
+        _kilo(usage.import_t1_wh) * prices.import_t1 - _kilo(usage.export_t1_wh) * prices.export_t1
+    )
+    t2 = round_cents(
+        _kilo(usage.import_t2_wh) * prices.import_t2 - _kilo(usage.export_t2_wh) * prices.export_t2
+    )
+    gas = round_cents(_kilo(usage.gas_dm3) * prices.gas) if usage.gas_dm3 is not None else None
     # The total adds the unrounded fixed cost, as DSMR-reader's day statistics do.
     total = round_cents(t1 + t2 + (gas or 0) + prices.fixed_daily)
     return Costs(t1, t2, gas, round_cents(prices.fixed_daily), total)

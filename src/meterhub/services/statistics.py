@@ -41,8 +41,9 @@ class _Streams:
 
 
 def _usage(sums: Sequence[int], has_gas: bool) -> Usage:
-    t1, t2, e1, e2, gas = (Decimal(v).scaleb(-3) for v in sums)
-    return Usage(import_t1=t1, import_t2=t2, export_t1=e1, export_t2=e2, gas=gas if has_gas else None)
+    # Energy streams count Wh and gas streams dm3 (three decimals of kWh and m3).
+    t1, t2, e1, e2, gas = sums
+    return Usage(t1, t2, e1, e2, gas if has_gas else None)
 
 
 def hours(

@@ -36,13 +36,13 @@ def add(conn: Connection, *, site_id: int, figures: DayFigures) -> None:
         insert(imported_days).values(
             site_id=site_id,
             day=day,
-            import_t1_wh=_int(u.import_t1, 3),
-            import_t2_wh=_int(u.import_t2, 3),
-            export_t1_wh=_int(u.export_t1, 3),
-            export_t2_wh=_int(u.export_t2, 3),
+            import_t1_wh=u.import_t1_wh,
+            import_t2_wh=u.import_t2_wh,
+            export_t1_wh=u.export_t1_wh,
+            export_t2_wh=u.export_t2_wh,
             import_t1_cents=_int(c.import_t1, 2),
             import_t2_cents=_int(c.import_t2, 2),
-            gas_dm3=_int(u.gas, 3),
+            gas_dm3=u.gas_dm3,
             gas_cents=_int(c.gas, 2),
             fixed_cents=_int(c.fixed, 2),
             total_cents=_int(c.total, 2),
@@ -76,13 +76,7 @@ def between(
         day = date.fromordinal(r.day)
         out[day] = DayFigures(
             day=day,
-            usage=Usage(
-                _dec(r.import_t1_wh, 3),
-                _dec(r.import_t2_wh, 3),
-                _dec(r.export_t1_wh, 3),  # type: ignore[arg-type]
-                _dec(r.export_t2_wh, 3),
-                _dec(r.gas_dm3, 3),  # type: ignore[arg-type]
-            ),
+            usage=Usage(r.import_t1_wh, r.import_t2_wh, r.export_t1_wh, r.export_t2_wh, r.gas_dm3),
             costs=Costs(
                 _dec(r.import_t1_cents, 2),
                 _dec(r.import_t2_cents, 2),

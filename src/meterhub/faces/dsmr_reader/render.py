@@ -20,6 +20,14 @@ def dec(value: Decimal | None, places: int) -> str | None:
     return f"{value:.{places}f}"
 
 
+def milli(units: int | None) -> str | None:
+    """Thousandths (Wh, dm3) as the kWh or m3 string with three places, without a Decimal."""
+    if units is None:
+        return None
+    whole, part = divmod(abs(units), 1000)
+    return f"{'-' if units < 0 else ''}{whole}.{part:03d}"
+
+
 def moment(ts_ms: int | None, tz: str) -> str | None:
     """An instant in the site's time zone, ISO 8601 to the second; UTC as 'Z' (DRF's style)."""
     if ts_ms is None:

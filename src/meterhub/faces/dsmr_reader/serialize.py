@@ -7,7 +7,7 @@ from typing import Any
 
 from meterhub.core.days import DayFigures
 from meterhub.faces.dsmr_reader.mapping import READING_FIELDS, READING_FIELDS_AFTER_GAS, ReadingField
-from meterhub.faces.dsmr_reader.render import dec, moment
+from meterhub.faces.dsmr_reader.render import dec, milli, moment
 from meterhub.services.readings import Snapshot
 from meterhub.services.statistics import Period
 
@@ -35,11 +35,11 @@ def hour(p: Period, tz: str) -> dict[str, Any]:
     return {
         "id": p.start_ms // 3_600_000,
         "hour_start": moment(p.start_ms, tz),
-        "electricity1": dec(u.import_t1, 3),
-        "electricity2": dec(u.import_t2, 3),
-        "electricity1_returned": dec(u.export_t1, 3),
-        "electricity2_returned": dec(u.export_t2, 3),
-        "gas": dec(u.gas or Decimal(0), 3),
+        "electricity1": milli(u.import_t1_wh),
+        "electricity2": milli(u.import_t2_wh),
+        "electricity1_returned": milli(u.export_t1_wh),
+        "electricity2_returned": milli(u.export_t2_wh),
+        "gas": milli(u.gas_dm3 or 0),
     }
 
 
@@ -50,13 +50,13 @@ def day(d: DayFigures, tz: str) -> dict[str, Any]:
     return {
         "id": d.day.toordinal(),
         "day": d.day.isoformat(),
-        "electricity1": dec(u.import_t1, 3),
-        "electricity2": dec(u.import_t2, 3),
-        "electricity1_returned": dec(u.export_t1, 3),
-        "electricity2_returned": dec(u.export_t2, 3),
+        "electricity1": milli(u.import_t1_wh),
+        "electricity2": milli(u.import_t2_wh),
+        "electricity1_returned": milli(u.export_t1_wh),
+        "electricity2_returned": milli(u.export_t2_wh),
         "electricity1_cost": dec(c.import_t1, 2),
         "electricity2_cost": dec(c.import_t2, 2),
-        "gas": dec(u.gas, 3),
+        "gas": milli(u.gas_dm3),
         "gas_cost": dec(c.gas, 2),
         "lowest_temperature": dec(low, 1),
         "highest_temperature": dec(high, 1),

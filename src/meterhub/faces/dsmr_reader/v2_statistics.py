@@ -93,7 +93,7 @@ async def create_day(request: Request) -> JSONResponse:
     assert day is not None and total is not None
     figures = DayFigures(
         day=day,
-        usage=Usage(*usage, gas=gas),  # type: ignore[arg-type]
+        usage=Usage(*(_milli(v) for v in usage), gas_dm3=_milli(gas)),  # type: ignore[arg-type]
         costs=Costs(costs[0], costs[1], gas_cost, fixed or Decimal("0.00"), total),  # type: ignore[arg-type]
         prices=None,
         positions=FirstPositions(
@@ -112,6 +112,10 @@ async def create_day(request: Request) -> JSONResponse:
         except Conflict:
             raise errors.field_errors(unique) from None
     return JSONResponse(serialize.day(figures, tz), status_code=201)
+
+
+def _milli(value: Decimal | None) -> int | None:
+    return None if value is None else int(value.scaleb(3))
 
 
 @router.get("/hour", summary="Usage per hour")
