@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from rich.console import Console
@@ -79,7 +80,7 @@ def test_a_later_run_continues_the_counters(platform: Platform) -> None:
         _, days = statistics.days(conn, later.site_id, date(2026, 6, 1), date(2026, 6, 2), limit=None)
     assert [d.day for d in days] == [date(2026, 6, 1), date(2026, 6, 2)]
     # The second day starts where the first ended: the meter was read at midnight.
-    assert days[1].positions.import_t1 == days[0].positions.import_t1 + days[0].usage.import_t1
+    assert days[1].positions.import_t1 == days[0].positions.import_t1 + Decimal(days[0].usage.import_t1_wh).scaleb(-3)
 
 
 @pytest.mark.parametrize(
