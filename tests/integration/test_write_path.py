@@ -112,3 +112,39 @@ def test_a_meter_replaced_mid_day_gives_no_negative_figure(platform: Platform, a
     assert min(usage.import_t1_wh, usage.import_t2_wh, usage.export_t1_wh) >= 0
     assert all(h.usage.import_t2_wh >= 0 for h in hours)
     assert sum(h.usage.import_t2_wh for h in hours) == usage.import_t2_wh
+
+
+def stream_aggregates(p: Platform, sid: int) -> dict[tuple[int, int], tuple[object, ...]]:
+    with p.db.reader.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT level, bucket, n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta "
+                "FROM aggregates WHERE stream_id = :s"
+            ),
+            {"s": sid},
+        )
+        return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def test_appends_stay_exact_with_a_second_writer_and_rolled_back_batches(
+    platform: Platform, account: Account
+) -> None:
+    from meterhub.core import aggregate
+    from meterhub.ingest.writer import Writer
+
+    meter = electricity_meter(platform, account.site_id)
+    sid = meter.streams["import_t1_kwh"]
+    rows = [r for r in day_of_readings(meter, TZ, date(2026, 2, 3), every_s=60) if r[0] == sid]
+    other = Writer(platform.db.writer)  # another process writing the same database
+    try:
+        platform.writer.write(rows[:500])
+        other.write(rows[500:900])
+        clash = platform.writer.write([*rows[900:950], (sid, rows[10][1], rows[10][2] + 1)])
+        assert clash.stored == 0  # refused whole, rolled back
+        platform.writer.write(rows[900:])
+    finally:
+        other.close()
+    expected = aggregate.roll_up(
+        aggregate.quarters([(t, v) for _, t, v in rows], previous=None, counter=True), TZ
+    )
+    assert stream_aggregates(platform, sid) == {key: tuple(agg) for key, agg in expected.items()}

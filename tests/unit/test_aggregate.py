@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 
 from meterhub.core import aggregate
@@ -73,3 +74,16 @@ def test_appending_merges_to_the_same_figures_as_computing_at_once() -> None:
     merged = dict(first)
     merged.update(aggregate.merge_appended(first, rest))
     assert merged == whole
+
+
+def test_appending_one_point_equals_the_general_merge() -> None:
+    points = [
+        (ms(2026, 3, 29, 0, 44, 50) + i * 5_000, 1000 + 3 * i + (i % 4 == 0) * 20 - (i == 17) * 999)
+        for i in range(40)
+    ]
+    general = aggregate.roll_up(aggregate.quarters(points[:1], previous=None, counter=True), TZ)
+    one_by_one = dict(general)
+    for previous, point in itertools.pairwise(points):
+        tail = {k: one_by_one[k] for k in aggregate.keys_holding(previous[0], TZ)}
+        one_by_one.update(aggregate.append_one(tail, point, previous=previous, counter=True, tz=TZ))
+    assert one_by_one == aggregate.roll_up(aggregate.quarters(points, previous=None, counter=True), TZ)

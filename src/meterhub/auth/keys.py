@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
@@ -10,6 +11,7 @@ from meterhub.auth import secrets
 from meterhub.auth.access import Access, Principal
 from meterhub.core.errors import Unauthorized
 from meterhub.store import accounts
+from meterhub.store.accounts import Site
 
 SCOPES = ("read", "write", "mqtt-pubsub", "batch-import", "admin")
 
@@ -42,24 +44,30 @@ def issue_key(
     return key_id, key
 
 
-def authenticate(conn: Connection, key: str) -> Principal:
+@dataclass(frozen=True)
+class Authenticated:
+    principal: Principal
+    # The site the key is bound to, read along with the key (None for a key of the whole account).
+    site: Site | None
+
+
+def authenticate(conn: Connection, key: str) -> Authenticated:
     """The principal behind a presented key; Unauthorized when it is unknown, revoked or expired."""
-    found = accounts.credential_by_digest(conn, secrets.digest(key)) if key else None
-    if found is None or not secrets.matches(found[1], key):
+    holder = accounts.key_holder(conn, secrets.digest(key)) if key else None
+    if holder is None or not secrets.matches(holder.stored_digest, key):
         raise Unauthorized("Invalid auth key")
-    cred = found[0]
+    cred = holder.credential
     if cred.revoked_ms is not None or (cred.expires_ms is not None and cred.expires_ms <= accounts.now_ms()):
         raise Unauthorized("Invalid auth key")
-    granted = {
-        site: Access[level.upper()] for site, level in accounts.memberships(conn, cred.user_id).items()
-    }
+    granted = {site: Access[level.upper()] for site, level in holder.access.items()}
     # A key bound to a site sees only that site, whatever else its owner may access.
     if cred.site_id is not None:
         granted = {cred.site_id: granted[cred.site_id]} if cred.site_id in granted else {}
-    return Principal(
+    principal = Principal(
         user_id=cred.user_id,
         credential_id=cred.id,
         scopes=cred.scopes,
         sites=granted,
         default_site_id=cred.site_id,
     )
+    return Authenticated(principal, holder.site)

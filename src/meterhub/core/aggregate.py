@@ -8,16 +8,18 @@ count, sum, min, max, first and last per bucket, from which means and meter posi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
-from meterhub.core.buckets import DAY, HOUR, LEVELS, QUARTER, bucket_of, quarter_ending, quarter_of
+from meterhub.core.buckets import DAY, HOUR, QUARTER, bucket_of, quarter_ending, quarter_of
 
 Point = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Agg:
+class Agg(NamedTuple):
+    """One bucket of one stream (a tuple: the write path makes millions of them)."""
+
     n: int = 0
     sum_v: int = 0
     min_v: int | None = None
@@ -30,22 +32,16 @@ class Agg:
 
     def then(self, later: Agg) -> Agg:
         """This aggregate followed by one over later points (or later steps) of the same bucket."""
-        if later.n == 0:
-            return replace(self, delta=self.delta + later.delta)
-        if self.n == 0:
-            return replace(later, delta=self.delta + later.delta)
-        assert self.min_v is not None and later.min_v is not None
-        assert self.max_v is not None and later.max_v is not None
+        # Unpacked, not read by name: this runs for every point of every stream.
+        n1, s1, lo1, hi1, fts, fv, _, _, d1 = self
+        n2, s2, lo2, hi2, _, _, lts, lv, d2 = later
+        if n2 == 0:
+            return self._replace(delta=d1 + d2)
+        if n1 == 0:
+            return later._replace(delta=d1 + d2)
+        assert lo1 is not None and lo2 is not None and hi1 is not None and hi2 is not None
         return Agg(
-            n=self.n + later.n,
-            sum_v=self.sum_v + later.sum_v,
-            min_v=min(self.min_v, later.min_v),
-            max_v=max(self.max_v, later.max_v),
-            first_ts=self.first_ts,
-            first_v=self.first_v,
-            last_ts=later.last_ts,
-            last_v=later.last_v,
-            delta=self.delta + later.delta,
+            n1 + n2, s1 + s2, lo1 if lo1 < lo2 else lo2, hi1 if hi1 > hi2 else hi2, fts, fv, lts, lv, d1 + d2
         )
 
 
@@ -112,9 +108,28 @@ def quarter_span(first_ts: int, last_ts: int) -> tuple[int, int]:
     return min(quarter_ending(first_ts), quarter_of(first_ts)), quarter_of(last_ts)
 
 
-def level_keys(quarter_starts: Iterable[int], tz: str) -> set[BucketKey]:
-    """Every bucket, on every level, that holds one of the quarters."""
-    return {(level, bucket_of(level, tz, q)) for q in quarter_starts for level in LEVELS}
+def append_one(
+    stored: dict[BucketKey, Agg], point: Point, *, previous: Point | None, counter: bool, tz: str
+) -> dict[BucketKey, Agg]:
+    """The rows that change when one point is appended after `previous` (same as quarters,
+    roll_up and merge_appended for a single point, without building them: the hot path of a
+    meter sending one reading at a time)."""
+    ts, v = point
+    own = Agg(1, v, v, v, ts, v, ts, v, 0)
+    out = {key: stored[key].then(own) if key in stored else own for key in keys_holding(ts, tz)}
+    if counter and previous is not None and v > previous[1]:
+        step = Agg(delta=v - previous[1])
+        for key in keys_holding(ts - 1, tz):
+            base = out.get(key) or stored.get(key)
+            out[key] = base.then(step) if base is not None else step
+    return out
 
 
-__all__ = ["QUARTER", "Agg", "BucketKey", "Point", "level_keys", "merge_appended", "quarters", "roll_up"]
+@lru_cache(maxsize=4096)
+def keys_holding(ts_ms: int, tz: str) -> tuple[BucketKey, BucketKey, BucketKey]:
+    """The quarter, local hour and local day that hold the instant."""
+    q = quarter_of(ts_ms)
+    return (QUARTER, q), (HOUR, bucket_of(HOUR, tz, q)), (DAY, bucket_of(DAY, tz, q))
+
+
+__all__ = ["QUARTER", "Agg", "BucketKey", "Point", "keys_holding", "merge_appended", "quarters", "roll_up"]

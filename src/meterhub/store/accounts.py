@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, insert, select, update
 
 from meterhub.core.errors import Conflict, NotFound
+from meterhub.store import raw
 from meterhub.store.tables import credentials, meter_statistics, site_members, sites, users
 
 
@@ -182,10 +183,34 @@ def _credential(row: object) -> Credential:
     )
 
 
-def credential_by_digest(conn: Connection, secret_digest: str) -> tuple[Credential, str] | None:
-    """The credential with that digest, and the digest as stored (for the constant-time compare)."""
-    row = conn.execute(select(credentials).where(credentials.c.secret_hash == secret_digest)).first()
-    return (_credential(row), row.secret_hash) if row else None
+@dataclass(frozen=True)
+class KeyHolder:
+    """A credential with its owner's site access and the site it is bound to, read in one go."""
+
+    credential: Credential
+    stored_digest: str
+    access: dict[int, str]
+    site: Site | None
+
+
+def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
+    """Everything needed to authorise a request made with the key of that digest."""
+    found = raw.rows(
+        conn,
+        "SELECT c.id, c.user_id, c.kind, c.name, c.hint, c.scopes, c.site_id, c.expires_ms, c.revoked_ms, "
+        "c.created_ms, c.secret_hash, m.site_id, m.access, s.name, s.timezone, s.api_enabled "
+        "FROM credentials c LEFT JOIN site_members m ON m.user_id = c.user_id "
+        "LEFT JOIN sites s ON s.id = c.site_id WHERE c.secret_hash = ?",
+        (secret_digest,),
+    )
+    if not found:
+        return None
+    r = found[0]
+    credential = Credential(
+        r[0], r[1], r[2], r[3], r[4], frozenset(filter(None, r[5].split(","))), r[6], r[7], r[8], r[9]
+    )
+    site = Site(r[6], r[13], r[14], bool(r[15])) if r[6] is not None and r[13] is not None else None
+    return KeyHolder(credential, r[10], {row[11]: row[12] for row in found if row[11] is not None}, site)
 
 
 def list_credentials(conn: Connection, *, user_id: int | None = None) -> list[Credential]:

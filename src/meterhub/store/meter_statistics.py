@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, String, or_, select, update
+from sqlalchemy import Connection, String, select, update
 
+from meterhub.store import raw
 from meterhub.store.tables import meter_statistics
 
 _LENGTH = {
@@ -20,13 +21,14 @@ def record(
     """Store the meter's own figures unless a later telegram already did (last value wins)."""
     # Texts come from the meter; cut them to their columns rather than lose the telegram.
     changes = {k: v[: _LENGTH[k]] if isinstance(v, str) else v for k, v in values.items() if v is not None}
-    conn.execute(
-        update(meter_statistics)
-        .where(
-            meter_statistics.c.site_id == site_id,
-            or_(meter_statistics.c.ts.is_(None), meter_statistics.c.ts <= ts_ms),
-        )
-        .values(ts=ts_ms, latest_telegram=telegram, **changes)
+    names = sorted(changes)
+    # Once per telegram: straight to the driver (see store.raw).
+    raw.rows(
+        conn,
+        "UPDATE meter_statistics SET ts = ?, latest_telegram = ?"
+        + "".join(f", {name} = ?" for name in names)
+        + " WHERE site_id = ? AND (ts IS NULL OR ts <= ?)",
+        (ts_ms, telegram, *(changes[name] for name in names), site_id, ts_ms),
     )
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Connection
 
 from meterhub.core.buckets import QUARTER, QUARTER_MS
+from meterhub.store import raw
 
 _AGG = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
 FAR_PAST = -(2**62)
@@ -164,7 +164,7 @@ def delta_sums(
     sums = ", ".join(f"SUM(CASE WHEN stream_id IN ({_ids(group)}) THEN delta ELSE 0 END)" for group in groups)
     order = "DESC" if descending else "ASC"
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = _raw(
+    rows = raw.rows(
         conn,
         f"SELECT bucket, {sums} FROM aggregates WHERE stream_id IN ({_ids(every)}) AND level = {int(level)} "
         f"AND bucket >= {int(lo)} AND bucket <= {int(hi)} GROUP BY bucket ORDER BY bucket {order}{page}",
@@ -176,21 +176,11 @@ def first_points(
     conn: Connection, stream_ids: Sequence[int], level: int, lo: int, hi: int
 ) -> list[tuple[int, int, int, int]]:
     """(stream_id, bucket, first ts, first value) of buckets of that level with points, lo <= bucket <= hi."""
-    return _raw(
+    return raw.rows(
         conn,
         f"SELECT stream_id, bucket, first_ts, first_v FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) "
         f"AND level = {int(level)} AND bucket >= {int(lo)} AND bucket <= {int(hi)} AND n > 0",
     )
-
-
-def _raw(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
-    # Straight on the driver's cursor: these reads return thousands of rows on hot endpoints.
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cur.execute(sql)
-        return list(cur.fetchall())
-    finally:
-        cur.close()
 
 
 def periods(

@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Connection, text
 
 from meterhub.core.aggregate import Agg, BucketKey, Point
+from meterhub.store import raw
 
 _AGG_COLUMNS = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
 
 
-def _rows(conn: Connection, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-    """Run a query on the driver's own cursor: this path runs thousands of times a second, and
-    the statement layer costs more than SQLite itself. `?` marks become the driver's own."""
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cur.execute(sql if conn.dialect.name == "sqlite" else sql.replace("?", "%s"), params)
-        return list(cur.fetchall()) if cur.description else []
-    finally:
-        cur.close()
-
-
-@dataclass(frozen=True)
-class StreamState:
+class StreamState(NamedTuple):
     n: int
     first_ts: int
     first_v: int
@@ -38,14 +27,6 @@ class StreamMeta:
     stream_id: int
     counter: bool
     timezone: str
-
-
-def _many(conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cur.executemany(sql if conn.dialect.name == "sqlite" else sql.replace("?", "%s"), rows)
-    finally:
-        cur.close()
 
 
 def stream_meta(conn: Connection, stream_ids: Iterable[int]) -> dict[int, StreamMeta]:
@@ -64,7 +45,7 @@ def lock_states(conn: Connection, stream_ids: Sequence[int]) -> dict[int, Stream
     """Current state of the streams, locked against other writers until commit."""
     ids = ",".join(str(int(i)) for i in stream_ids)
     lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
-    rows = _rows(
+    rows = raw.rows(
         conn,
         f"SELECT stream_id, n, first_ts, first_v, last_ts, last_v FROM stream_state WHERE stream_id IN ({ids}){lock}",
     )
@@ -73,7 +54,7 @@ def lock_states(conn: Connection, stream_ids: Sequence[int]) -> dict[int, Stream
 
 def save_states(conn: Connection, states: Mapping[int, StreamState]) -> None:
     """Write the streams' new states."""
-    _many(
+    raw.many(
         conn,
         "INSERT INTO stream_state (stream_id, n, first_ts, first_v, last_ts, last_v) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (stream_id) DO UPDATE SET n = excluded.n, first_ts = excluded.first_ts, "
@@ -85,12 +66,12 @@ def save_states(conn: Connection, states: Mapping[int, StreamState]) -> None:
 def stored_points(conn: Connection, stream_id: int, lo: int, hi: int) -> list[Point]:
     """Points of the stream with lo <= ts <= hi, in time order."""
     sql = "SELECT ts, v FROM points WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts"
-    return [(r[0], r[1]) for r in _rows(conn, sql, (stream_id, lo, hi))]
+    return [(r[0], r[1]) for r in raw.rows(conn, sql, (stream_id, lo, hi))]
 
 
 def point_before(conn: Connection, stream_id: int, ts: int) -> Point | None:
     """The stored point just before ts."""
-    rows = _rows(
+    rows = raw.rows(
         conn,
         "SELECT ts, v FROM points WHERE stream_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1",
         (stream_id, ts),
@@ -100,7 +81,7 @@ def point_before(conn: Connection, stream_id: int, ts: int) -> Point | None:
 
 def point_after(conn: Connection, stream_id: int, ts: int) -> Point | None:
     """The stored point just after ts."""
-    rows = _rows(
+    rows = raw.rows(
         conn, "SELECT ts, v FROM points WHERE stream_id = ? AND ts > ? ORDER BY ts LIMIT 1", (stream_id, ts)
     )
     return (rows[0][0], rows[0][1]) if rows else None
@@ -111,9 +92,9 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> Non
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
+        driver = conn.connection.driver_connection
         with (
-            raw.cursor() as cur,
+            driver.cursor() as cur,  # type: ignore[union-attr]
             cur.copy(  # type: ignore[union-attr]
                 "COPY points (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
             ) as copy,
@@ -122,35 +103,36 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> Non
             for row in rows:
                 copy.write_row(row)
         return
-    _many(conn, "INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
+    raw.many(conn, "INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
 
 
 def stored_aggregates(conn: Connection, stream_id: int, keys: Iterable[BucketKey]) -> dict[BucketKey, Agg]:
     """The stored rows for the given (level, bucket) keys of one stream."""
-    by_level: dict[int, list[int]] = {}
-    for level, bucket in keys:
-        by_level.setdefault(level, []).append(bucket)
-    out: dict[BucketKey, Agg] = {}
-    for level, buckets in by_level.items():
-        # `level = x AND bucket IN (...)` walks the key; an OR of (level, bucket) pairs scans the stream.
-        sql = (
-            f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} "
-            f"AND level = {int(level)} AND bucket IN ({','.join(str(int(b)) for b in buckets)})"
-        )
-        out.update(((level, r[0]), Agg(*r[1:])) for r in _rows(conn, sql))
-    return out
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    # `level IN (..) AND bucket IN (..)` walks the key (and may find a few rows more, dropped
+    # below); an OR of (level, bucket) pairs would scan the whole stream.
+    levels = ",".join(str(int(level)) for level in {level for level, _ in wanted})
+    buckets = ",".join(str(int(bucket)) for bucket in {bucket for _, bucket in wanted})
+    sql = (
+        f"SELECT level, bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} "
+        f"AND level IN ({levels}) AND bucket IN ({buckets})"
+    )
+    found = {(r[0], r[1]): Agg(*r[2:]) for r in raw.rows(conn, sql)}
+    return {key: agg for key, agg in found.items() if key in wanted}
 
 
 def aggregates_between(conn: Connection, stream_id: int, level: int, lo: int, hi: int) -> dict[int, Agg]:
     """Rows of one level with lo <= bucket < hi."""
     sql = f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = ? AND level = ? AND bucket >= ? AND bucket < ?"
-    return {r[0]: Agg(*r[1:]) for r in _rows(conn, sql, (stream_id, level, lo, hi))}
+    return {r[0]: Agg(*r[1:]) for r in raw.rows(conn, sql, (stream_id, level, lo, hi))}
 
 
 def delete_aggregates(conn: Connection, stream_id: int, levels: Sequence[int], lo: int, hi: int) -> None:
     """Remove rows of the given levels with lo <= bucket < hi, to be written anew."""
     marks = ",".join(str(int(level)) for level in levels)
-    _rows(
+    raw.rows(
         conn,
         f"DELETE FROM aggregates WHERE stream_id = ? AND level IN ({marks}) AND bucket >= ? AND bucket < ?",
         (stream_id, lo, hi),
@@ -161,27 +143,11 @@ def upsert_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg
     """Write (stream_id, (level, bucket), agg) rows, replacing what was there."""
     if not rows:
         return
-    params = [
-        (
-            sid,
-            level,
-            bucket,
-            a.n,
-            a.sum_v,
-            a.min_v,
-            a.max_v,
-            a.first_ts,
-            a.first_v,
-            a.last_ts,
-            a.last_v,
-            a.delta,
-        )
-        for sid, (level, bucket), a in rows
-    ]
+    params = [(sid, level, bucket, *agg) for sid, (level, bucket), agg in rows]
     cols = "stream_id, level, bucket, " + _AGG_COLUMNS
     updates = ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", "))
     sql = (
         f"INSERT INTO aggregates ({cols}) VALUES ({', '.join(['?'] * 12)}) "
         f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {updates}"
     )
-    _many(conn, sql, params)
+    raw.many(conn, sql, params)

@@ -40,13 +40,10 @@ def caller(request: Request, *, version: int, needed: Access) -> Caller:
     p = platform(request)
     with p.db.reader.connect() as conn:
         try:
-            principal = keys.authenticate(conn, presented_key(request))
+            found = keys.authenticate(conn, presented_key(request))
         except Unauthorized:
-            raise (
-                errors.v1(403, "Invalid auth key")
-                if version == 1
-                else errors.v2_detail(403, "Invalid auth key")
-            ) from None
+            raise _refuse(version, "Invalid auth key") from None
+        principal = found.principal
         site_id = principal.default_site_id
         if site_id is None and len(principal.sites) == 1:
             site_id = next(iter(principal.sites))
@@ -59,7 +56,11 @@ def caller(request: Request, *, version: int, needed: Access) -> Caller:
             require_scope(principal, "write" if needed >= Access.WRITE else "read")
         except Forbidden as exc:
             raise _refuse(version, f"Invalid auth key: {exc}") from None
-        site = accounts.get_site(conn, site_id)
+        site = (
+            found.site
+            if found.site is not None and found.site.id == site_id
+            else accounts.get_site(conn, site_id)
+        )
     # The real service checks its (global) switch before the key; here the switch is per site,
     # so the key must first say which site is meant.
     if not site.api_enabled:
