@@ -95,10 +95,13 @@ def days(
     descending: bool = False,
     limit: int | None = 25,
     offset: int = 0,
+    timezone: str | None = None,
 ) -> tuple[int, list[DayFigures]]:
-    """How many days in [first, last] have figures (measured or imported), and one page of them."""
-    site = accounts.get_site(conn, site_id)
-    tz = site.timezone
+    """How many days in [first, last] have figures (measured or imported), and one page of them.
+
+    `timezone` is the site's, when the caller has it at hand.
+    """
+    tz = timezone or accounts.get_site(conn, site_id).timezone
     streams = _Streams(conn, site_id)
     lo = day_start_ms(tz, first) if first else series.FAR_PAST
     hi = day_start_ms(tz, last) if last else series.FAR_FUTURE
@@ -129,19 +132,13 @@ def days(
     return len(every), out
 
 
-def today(conn: Connection, site_id: int, now: datetime) -> DayFigures | None:
+def today(conn: Connection, site_id: int, now: datetime, *, timezone: str) -> DayFigures | None:
     """Today's figures so far in the site's time zone; None before its first electricity reading."""
-    tz = accounts.get_site(conn, site_id).timezone
-    day = day_of(tz, to_ms(now))
-    _, found = days(conn, site_id, day, day, limit=1)
+    day = day_of(timezone, to_ms(now))
+    _, found = days(conn, site_id, day, day, limit=1, timezone=timezone)
     if not found or found[0].positions.electricity_ts is None:
         return None
     return found[0]
-
-
-def local_day(conn: Connection, site_id: int, now: datetime) -> date:
-    """The date it is now at the site."""
-    return day_of(accounts.get_site(conn, site_id).timezone, to_ms(now))
 
 
 def _first_positions(rows: Sequence[tuple[int, int, int, int]], role_of: dict[int, str]) -> FirstPositions:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from meterhub.core.roles import ROLES
+from meterhub.store import raw
 from meterhub.store.accounts import now_ms
 from meterhub.store.tables import datasets, datastreams, meters, stream_state
 
@@ -114,13 +115,15 @@ def add_streams(conn: Connection, *, dataset_id: int, meter_id: int, roles: Iter
 
 def site_streams(conn: Connection, site_id: int, roles: Iterable[str]) -> list[SiteStream]:
     """Streams of the site's meters that play one of the roles, oldest meter first."""
-    rows = conn.execute(
-        select(datastreams.c.id, meters.c.id, datastreams.c.role, meters.c.protocol)
-        .join(meters, meters.c.id == datastreams.c.meter_id)
-        .where(meters.c.site_id == site_id, datastreams.c.role.in_(list(roles)))
-        .order_by(meters.c.id, datastreams.c.id)
+    wanted = list(roles)
+    # Every read endpoint starts here: straight to the driver (see store.raw).
+    found = raw.rows(
+        conn,
+        "SELECT d.id, m.id, d.role, m.protocol FROM datastreams d JOIN meters m ON m.id = d.meter_id "
+        f"WHERE m.site_id = ? AND d.role IN ({','.join('?' * len(wanted))}) ORDER BY m.id, d.id",
+        (site_id, *wanted),
     )
-    return [SiteStream(*r) for r in rows]
+    return [SiteStream(*r) for r in found]
 
 
 def stream_counts(conn: Connection, stream_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import HOUR_MS, to_ms
 from meterhub.faces.dsmr_reader.deps import caller, platform
-from meterhub.faces.dsmr_reader.render import moment
+from meterhub.faces.dsmr_reader.render import JSON, moment
 from meterhub.services import readings
 
 router = APIRouter(prefix="/api/v2/application", tags=["DSMR-reader API v2: application"])
@@ -21,14 +20,14 @@ API_VERSION = "5.11.0"
 
 
 @router.get("/version", summary="Version of the DSMR-reader API served")
-def version(request: Request) -> JSONResponse:
+def version(request: Request) -> JSON:
     """The DSMR-reader version whose API this is."""
     caller(request, version=2, needed=Access.READ)
-    return JSONResponse({"version": API_VERSION})
+    return JSON({"version": API_VERSION})
 
 
 @router.get("/monitoring", summary="Problems that need attention")
-def monitoring(request: Request) -> JSONResponse:
+def monitoring(request: Request) -> JSON:
     """Problems of the site's data flow, newest first."""
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
@@ -43,4 +42,4 @@ def monitoring(request: Request) -> JSONResponse:
                 "since": moment(latest.ts, who.site.timezone),
             }
         )
-    return JSONResponse({"problems": len(details), "details": details})
+    return JSON({"problems": len(details), "details": details})

@@ -8,15 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import HOUR_MS, QUARTER_MS, to_ms
+from meterhub.core.buckets import HOUR_MS, QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import CENT, Prices, prices_on
 from meterhub.faces.dsmr_reader import query
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
-from meterhub.faces.dsmr_reader.render import dec, moment, page
+from meterhub.faces.dsmr_reader.render import JSON, dec, moment, page
 from meterhub.services import readings, statistics
 from meterhub.store import meter_statistics, tariffs
 
@@ -38,7 +37,7 @@ TARIFF_NAMES = {1: "Low tariff", 2: "High tariff"}
 
 
 @router.get("/electricity", summary="Electricity consumption per minute")
-def electricity(request: Request) -> JSONResponse:
+def electricity(request: Request) -> JSON:
     """Readings grouped per minute, labelled with the minute's end (`read_at`)."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
@@ -60,7 +59,7 @@ def electricity(request: Request) -> JSONResponse:
             else:
                 item[name] = int(value) if f.integer else dec(value, f.decimals)
         results.append(item)
-    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+    return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
 def _gas_read_at(row: readings.GasRow) -> int:
@@ -70,7 +69,7 @@ def _gas_read_at(row: readings.GasRow) -> int:
 
 
 @router.get("/gas", summary="Gas consumption")
-def gas(request: Request) -> JSONResponse:
+def gas(request: Request) -> JSON:
     """Gas meter positions and the usage since the previous one."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
@@ -90,11 +89,11 @@ def gas(request: Request) -> JSONResponse:
         }
         for row in rows
     ]
-    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+    return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
 @router.get("/quarter-hour-peak-electricity", summary="Average import power per quarter hour")
-def quarter_hour_peaks(request: Request) -> JSONResponse:
+def quarter_hour_peaks(request: Request) -> JSON:
     """Quarter-hour averages of imported power (the Belgian capacity tariff's measure)."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
@@ -122,11 +121,11 @@ def quarter_hour_peaks(request: Request) -> JSONResponse:
         }
         for q in rows
     ]
-    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+    return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
 @router.get("/energy-supplier-prices", summary="Energy contracts")
-def energy_supplier_prices(request: Request) -> JSONResponse:
+def energy_supplier_prices(request: Request) -> JSON:
     """The site's energy contracts with their prices."""
     who = caller(request, version=2, needed=Access.READ)
     first_start, last_start = query.day_range(request, "start")
@@ -159,24 +158,22 @@ def energy_supplier_prices(request: Request) -> JSONResponse:
         }
         for c in found[pg.offset : pg.offset + pg.limit]
     ]
-    return JSONResponse(
-        page(request.url, count=len(found), limit=pg.limit, offset=pg.offset, results=results)
-    )
+    return JSON(page(request.url, count=len(found), limit=pg.limit, offset=pg.offset, results=results))
 
 
 @router.get("/today", summary="Today's consumption and costs so far")
-def today(request: Request) -> JSONResponse:
+def today(request: Request) -> JSON:
     """Today's totals in the site's time zone, as numbers."""
     who = caller(request, version=2, needed=Access.READ)
     now = datetime.now(UTC)
     with platform(request).db.reader.connect() as conn:
-        figures = statistics.today(conn, who.site.id, now)
+        figures = statistics.today(conn, who.site.id, now, timezone=who.site.timezone)
         if figures is None:
-            day = statistics.local_day(conn, who.site.id, now)
-            return JSONResponse(f"No electricity readings found for: {day.isoformat()}")
+            day = day_of(who.site.timezone, to_ms(now))
+            return JSON(f"No electricity readings found for: {day.isoformat()}")
     u, c = figures.usage, figures.costs
     prices = figures.prices or Prices()
-    return JSONResponse(
+    return JSON(
         {
             "day": figures.day.isoformat(),
             "electricity1": u.import_t1_wh / 1000,
@@ -202,17 +199,17 @@ def today(request: Request) -> JSONResponse:
 
 
 @router.get("/electricity-live", summary="Current electricity usage")
-def electricity_live(request: Request) -> JSONResponse:
+def electricity_live(request: Request) -> JSON:
     """The latest reading's power in watts, and what it costs per hour at the current tariff."""
     who = caller(request, version=2, needed=Access.READ)
     now = datetime.now(UTC)
     with platform(request).db.reader.connect() as conn:
         latest = readings.latest(conn, who.site.id)
         if latest is None:
-            return JSONResponse({})
+            return JSON({})
         tariff = meter_statistics.get(conn, site_id=who.site.id)["electricity_tariff"]
         contracts = tariffs.contracts(conn, site_id=who.site.id)
-        day = statistics.local_day(conn, who.site.id, now)
+        day = day_of(who.site.timezone, to_ms(now))
     delivered = latest.values.get("import_kw", Decimal(0))
     returned = latest.values.get("export_kw", Decimal(0))
     prices = prices_on(contracts, day)
@@ -222,7 +219,7 @@ def electricity_live(request: Request) -> JSONResponse:
             (prices.import_t1, prices.export_t1) if tariff == 1 else (prices.import_t2, prices.export_t2)
         )
         cost = str((delivered * rate_in - returned * rate_out).quantize(CENT, rounding=ROUND_HALF_UP))
-    return JSONResponse(
+    return JSON(
         {
             # A meter whose clock runs ahead must not show a reading from the future.
             "timestamp": moment(min(latest.ts, to_ms(now)), who.site.timezone),
@@ -235,16 +232,16 @@ def electricity_live(request: Request) -> JSONResponse:
 
 
 @router.get("/gas-live", summary="Latest gas usage")
-def gas_live(request: Request) -> JSONResponse:
+def gas_live(request: Request) -> JSON:
     """The newest gas interval and, under a contract, what it cost."""
     who = caller(request, version=2, needed=Access.READ)
     now = datetime.now(UTC)
     with platform(request).db.reader.connect() as conn:
         row = readings.latest_gas(conn, who.site.id)
         if row is None:
-            return JSONResponse({})
+            return JSON({})
         prices = prices_on(
-            tariffs.contracts(conn, site_id=who.site.id), statistics.local_day(conn, who.site.id, now)
+            tariffs.contracts(conn, site_id=who.site.id), day_of(who.site.timezone, to_ms(now))
         )
     out: dict[str, Any] = {
         "timestamp": moment(_gas_read_at(row), who.site.timezone),
@@ -252,4 +249,4 @@ def gas_live(request: Request) -> JSONResponse:
     }
     if prices is not None:
         out["cost_per_interval"] = str((row.delta * prices.gas).quantize(CENT, rounding=ROUND_HALF_UP))
-    return JSONResponse(out)
+    return JSON(out)

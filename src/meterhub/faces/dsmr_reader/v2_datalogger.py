@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
@@ -19,7 +18,7 @@ from meterhub.faces.dsmr_reader import body, errors, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS, GAS_ROLE
-from meterhub.faces.dsmr_reader.render import moment, page
+from meterhub.faces.dsmr_reader.render import JSON, moment, page
 from meterhub.ingest import meters
 from meterhub.ingest.telegram import MeterSample
 from meterhub.services import readings
@@ -47,7 +46,7 @@ STATISTICS_FIELDS = (
 
 
 @router.get("/dsmrreading", summary="List readings")
-def list_readings(request: Request) -> JSONResponse:
+def list_readings(request: Request) -> JSON:
     """Readings, oldest first unless `ordering=-timestamp`, filtered on timestamp."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
@@ -59,11 +58,11 @@ def list_readings(request: Request) -> JSONResponse:
             conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
         )
     results = [serialize.reading(s, tz) for s in found]
-    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+    return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
 @router.post("/dsmrreading", status_code=201, summary="Create a reading from values")
-async def create_reading(request: Request) -> JSONResponse:
+async def create_reading(request: Request) -> JSON:
     """Store a reading given as values; 201 with the reading as stored."""
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
@@ -119,20 +118,20 @@ async def create_reading(request: Request) -> JSONResponse:
         to_ms(gas_at) if gas_at and gas is not None else None,
         gas if gas_at else None,
     )
-    return JSONResponse(serialize.reading(snapshot, tz), status_code=201)
+    return JSON(serialize.reading(snapshot, tz), status_code=201)
 
 
 @router.get("/meter-statistics", summary="The meter's own statistics")
-def get_statistics(request: Request) -> JSONResponse:
+def get_statistics(request: Request) -> JSON:
     """What the meter last reported about itself."""
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
         row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSONResponse(_statistics(row, who.site.id, who.site.timezone))
+    return JSON(_statistics(row, who.site.id, who.site.timezone))
 
 
 @router.patch("/meter-statistics", summary="Update the meter's statistics")
-async def patch_statistics(request: Request) -> JSONResponse:
+async def patch_statistics(request: Request) -> JSON:
     """Overwrite some of the statistics (for users who post values rather than telegrams)."""
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
@@ -161,7 +160,7 @@ async def patch_statistics(request: Request) -> JSONResponse:
     with p.db.writer.begin() as conn:
         meter_statistics.patch(conn, site_id=who.site.id, values=changes)
         row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSONResponse(_statistics(row, who.site.id, who.site.timezone))
+    return JSON(_statistics(row, who.site.id, who.site.timezone))
 
 
 def _statistics(row: dict[str, Any], site_id: int, tz: str) -> dict[str, Any]:

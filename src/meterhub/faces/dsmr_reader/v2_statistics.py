@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
@@ -17,7 +16,7 @@ from meterhub.core.errors import Conflict, Invalid
 from meterhub.faces.dsmr_reader import body, errors, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form
-from meterhub.faces.dsmr_reader.render import page
+from meterhub.faces.dsmr_reader.render import JSON, page
 from meterhub.services import statistics
 from meterhub.store import imported_days
 
@@ -25,7 +24,7 @@ router = APIRouter(prefix="/api/v2/statistics", tags=["DSMR-reader API v2: stati
 
 
 @router.get("/day", summary="Usage and costs per day")
-def list_days(request: Request) -> JSONResponse:
+def list_days(request: Request) -> JSON:
     """Day statistics (the current day included, as far as it has gone), oldest first."""
     who = caller(request, version=2, needed=Access.READ)
     first, last = query.day_range(request, "day")
@@ -33,14 +32,21 @@ def list_days(request: Request) -> JSONResponse:
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
         count, days = statistics.days(
-            conn, who.site.id, first, last, descending=desc, limit=pg.limit, offset=pg.offset
+            conn,
+            who.site.id,
+            first,
+            last,
+            descending=desc,
+            limit=pg.limit,
+            offset=pg.offset,
+            timezone=who.site.timezone,
         )
     results = [serialize.day(d, who.site.timezone) for d in days]
-    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+    return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
 @router.post("/day", status_code=201, summary="Import the statistics of a past day")
-async def create_day(request: Request) -> JSONResponse:
+async def create_day(request: Request) -> JSON:
     """Store a day's totals for a day meterhub has no readings of."""
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
@@ -104,14 +110,14 @@ async def create_day(request: Request) -> JSONResponse:
     )
     unique = {"day": ["day statistics with this day already exists."]}
     with p.db.writer.begin() as conn:
-        _, measured = statistics.days(conn, who.site.id, day, day, limit=1)
+        _, measured = statistics.days(conn, who.site.id, day, day, limit=1, timezone=tz)
         if measured:
             raise errors.field_errors(unique)
         try:
             imported_days.add(conn, site_id=who.site.id, figures=figures)
         except Conflict:
             raise errors.field_errors(unique) from None
-    return JSONResponse(serialize.day(figures, tz), status_code=201)
+    return JSON(serialize.day(figures, tz), status_code=201)
 
 
 def _milli(value: Decimal | None) -> int | None:
@@ -119,7 +125,7 @@ def _milli(value: Decimal | None) -> int | None:
 
 
 @router.get("/hour", summary="Usage per hour")
-def list_hours(request: Request) -> JSONResponse:
+def list_hours(request: Request) -> JSON:
     """Hour statistics on the site's local clock (23 or 25 of them on DST days), oldest first."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
@@ -131,4 +137,4 @@ def list_hours(request: Request) -> JSONResponse:
             conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
         )
     results: list[dict[str, Any]] = [serialize.hour(h, tz) for h in hours]
-    return JSONResponse(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
+    return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
