@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime
 
 from meterhub.core import aggregate
@@ -66,24 +65,28 @@ def test_roll_up_of_a_dst_day_has_25_local_hours() -> None:
     assert sum(1 for level, _ in rolled if level == QUARTER) == 100
 
 
+def merged(rows: list[tuple[aggregate.BucketKey, aggregate.Agg]]) -> dict[aggregate.BucketKey, aggregate.Agg]:
+    """Rows merged in order, as the database merges appended rows (see store.writes)."""
+    out: dict[aggregate.BucketKey, aggregate.Agg] = {}
+    for key, agg in rows:
+        out[key] = out[key].then(agg) if key in out else agg
+    return out
+
+
 def test_appending_merges_to_the_same_figures_as_computing_at_once() -> None:
     points = [(ms(2026, 1, 5, 23, 50) + i * 7_000, 1000 + i * i) for i in range(300)]
     whole = aggregate.roll_up(aggregate.quarters(points, previous=None, counter=True), TZ)
     first = aggregate.roll_up(aggregate.quarters(points[:120], previous=None, counter=True), TZ)
     rest = aggregate.roll_up(aggregate.quarters(points[120:], previous=points[119], counter=True), TZ)
-    merged = dict(first)
-    merged.update(aggregate.merge_appended(first, rest))
-    assert merged == whole
+    assert merged([*first.items(), *rest.items()]) == whole
 
 
-def test_appending_one_point_equals_the_general_merge() -> None:
+def test_appending_one_point_at_a_time_gives_the_same_figures() -> None:
     points = [
         (ms(2026, 3, 29, 0, 44, 50) + i * 5_000, 1000 + 3 * i + (i % 4 == 0) * 20 - (i == 17) * 999)
         for i in range(40)
     ]
-    general = aggregate.roll_up(aggregate.quarters(points[:1], previous=None, counter=True), TZ)
-    one_by_one = dict(general)
-    for previous, point in itertools.pairwise(points):
-        tail = {k: one_by_one[k] for k in aggregate.keys_holding(previous[0], TZ)}
-        one_by_one.update(aggregate.append_one(tail, point, previous=previous, counter=True, tz=TZ))
-    assert one_by_one == aggregate.roll_up(aggregate.quarters(points, previous=None, counter=True), TZ)
+    rows = []
+    for previous, point in zip([None, *points], points, strict=False):
+        rows += aggregate.one_point(point, previous=previous, counter=True, tz=TZ)
+    assert merged(rows) == aggregate.roll_up(aggregate.quarters(points, previous=None, counter=True), TZ)

@@ -98,31 +98,24 @@ def roll_up(quarter_aggs: dict[int, Agg], tz: str) -> dict[BucketKey, Agg]:
     return out
 
 
-def merge_appended(stored: dict[BucketKey, Agg], appended: dict[BucketKey, Agg]) -> dict[BucketKey, Agg]:
-    """Stored bucket rows updated with aggregates of points that all come after them."""
-    return {key: stored[key].then(agg) if key in stored else agg for key, agg in appended.items()}
-
-
 def quarter_span(first_ts: int, last_ts: int) -> tuple[int, int]:
     """The quarters whose rows change when points from first_ts to last_ts (inclusive) change."""
     return min(quarter_ending(first_ts), quarter_of(first_ts)), quarter_of(last_ts)
 
 
-def append_one(
-    stored: dict[BucketKey, Agg], point: Point, *, previous: Point | None, counter: bool, tz: str
-) -> dict[BucketKey, Agg]:
-    """The rows that change when one point is appended after `previous` (same as quarters,
-    roll_up and merge_appended for a single point, without building them: the hot path of a
-    meter sending one reading at a time)."""
+def one_point(point: Point, *, previous: Point | None, counter: bool, tz: str) -> list[tuple[BucketKey, Agg]]:
+    """The bucket rows a single appended point adds, to be merged into the stored ones with
+    `then` (the hot path of a meter sending one reading at a time: no dictionaries built)."""
     ts, v = point
     own = Agg(1, v, v, v, ts, v, ts, v, 0)
-    out = {key: stored[key].then(own) if key in stored else own for key in keys_holding(ts, tz)}
-    if counter and previous is not None and v > previous[1]:
-        step = Agg(delta=v - previous[1])
-        for key in keys_holding(ts - 1, tz):
-            base = out.get(key) or stored.get(key)
-            out[key] = base.then(step) if base is not None else step
-    return out
+    holding = keys_holding(ts, tz)
+    if not counter or previous is None or v <= previous[1]:
+        return [(key, own) for key in holding]
+    step = v - previous[1]
+    closing = keys_holding(ts - 1, tz)
+    if closing == holding:
+        return [(key, own._replace(delta=step)) for key in holding]
+    return [(key, own) for key in holding] + [(key, Agg(delta=step)) for key in closing]
 
 
 @lru_cache(maxsize=4096)
@@ -132,4 +125,4 @@ def keys_holding(ts_ms: int, tz: str) -> tuple[BucketKey, BucketKey, BucketKey]:
     return (QUARTER, q), (HOUR, bucket_of(HOUR, tz, q)), (DAY, bucket_of(DAY, tz, q))
 
 
-__all__ = ["QUARTER", "Agg", "BucketKey", "Point", "keys_holding", "merge_appended", "quarters", "roll_up"]
+__all__ = ["QUARTER", "Agg", "BucketKey", "Point", "keys_holding", "one_point", "quarters", "roll_up"]

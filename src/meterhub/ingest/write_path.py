@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import NamedTuple
 
 from sqlalchemy import Connection
 
@@ -34,22 +33,6 @@ class Clash:
     offered: int
 
 
-class Tail(NamedTuple):
-    """The bucket rows holding a stream's newest point, as of (n, last_ts) of its state.
-
-    Appending only ever changes these rows and rows after them, so a writer that remembers them
-    needs no query before it merges. The state check makes the memory safe when another process
-    writes too, or a transaction was rolled back: any change moves n.
-    """
-
-    n: int
-    last_ts: int
-    rows: dict[aggregate.BucketKey, aggregate.Agg]
-
-
-Tails = dict[int, Tail]
-
-
 @dataclass
 class BatchOutcome:
     stored: int = 0
@@ -61,13 +44,8 @@ def write_batches(
     conn: Connection,
     batches: Sequence[Sequence[PointRow]],
     meta: Mapping[int, StreamMeta],
-    tails: Tails | None = None,
 ) -> list[BatchOutcome]:
-    """Store the batches' points in one transaction (the caller's) and update aggregates.
-
-    `tails` is the caller's memory of each stream's newest bucket rows, kept across calls.
-    """
-    tails = {} if tails is None else tails
+    """Store the batches' points in one transaction (the caller's) and update aggregates."""
     outcomes = [BatchOutcome() for _ in batches]
     per_stream: dict[int, dict[int, int]] = {}
     for bi, batch in enumerate(batches):
@@ -94,7 +72,7 @@ def write_batches(
         points = sorted(series.items())
         state = states.get(sid)
         if state is None or points[0][0] > state.last_ts:
-            agg_rows.extend(_append(conn, sid, info, points, state, tails))
+            agg_rows.extend(_appended(sid, info, points, state))
         else:
             points = _drop_stored(conn, sid, points, batches, outcomes)
             if not points:
@@ -103,39 +81,22 @@ def write_batches(
         new_rows.extend((sid, ts, v) for ts, v in points)
         states[sid] = _advance(state, points)
     writes.insert_points(conn, new_rows)
-    writes.upsert_aggregates(conn, agg_rows)
+    writes.merge_aggregates(conn, agg_rows)
     writes.save_states(conn, {sid: states[sid] for sid in per_stream if sid in states})
     _count_stored(batches, outcomes)
     return outcomes
 
 
-def _append(
-    conn: Connection,
-    sid: int,
-    info: StreamMeta,
-    points: Sequence[Point],
-    state: StreamState | None,
-    tails: Tails,
+def _appended(
+    sid: int, info: StreamMeta, points: Sequence[Point], state: StreamState | None
 ) -> list[tuple[int, aggregate.BucketKey, aggregate.Agg]]:
-    tz = info.timezone
+    """Bucket rows of points that all come after the stream's stored ones, to merge into it."""
     previous = (state.last_ts, state.last_v) if state else None
-    stored: dict[aggregate.BucketKey, aggregate.Agg] = {}
-    if state is not None:
-        tail = tails.get(sid)
-        if tail is None or (tail.n, tail.last_ts) != (state.n, state.last_ts):
-            # Of the stored rows, only those holding the stream's newest point can be touched.
-            keys = aggregate.keys_holding(state.last_ts, tz)
-            tail = Tail(state.n, state.last_ts, writes.stored_aggregates(conn, sid, keys))
-        stored = tail.rows
     if len(points) == 1:
-        rolled = aggregate.append_one(stored, points[0], previous=previous, counter=info.counter, tz=tz)
-    else:
-        rolled = aggregate.roll_up(aggregate.quarters(points, previous=previous, counter=info.counter), tz)
-        rolled = aggregate.merge_appended(stored, rolled)
-    newest = points[-1][0]
-    n = (state.n if state else 0) + len(points)
-    tails[sid] = Tail(n, newest, {key: rolled[key] for key in aggregate.keys_holding(newest, tz)})
-    return [(sid, key, agg) for key, agg in rolled.items()]
+        rows = aggregate.one_point(points[0], previous=previous, counter=info.counter, tz=info.timezone)
+        return [(sid, key, agg) for key, agg in rows]
+    quarters = aggregate.quarters(points, previous=previous, counter=info.counter)
+    return [(sid, key, agg) for key, agg in aggregate.roll_up(quarters, info.timezone).items()]
 
 
 def _drop_stored(

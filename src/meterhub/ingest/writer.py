@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection, Engine
 
 from meterhub.core.errors import NotFound
-from meterhub.ingest.write_path import BatchOutcome, PointRow, Tails, write_batches
+from meterhub.ingest.write_path import BatchOutcome, PointRow, write_batches
 from meterhub.store import writes
 from meterhub.store.writes import StreamMeta
 
@@ -50,7 +50,6 @@ class Writer:
         self._max_points = max_points
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._meta: dict[int, StreamMeta] = {}
-        self._tails: Tails = {}
         self._thread = threading.Thread(target=self._run, name="meterhub-writer", daemon=True)
         self._thread.start()
 
@@ -66,11 +65,7 @@ class Writer:
 
     def forget_streams(self) -> None:
         """Drop cached stream facts (after a site's time zone or a stream's kind changed)."""
-        self._queue.put(self._forget)
-
-    def _forget(self) -> None:
-        self._meta.clear()
-        self._tails.clear()
+        self._queue.put(self._meta.clear)
 
     def close(self) -> None:
         """Finish what is queued, then stop."""
@@ -130,7 +125,7 @@ class Writer:
 
     def _transaction(self, jobs: list[_Job]) -> list[BatchOutcome]:
         with self._engine.begin() as conn:
-            outcomes = write_batches(conn, [job.rows for job in jobs], self._meta, self._tails)
+            outcomes = write_batches(conn, [job.rows for job in jobs], self._meta)
             refused = {i: outcome for i, outcome in enumerate(outcomes) if outcome.clashes}
             if refused:
                 raise _Clashed(refused)

@@ -106,23 +106,6 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> Non
     raw.many(conn, "INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
 
 
-def stored_aggregates(conn: Connection, stream_id: int, keys: Iterable[BucketKey]) -> dict[BucketKey, Agg]:
-    """The stored rows for the given (level, bucket) keys of one stream."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    # `level IN (..) AND bucket IN (..)` walks the key (and may find a few rows more, dropped
-    # below); an OR of (level, bucket) pairs would scan the whole stream.
-    levels = ",".join(str(int(level)) for level in {level for level, _ in wanted})
-    buckets = ",".join(str(int(bucket)) for bucket in {bucket for _, bucket in wanted})
-    sql = (
-        f"SELECT level, bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = {int(stream_id)} "
-        f"AND level IN ({levels}) AND bucket IN ({buckets})"
-    )
-    found = {(r[0], r[1]): Agg(*r[2:]) for r in raw.rows(conn, sql)}
-    return {key: agg for key, agg in found.items() if key in wanted}
-
-
 def aggregates_between(conn: Connection, stream_id: int, level: int, lo: int, hi: int) -> dict[int, Agg]:
     """Rows of one level with lo <= bucket < hi."""
     sql = f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = ? AND level = ? AND bucket >= ? AND bucket < ?"
@@ -139,15 +122,37 @@ def delete_aggregates(conn: Connection, stream_id: int, levels: Sequence[int], l
     )
 
 
+# Appending merges into the stored row in the database, as Agg.then does: the later points' last
+# value wins, the earlier first stays, counts, sums and deltas add up.
+_MERGE = (
+    "n = aggregates.n + excluded.n, sum_v = aggregates.sum_v + excluded.sum_v, "
+    "min_v = CASE WHEN excluded.min_v IS NULL OR excluded.min_v > aggregates.min_v THEN aggregates.min_v "
+    "ELSE excluded.min_v END, "
+    "max_v = CASE WHEN excluded.max_v IS NULL OR excluded.max_v < aggregates.max_v THEN aggregates.max_v "
+    "ELSE excluded.max_v END, "
+    "first_ts = CASE WHEN aggregates.n = 0 THEN excluded.first_ts ELSE aggregates.first_ts END, "
+    "first_v = CASE WHEN aggregates.n = 0 THEN excluded.first_v ELSE aggregates.first_v END, "
+    "last_ts = CASE WHEN excluded.n = 0 THEN aggregates.last_ts ELSE excluded.last_ts END, "
+    "last_v = CASE WHEN excluded.n = 0 THEN aggregates.last_v ELSE excluded.last_v END, "
+    "delta = aggregates.delta + excluded.delta"
+)
+
+
+def merge_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]]) -> None:
+    """Merge (stream_id, (level, bucket), agg) rows of later points into the stored rows."""
+    _write_aggregates(conn, rows, _MERGE)
+
+
 def upsert_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]]) -> None:
     """Write (stream_id, (level, bucket), agg) rows, replacing what was there."""
-    if not rows:
-        return
-    params = [(sid, level, bucket, *agg) for sid, (level, bucket), agg in rows]
-    cols = "stream_id, level, bucket, " + _AGG_COLUMNS
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", "))
-    sql = (
-        f"INSERT INTO aggregates ({cols}) VALUES ({', '.join(['?'] * 12)}) "
-        f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {updates}"
-    )
-    raw.many(conn, sql, params)
+    _write_aggregates(conn, rows, ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", ")))
+
+
+def _write_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]], on_conflict: str) -> None:
+    if rows:
+        raw.many(
+            conn,
+            f"INSERT INTO aggregates (stream_id, level, bucket, {_AGG_COLUMNS}) VALUES ({', '.join(['?'] * 12)}) "
+            f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {on_conflict}",
+            [(sid, level, bucket, *agg) for sid, (level, bucket), agg in rows],
+        )
