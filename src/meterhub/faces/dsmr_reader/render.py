@@ -23,30 +23,56 @@ def dec(value: Decimal | None, places: int) -> str | None:
     return f"{value:.{places}f}"
 
 
+# ".000" … ".999": a year of statistics renders tens of thousands of these.
+_THOUSANDTHS = tuple(f".{i:03d}" for i in range(1000))
+
+
 def milli(units: int | None) -> str | None:
     """Thousandths (Wh, dm3) as the kWh or m3 string with three places, without a Decimal."""
     if units is None:
         return None
-    whole, part = divmod(abs(units), 1000)
-    return f"{'-' if units < 0 else ''}{whole}.{part:03d}"
+    if units < 0:
+        return "-" + str(-units // 1000) + _THOUSANDTHS[-units % 1000]
+    return str(units // 1000) + _THOUSANDTHS[units % 1000]
 
 
 def moment(ts_ms: int | None, tz: str) -> str | None:
     """An instant in the site's time zone, ISO 8601 to the second; UTC as 'Z' (DRF's style)."""
     if ts_ms is None:
         return None
-    offset_s, suffix = _offset(tz, ts_ms // QUARTER_MS)
-    t = time.gmtime(ts_ms // 1000 + offset_s)
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}{suffix}"
+    offset = _offset(tz, ts_ms // QUARTER_MS)
+    if offset is None:  # the quarter holds a clock change (some zones change at odd minutes)
+        text = from_ms(ts_ms - ts_ms % 1000, tz).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    offset_s, suffix = offset
+    seconds = ts_ms // 1000 + offset_s
+    # The date part repeats for a whole local day: render it once per day.
+    return _local_date(seconds // 86_400) + _clock(seconds % 86_400) + suffix
 
 
 @lru_cache(maxsize=65_536)
-def _offset(tz: str, quarter: int) -> tuple[int, str]:
-    # Offsets change only at quarter-hour boundaries, so one look-up per quarter serves every
-    # timestamp in it: rendering a year of rows builds no datetime per row.
-    text = from_ms(quarter * QUARTER_MS, tz).isoformat()[-6:]
-    seconds = (int(text[1:3]) * 3600 + int(text[4:6]) * 60) * (-1 if text[0] == "-" else 1)
-    return seconds, "Z" if text == "+00:00" else text
+def _offset(tz: str, quarter: int) -> tuple[int, str] | None:
+    # Rendering a year of rows should build no datetime per row: one offset per quarter hour.
+    start = from_ms(quarter * QUARTER_MS, tz).utcoffset()
+    if start is None or start != from_ms(quarter * QUARTER_MS + QUARTER_MS - 1, tz).utcoffset():
+        return None
+    seconds = int(start.total_seconds())
+    if seconds % 60:  # local mean time of old dates: isoformat shows seconds, so take that path
+        return None
+    if seconds == 0:
+        return 0, "Z"
+    sign, magnitude = ("-", -seconds) if seconds < 0 else ("+", seconds)
+    return seconds, f"{sign}{magnitude // 3600:02d}:{magnitude // 60 % 60:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _local_date(days: int) -> str:
+    return time.strftime("%Y-%m-%dT", time.gmtime(days * 86_400))
+
+
+@lru_cache(maxsize=86_400)
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 class JSON(JSONResponse):
