@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 CENT = Decimal("0.01")
 PRICE_FIELDS = ("import_t1", "import_t2", "export_t1", "export_t2", "gas", "fixed_daily")
@@ -45,11 +46,13 @@ class Usage:
 
 @dataclass(frozen=True)
 class Costs:
-    import_t1: Decimal
-    import_t2: Decimal
-    gas: Decimal | None
-    fixed: Decimal
-    total: Decimal
+    """What a day cost, in cents."""
+
+    import_t1_cents: int
+    import_t2_cents: int
+    gas_cents: int | None
+    fixed_cents: int
+    total_cents: int
 
 
 def round_cents(amount: Decimal) -> Decimal:
@@ -75,19 +78,33 @@ def prices_on(contracts: Sequence[Contract], day: date) -> Prices | None:
     return Prices(**merged)
 
 
-def _kilo(units: int) -> Decimal:
-    return Decimal(units).scaleb(-3)
+@lru_cache(maxsize=256)
+def _micro(prices: Prices) -> tuple[int, int, int, int, int, int]:
+    """The prices in millionths (exact: contracts keep six decimals)."""
+    return tuple(int(getattr(prices, name).scaleb(6)) for name in PRICE_FIELDS)  # type: ignore[return-value]
+
+
+def _half_up(amount: int, unit: int) -> int:
+    """amount / unit rounded half away from zero, as ROUND_HALF_UP does."""
+    whole, rest = divmod(abs(amount), unit)
+    whole += 2 * rest >= unit
+    return whole if amount >= 0 else -whole
+
+
+# Wh (or dm3) x millionths per kWh (or m3) = 1e-9 of the currency; a cent is 1e7 of those.
+_NANO_PER_CENT = 10**7
+_MICRO_PER_CENT = 10**4
 
 
 def day_costs(usage: Usage, prices: Prices) -> Costs:
-    """What the day's usage costs, each part and the total rounded to cents."""
-    t1 = round_cents(
-        _kilo(usage.import_t1_wh) * prices.import_t1 - _kilo(usage.export_t1_wh) * prices.export_t1
-    )
-    t2 = round_cents(
-        _kilo(usage.import_t2_wh) * prices.import_t2 - _kilo(usage.export_t2_wh) * prices.export_t2
-    )
-    gas = round_cents(_kilo(usage.gas_dm3) * prices.gas) if usage.gas_dm3 is not None else None
+    """What the day's usage costs, each part and the total rounded half up to cents.
+
+    Integer arithmetic throughout: exact, and fast enough for a year of days per request.
+    """
+    t1_in, t2_in, t1_out, t2_out, gas_price, fixed = _micro(prices)
+    t1 = _half_up(usage.import_t1_wh * t1_in - usage.export_t1_wh * t1_out, _NANO_PER_CENT)
+    t2 = _half_up(usage.import_t2_wh * t2_in - usage.export_t2_wh * t2_out, _NANO_PER_CENT)
+    gas = _half_up(usage.gas_dm3 * gas_price, _NANO_PER_CENT) if usage.gas_dm3 is not None else None
     # The total adds the unrounded fixed cost, as DSMR-reader's day statistics do.
-    total = round_cents(t1 + t2 + (gas or 0) + prices.fixed_daily)
-    return Costs(t1, t2, gas, round_cents(prices.fixed_daily), total)
+    total = _half_up((t1 + t2 + (gas or 0)) * _MICRO_PER_CENT + fixed, _MICRO_PER_CENT)
+    return Costs(t1, t2, gas, _half_up(fixed, _MICRO_PER_CENT), total)

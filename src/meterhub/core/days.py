@@ -11,13 +11,15 @@ from meterhub.core.costs import Costs, Prices, Usage
 
 @dataclass(frozen=True)
 class FirstPositions:
+    """The meter positions a day started with (Wh, dm3) and when they were read."""
+
     electricity_ts: int | None
-    import_t1: Decimal | None
-    import_t2: Decimal | None
-    export_t1: Decimal | None
-    export_t2: Decimal | None
+    import_t1_wh: int | None
+    import_t2_wh: int | None
+    export_t1_wh: int | None
+    export_t2_wh: int | None
     gas_ts: int | None
-    gas: Decimal | None
+    gas_dm3: int | None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
-from meterhub.services.readings import decimal_of
 from meterhub.store import accounts, imported_days, meters, series, tariffs
 
 ENERGY_ROLES = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh")
@@ -148,16 +147,6 @@ def _first_positions(rows: Sequence[tuple[int, int, int, int]], role_of: dict[in
         role = role_of[sid]
         if role not in first or ts < first[role][0]:
             first[role] = (ts, v)
-
-    def position(role: str) -> Decimal | None:
-        return decimal_of(role, first[role][1]) if role in first else None
-
-    return FirstPositions(
-        first["import_t1_kwh"][0] if "import_t1_kwh" in first else None,
-        position("import_t1_kwh"),
-        position("import_t2_kwh"),
-        position("export_t1_kwh"),
-        position("export_t2_kwh"),
-        first[GAS_ROLE][0] if GAS_ROLE in first else None,
-        position(GAS_ROLE),
-    )
+    none = (None, None)
+    t1, t2, e1, e2, gas = (first.get(role, none) for role in (*ENERGY_ROLES, GAS_ROLE))
+    return FirstPositions(t1[0], t1[1], t2[1], e1[1], e2[1], gas[0], gas[1])

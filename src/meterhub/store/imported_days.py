@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from decimal import Decimal
@@ -40,18 +41,16 @@ def add(conn: Connection, *, site_id: int, figures: DayFigures) -> None:
             import_t2_wh=u.import_t2_wh,
             export_t1_wh=u.export_t1_wh,
             export_t2_wh=u.export_t2_wh,
-            import_t1_cents=_int(c.import_t1, 2),
-            import_t2_cents=_int(c.import_t2, 2),
+            import_t1_cents=c.import_t1_cents,
+            import_t2_cents=c.import_t2_cents,
             gas_dm3=u.gas_dm3,
-            gas_cents=_int(c.gas, 2),
-            fixed_cents=_int(c.fixed, 2),
-            total_cents=_int(c.total, 2),
+            gas_cents=c.gas_cents,
+            fixed_cents=c.fixed_cents,
+            total_cents=c.total_cents,
             lowest_temperature_dc=_int(low, 1),
             highest_temperature_dc=_int(high, 1),
             average_temperature_dc=_int(avg, 1),
-            first_positions=json.dumps(
-                {k: (str(v) if isinstance(v, Decimal) else v) for k, v in p.__dict__.items()}
-            ),
+            first_positions=json.dumps(dataclasses.asdict(p)),
         )
     )
 
@@ -68,22 +67,12 @@ def between(
     out = {}
     for r in conn.execute(query):
         pos = json.loads(r.first_positions or "{}")
-        positions = (
-            FirstPositions(**{k: (Decimal(v) if isinstance(v, str) else v) for k, v in pos.items()})
-            if pos
-            else FirstPositions(None, None, None, None, None, None, None)
-        )
+        positions = FirstPositions(**pos) if pos else FirstPositions(None, None, None, None, None, None, None)
         day = date.fromordinal(r.day)
         out[day] = DayFigures(
             day=day,
             usage=Usage(r.import_t1_wh, r.import_t2_wh, r.export_t1_wh, r.export_t2_wh, r.gas_dm3),
-            costs=Costs(
-                _dec(r.import_t1_cents, 2),
-                _dec(r.import_t2_cents, 2),
-                _dec(r.gas_cents, 2),  # type: ignore[arg-type]
-                _dec(r.fixed_cents, 2),
-                _dec(r.total_cents, 2),  # type: ignore[arg-type]
-            ),
+            costs=Costs(r.import_t1_cents, r.import_t2_cents, r.gas_cents, r.fixed_cents, r.total_cents),
             prices=None,
             positions=positions,
             temperatures=(

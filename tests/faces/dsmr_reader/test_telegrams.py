@@ -31,7 +31,9 @@ def same(expected: Any, actual: Any) -> bool:
     if isinstance(expected, dict) and "decimal" in expected:
         return actual is not None and Decimal(expected["decimal"]) == Decimal(str(actual))
     if isinstance(expected, dict) and "datetime" in expected:
-        return actual is not None and datetime.fromisoformat(expected["datetime"]) == datetime.fromisoformat(actual)
+        return actual is not None and datetime.fromisoformat(expected["datetime"]) == datetime.fromisoformat(
+            actual
+        )
     return bool(expected == actual)
 
 

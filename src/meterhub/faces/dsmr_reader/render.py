@@ -36,6 +36,15 @@ def milli(units: int | None) -> str | None:
     return str(units // 1000) + _THOUSANDTHS[units % 1000]
 
 
+def cents(amount: int | None) -> str | None:
+    """Cents as the currency string with two places."""
+    if amount is None:
+        return None
+    sign = "-" if amount < 0 else ""
+    whole, part = divmod(abs(amount), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
 def moment(ts_ms: int | None, tz: str) -> str | None:
     """An instant in the site's time zone, ISO 8601 to the second; UTC as 'Z' (DRF's style)."""
     if ts_ms is None:

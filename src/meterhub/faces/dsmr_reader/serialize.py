@@ -7,7 +7,7 @@ from typing import Any
 
 from meterhub.core.days import DayFigures
 from meterhub.faces.dsmr_reader.mapping import READING_FIELDS, READING_FIELDS_AFTER_GAS, ReadingField
-from meterhub.faces.dsmr_reader.render import dec, milli, moment
+from meterhub.faces.dsmr_reader.render import cents, dec, milli, moment
 from meterhub.services.readings import Snapshot
 from meterhub.services.statistics import Period
 
@@ -54,20 +54,20 @@ def day(d: DayFigures, tz: str) -> dict[str, Any]:
         "electricity2": milli(u.import_t2_wh),
         "electricity1_returned": milli(u.export_t1_wh),
         "electricity2_returned": milli(u.export_t2_wh),
-        "electricity1_cost": dec(c.import_t1, 2),
-        "electricity2_cost": dec(c.import_t2, 2),
+        "electricity1_cost": cents(c.import_t1_cents),
+        "electricity2_cost": cents(c.import_t2_cents),
         "gas": milli(u.gas_dm3),
-        "gas_cost": dec(c.gas, 2),
+        "gas_cost": cents(c.gas_cents),
         "lowest_temperature": dec(low, 1),
         "highest_temperature": dec(high, 1),
         "average_temperature": dec(avg, 1),
-        "fixed_cost": dec(c.fixed, 2),
-        "total_cost": dec(c.total, 2),
+        "fixed_cost": cents(c.fixed_cents),
+        "total_cost": cents(c.total_cents),
         "electricity_reading_timestamp": moment(p.electricity_ts, tz),
-        "electricity1_reading": dec(p.import_t1, 3),
-        "electricity2_reading": dec(p.import_t2, 3),
-        "electricity1_returned_reading": dec(p.export_t1, 3),
-        "electricity2_returned_reading": dec(p.export_t2, 3),
+        "electricity1_reading": milli(p.import_t1_wh),
+        "electricity2_reading": milli(p.import_t2_wh),
+        "electricity1_returned_reading": milli(p.export_t1_wh),
+        "electricity2_returned_reading": milli(p.export_t2_wh),
         "gas_reading_timestamp": moment(p.gas_ts, tz),
-        "gas_reading": dec(p.gas, 3),
+        "gas_reading": milli(p.gas_dm3),
     }

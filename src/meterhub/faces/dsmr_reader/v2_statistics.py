@@ -99,11 +99,16 @@ async def create_day(request: Request) -> JSON:
     assert day is not None and total is not None
     figures = DayFigures(
         day=day,
-        usage=Usage(*(_milli(v) for v in usage), gas_dm3=_milli(gas)),  # type: ignore[arg-type]
-        costs=Costs(costs[0], costs[1], gas_cost, fixed or Decimal("0.00"), total),  # type: ignore[arg-type]
+        usage=Usage(*(_scaled(v, 3) for v in usage), gas_dm3=_scaled(gas, 3)),  # type: ignore[arg-type]
+        costs=Costs(
+            *(_scaled(v, 2) for v in (costs[0], costs[1], gas_cost, fixed or Decimal(0), total))  # type: ignore[arg-type]
+        ),
         prices=None,
         positions=FirstPositions(
-            to_ms(e_ts) if e_ts else None, *readings[:4], to_ms(g_ts) if g_ts else None, readings[4]
+            to_ms(e_ts) if e_ts else None,
+            *(_scaled(v, 3) for v in readings[:4]),
+            to_ms(g_ts) if g_ts else None,
+            _scaled(readings[4], 3),
         ),
         temperatures=temps,
         imported=True,
@@ -120,8 +125,9 @@ async def create_day(request: Request) -> JSON:
     return JSON(serialize.day(figures, tz), status_code=201)
 
 
-def _milli(value: Decimal | None) -> int | None:
-    return None if value is None else int(value.scaleb(3))
+def _scaled(value: Decimal | None, places: int) -> int | None:
+    # Validated to at most `places` decimals, so this is exact.
+    return None if value is None else int(value.scaleb(places))
 
 
 @router.get("/hour", summary="Usage per hour")
