@@ -74,6 +74,12 @@ def day_of(tz: str, ts_ms: int) -> date:
     return from_ms(ts_ms, tz).date()
 
 
+@lru_cache(maxsize=20_000)
+def day_starting(tz: str, day_start: int) -> date:
+    """The local date of a day bucket (cached: statistics list the same days again and again)."""
+    return day_of(tz, day_start)
+
+
 def hours_in_day(tz: str, day: date) -> int:
     """23, 24 or 25: how many hours the local day has."""
     return (day_start_ms(tz, day + timedelta(days=1)) - day_start_ms(tz, day)) // HOUR_MS

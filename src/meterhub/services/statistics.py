@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms, to_ms
+from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms, day_starting, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.store import accounts, imported_days, meters, series, tariffs
@@ -104,7 +104,7 @@ def days(
     streams = _Streams(conn, site_id)
     lo = day_start_ms(tz, first) if first else series.FAR_PAST
     hi = day_start_ms(tz, last) if last else series.FAR_FUTURE
-    measured = {day_of(tz, b): b for b in series.buckets(conn, streams.all, DAY, lo, hi)}
+    measured = {day_starting(tz, b): b for b in series.buckets(conn, streams.all, DAY, lo, hi)}
     imported = imported_days.between(conn, site_id=site_id, first=first, last=last)
     every = sorted(set(measured) | set(imported), reverse=descending)
     page = every[offset : None if limit is None else offset + limit]

@@ -127,9 +127,10 @@ def buckets(
     """A page of the distinct bucket starts of that level with rows for the streams, lo <= bucket <= hi."""
     order = "DESC" if descending else "ASC"
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = conn.exec_driver_sql(
+    rows = raw.rows(
+        conn,
         f"SELECT DISTINCT bucket FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) AND level = {int(level)} "
-        f"AND bucket >= {int(lo)} AND bucket <= {int(hi)} ORDER BY bucket {order}{page}"
+        f"AND bucket >= {int(lo)} AND bucket <= {int(hi)} ORDER BY bucket {order}{page}",
     )
     return [r[0] for r in rows]
 
