@@ -148,3 +148,21 @@ def test_appends_stay_exact_with_a_second_writer_and_rolled_back_batches(
         aggregate.quarters([(t, v) for _, t, v in rows], previous=None, counter=True), TZ
     )
     assert stream_aggregates(platform, sid) == {key: tuple(agg) for key, agg in expected.items()}
+
+
+def test_gauges_are_kept_per_quarter_and_counters_per_quarter_hour_and_day(
+    platform: Platform, account: Account
+) -> None:
+    meter = electricity_meter(platform, account.site_id)
+    rows = day_of_readings(meter, TZ, date(2026, 2, 3), every_s=60)
+    late = rows[5000:5010]
+    platform.writer.write([r for r in rows if r not in late])
+    platform.writer.write(late)  # out of order: the recompute keeps the same levels
+    with platform.db.reader.connect() as conn:
+        levels = dict(
+            conn.execute(
+                text("SELECT stream_id, COUNT(DISTINCT level) FROM aggregates GROUP BY stream_id")
+            ).all()
+        )
+    assert levels[meter.streams["import_kw"]] == 1
+    assert levels[meter.streams["import_t1_kwh"]] == 3

@@ -4,6 +4,10 @@ Points are (ts_ms, value) with integer values. A counter contributes, per bucket
 steps (value minus the previous value) that end in the bucket; a step below zero is a reset or
 a replaced meter and contributes nothing, so totals never go negative. Every stream also keeps
 count, sum, min, max, first and last per bucket, from which means and meter positions follow.
+
+Counters are kept per quarter, local hour and local day (the statistics every face asks for);
+gauges (power, voltage, temperature) per quarter only, since their hours and days are a handful
+of quarters to combine when asked, and a telegram carries three times as many gauges as counters.
 """
 
 from __future__ import annotations
@@ -109,7 +113,9 @@ def one_point(point: Point, *, previous: Point | None, counter: bool, tz: str) -
     ts, v = point
     own = Agg(1, v, v, v, ts, v, ts, v, 0)
     holding = keys_holding(ts, tz)
-    if not counter or previous is None or v <= previous[1]:
+    if not counter:
+        return [(holding[0], own)]
+    if previous is None or v <= previous[1]:
         return [(key, own) for key in holding]
     step = v - previous[1]
     closing = keys_holding(ts - 1, tz)

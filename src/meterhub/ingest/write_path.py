@@ -96,6 +96,8 @@ def _appended(
         rows = aggregate.one_point(points[0], previous=previous, counter=info.counter, tz=info.timezone)
         return [(sid, key, agg) for key, agg in rows]
     quarters = aggregate.quarters(points, previous=previous, counter=info.counter)
+    if not info.counter:
+        return [(sid, (QUARTER, q), agg) for q, agg in quarters.items()]
     return [(sid, key, agg) for key, agg in aggregate.roll_up(quarters, info.timezone).items()]
 
 
@@ -144,6 +146,10 @@ def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Po
     previous = writes.point_before(conn, sid, lo)
     quarters = aggregate.quarters(sorted(merged.items()), previous=previous, counter=info.counter)
     quarters = {q: a for q, a in quarters.items() if lo <= q < hi}
+    writes.delete_aggregates(conn, sid, (QUARTER,), lo, hi)
+    if not info.counter:  # gauges keep quarters only
+        writes.upsert_aggregates(conn, [(sid, (QUARTER, q), a) for q, a in quarters.items()])
+        return
 
     touched = {bucket_of(HOUR, tz, q) for q in range(lo, hi, QUARTER_MS)}
     hour_lo, hour_hi = min(touched), max(touched) + 1
@@ -154,7 +160,6 @@ def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Po
     other_hours = writes.aggregates_between(conn, sid, HOUR, day_lo, day_hi)
     days = aggregate.combine({h: a for h, a in other_hours.items() if h not in hours} | hours, DAY, tz)
 
-    writes.delete_aggregates(conn, sid, (QUARTER,), lo, hi)
     writes.delete_aggregates(conn, sid, (HOUR,), hour_lo, hour_hi)
     writes.delete_aggregates(conn, sid, (DAY,), day_lo, day_hi)
     rows = [(sid, (QUARTER, q), a) for q, a in quarters.items()]
