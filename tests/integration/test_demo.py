@@ -58,7 +58,7 @@ def test_three_days_across_a_dst_change_are_whole_and_written_once(platform: Pla
         assert d.prices is not None
     assert hours == dst_hours
     # Midday hours may import nothing (the panels cover the house), but none goes negative.
-    assert all(min(vars(p.usage).values()) >= 0 for p in periods)
+    assert all(min(v for v in p.usage if v is not None) >= 0 for p in periods)
     assert sorted((m.meter_type, m.protocol) for m in found) == [
         ("electricity", "dsmr5"),
         ("electricity", "dsmr5"),

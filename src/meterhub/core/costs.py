@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 CENT = Decimal("0.01")
 PRICE_FIELDS = ("import_t1", "import_t2", "export_t1", "export_t2", "gas", "fixed_daily")
@@ -33,8 +34,7 @@ class Contract:
     prices: Prices
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     """A period's energy, exact: Wh imported/exported per tariff and dm3 (litres) of gas."""
 
     import_t1_wh: int
@@ -44,8 +44,7 @@ class Usage:
     gas_dm3: int | None = None
 
 
-@dataclass(frozen=True)
-class Costs:
+class Costs(NamedTuple):
     """What a day cost, in cents."""
 
     import_t1_cents: int

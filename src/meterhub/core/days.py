@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from meterhub.core.costs import Costs, Prices, Usage
 
 
-@dataclass(frozen=True)
-class FirstPositions:
+class FirstPositions(NamedTuple):
     """The meter positions a day started with (Wh, dm3) and when they were read."""
 
     electricity_ts: int | None
@@ -22,8 +21,7 @@ class FirstPositions:
     gas_dm3: int | None
 
 
-@dataclass(frozen=True)
-class DayFigures:
+class DayFigures(NamedTuple):
     day: date
     usage: Usage
     costs: Costs

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
@@ -18,14 +18,12 @@ ENERGY_ROLES = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kw
 GAS_ROLE = "gas_m3"
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     start_ms: int
     usage: Usage
 
 
-@dataclass(frozen=True)
-class Quarter:
+class Quarter(NamedTuple):
     start_ms: int
     average_import_kw: Decimal
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import date
 from decimal import Decimal
@@ -50,7 +49,7 @@ def add(conn: Connection, *, site_id: int, figures: DayFigures) -> None:
             lowest_temperature_dc=_int(low, 1),
             highest_temperature_dc=_int(high, 1),
             average_temperature_dc=_int(avg, 1),
-            first_positions=json.dumps(dataclasses.asdict(p)),
+            first_positions=json.dumps(p._asdict()),
         )
     )
 
