@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 
 from meterhub.core.errors import Invalid
+from meterhub.faces.dsmr_reader import errors
 
 
 class TooLarge(Exception):
@@ -54,3 +55,13 @@ async def fields(request: Request, limit: int) -> dict[str, Any]:
         # Telegrams are ASCII; a latin-1 byte in a header must not make the whole post unreadable.
         text = raw.decode("latin-1")
     return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+
+async def v2_fields(request: Request, limit: int) -> dict[str, Any]:
+    """The submitted fields, or DRF's answer to a body it cannot read (413 when too large)."""
+    try:
+        return await fields(request, limit)
+    except TooLarge:
+        raise errors.v2_detail(413, f"Request body too large (limit {limit} bytes)") from None
+    except Invalid as exc:
+        raise errors.v2_detail(400, str(exc)) from None

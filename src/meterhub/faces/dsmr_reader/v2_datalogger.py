@@ -12,7 +12,6 @@ from starlette.requests import Request
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
-from meterhub.core.errors import Invalid
 from meterhub.core.roles import MeterType
 from meterhub.faces.dsmr_reader import body, errors, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
@@ -67,14 +66,7 @@ async def create_reading(request: Request) -> JSON:
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
-    try:
-        data = await body.fields(request, p.settings.max_body_bytes)
-    except body.TooLarge:
-        raise errors.v2_detail(
-            413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)"
-        ) from None
-    except Invalid as exc:
-        raise errors.v2_detail(400, str(exc)) from None
+    data = await body.v2_fields(request, p.settings.max_body_bytes)
     form = Form(data, tz)
     timestamp = form.moment("timestamp", required=True)
     values: dict[str, Decimal] = {}
@@ -135,14 +127,7 @@ async def patch_statistics(request: Request) -> JSON:
     """Overwrite some of the statistics (for users who post values rather than telegrams)."""
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
-    try:
-        data = await body.fields(request, p.settings.max_body_bytes)
-    except body.TooLarge:
-        raise errors.v2_detail(
-            413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)"
-        ) from None
-    except Invalid as exc:
-        raise errors.v2_detail(400, str(exc)) from None
+    data = await body.v2_fields(request, p.settings.max_body_bytes)
     form = Form(data, who.site.timezone)
     changes: dict[str, Any] = {}
     for name in STATISTICS_FIELDS:

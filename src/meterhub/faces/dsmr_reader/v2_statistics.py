@@ -12,7 +12,7 @@ from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
 from meterhub.core.costs import Costs, Usage
 from meterhub.core.days import DayFigures, FirstPositions
-from meterhub.core.errors import Conflict, Invalid
+from meterhub.core.errors import Conflict
 from meterhub.faces.dsmr_reader import body, errors, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form
@@ -51,14 +51,7 @@ async def create_day(request: Request) -> JSON:
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
-    try:
-        data = await body.fields(request, p.settings.max_body_bytes)
-    except body.TooLarge:
-        raise errors.v2_detail(
-            413, f"Request body too large (limit {p.settings.max_body_bytes} bytes)"
-        ) from None
-    except Invalid as exc:
-        raise errors.v2_detail(400, str(exc)) from None
+    data = await body.v2_fields(request, p.settings.max_body_bytes)
     form = Form(data, tz)
     day = form.day("day", required=True)
 
