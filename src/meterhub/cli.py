@@ -145,7 +145,12 @@ def cmd_key_create(args: argparse.Namespace) -> None:
         user = accounts.get_user(conn, email=args.user)
         accounts.get_site(conn, args.site)
         key_id, key = keys.issue_key(
-            conn, user_id=user.id, site_id=args.site, scopes=args.scope, name=args.name, expires_ms=expires
+            conn,
+            user_id=user.id,
+            site_id=args.site,
+            scopes=args.scope or ("read", "write"),
+            name=args.name,
+            expires_ms=expires,
         )
     console.print(f"key {key_id} for site {args.site} (shown once):\n{key}")
 

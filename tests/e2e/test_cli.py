@@ -92,7 +92,12 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
     created = run(tmp_path, "key", "create", "--user", "ann@example.org", "--site", "1", "--scope", "read")
     key = created.strip().splitlines()[-1]
     assert re.fullmatch(r"[A-Z0-9]{64}", key)
+    default = (
+        run(tmp_path, "key", "create", "--user", "ann@example.org", "--site", "1").strip().splitlines()[-1]
+    )
+    assert re.fullmatch(r"[A-Z0-9]{64}", default)
     listed = run(tmp_path, "key", "list")
+    assert "read,write" in listed
     assert key not in listed and key[:4] in listed and "active" in listed
     run(tmp_path, "key", "revoke", "1")
     assert "revoked" in run(tmp_path, "key", "list")

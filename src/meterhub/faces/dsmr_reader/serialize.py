@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from meterhub.core.days import DayFigures
@@ -29,6 +30,9 @@ def reading(s: Snapshot, tz: str) -> dict[str, Any]:
     return out
 
 
+# Rows are pure functions of immutable figures, and the same days and hours are asked for again
+# and again (a dashboard polling a year of days): rendered rows are kept. Callers never mutate them.
+@lru_cache(maxsize=8192)  # ~4 MB: a year of hours of one site
 def hour(p: Period, tz: str) -> dict[str, Any]:
     """An HourStatistics row."""
     u = p.usage
@@ -43,6 +47,7 @@ def hour(p: Period, tz: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=2048)  # ~4 MB: five years of days of one site
 def day(d: DayFigures, tz: str) -> dict[str, Any]:
     """A DayStatistics row."""
     u, c, p = d.usage, d.costs, d.positions
