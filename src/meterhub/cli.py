@@ -201,6 +201,14 @@ def cmd_site_list(args: argparse.Namespace) -> None:
     console.print(table)
 
 
+def cmd_site_member(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        accounts.get_site(conn, args.id)
+        user = accounts.get_user(conn, email=args.email)
+        accounts.add_member(conn, site_id=args.id, user_id=user.id, access=args.access)
+    console.print(f"<{args.email}> may {args.access} site {args.id}")
+
+
 def cmd_site_api(args: argparse.Namespace) -> None:
     with _db(args).writer.begin() as conn:
         accounts.set_site_api(conn, site_id=args.id, enabled=args.state == "on")
@@ -237,6 +245,12 @@ def cmd_tariff_add(args: argparse.Namespace) -> None:
             prices=prices,
         )
     console.print(f"contract {contract_id} added to site {args.site}")
+
+
+def cmd_tariff_remove(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        tariffs.remove(conn, site_id=args.site, contract_id=args.id)
+    console.print(f"contract {args.id} removed from site {args.site}")
 
 
 def cmd_tariff_list(args: argparse.Namespace) -> None:
@@ -315,6 +329,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone", default=DEFAULT_TIMEZONE)
     p.add_argument("--owner", required=True, help="owner's email")
     add("list", cmd_site_list, "list sites", site)
+    p = add("member", cmd_site_member, "give a user access to a site", site)
+    p.add_argument("id", type=int)
+    p.add_argument("email")
+    p.add_argument("--access", choices=("read", "write", "admin"), default="read")
     p = add("api", cmd_site_api, "switch a site's DSMR-reader API on or off", site)
     p.add_argument("id", type=int)
     p.add_argument("state", choices=("on", "off"))
@@ -331,6 +349,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--description", default="")
     for name in ("import-t1", "import-t2", "export-t1", "export-t2", "gas", "fixed-daily"):
         p.add_argument(f"--{name}", default="0")
+    p = add("remove", cmd_tariff_remove, "remove a contract", tariff)
+    p.add_argument("id", type=int)
+    p.add_argument("--site", type=int, required=True)
     p = add("list", cmd_tariff_list, "list a site's contracts", tariff)
     p.add_argument("--site", type=int, required=True)
 

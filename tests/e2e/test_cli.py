@@ -117,6 +117,10 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
     assert "0.21" in run(tmp_path, "tariff", "list", "--site", "1")
     assert "off" in (run(tmp_path, "site", "api", "1", "off") + run(tmp_path, "site", "list"))
     run(tmp_path, "user", "passwd", "ann@example.org", stdin="an0ther-secret\n")
+    run(tmp_path, "user", "add", "bob@example.org", "--password", "bobs-secret")
+    assert "may write site 1" in run(tmp_path, "site", "member", "1", "bob@example.org", "--access", "write")
+    run(tmp_path, "tariff", "remove", "1", "--site", "1")
+    assert "0.21" not in run(tmp_path, "tariff", "list", "--site", "1")
     bad = subprocess.run(
         [*MEHUB, "site", "add", "X", "--owner", "nobody@example.org", "--data-dir", str(tmp_path)],
         capture_output=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -52,11 +52,6 @@ class Costs(NamedTuple):
     gas_cents: int | None
     fixed_cents: int
     total_cents: int
-
-
-def round_cents(amount: Decimal) -> Decimal:
-    """Half-up to whole cents, as on an energy bill."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def prices_on(contracts: Sequence[Contract], day: date) -> Prices | None:

@@ -63,10 +63,6 @@ class Writer:
         """Write a batch and wait for its commit."""
         return self.submit(rows, extra).result()
 
-    def forget_streams(self) -> None:
-        """Drop cached stream facts (after a site's time zone or a stream's kind changed)."""
-        self._queue.put(self._meta.clear)
-
     def close(self) -> None:
         """Finish what is queued, then stop."""
         self._queue.put(_STOP)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from meterhub.core.errors import Conflict, NotFound
 from meterhub.store import raw
@@ -133,7 +133,10 @@ def memberships(conn: Connection, user_id: int) -> dict[int, str]:
 
 
 def add_member(conn: Connection, *, site_id: int, user_id: int, access: str) -> None:
-    """Give a user access to a site."""
+    """Give a user access to a site (or change the access they have)."""
+    conn.execute(
+        delete(site_members).where(site_members.c.site_id == site_id, site_members.c.user_id == user_id)
+    )
     conn.execute(insert(site_members).values(site_id=site_id, user_id=user_id, access=access))
 
 
