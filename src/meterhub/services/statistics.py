@@ -14,6 +14,8 @@ from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.store import accounts, imported_days, meters, series, tariffs
 
+# Days without a contract cost nothing but the formulas still run (DSMR-reader shows 0.00).
+NO_PRICES = Prices()
 ENERGY_ROLES = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh")
 GAS_ROLE = "gas_m3"
 
@@ -125,7 +127,7 @@ def days(
         usage = _usage(sums.get(bucket, [0] * 5), streams.has_gas)
         prices = prices_on(contracts, day)
         positions = _first_positions(firsts.get(bucket, []), streams.role_of)
-        out.append(DayFigures(day, usage, day_costs(usage, prices or Prices()), prices, positions))
+        out.append(DayFigures(day, usage, day_costs(usage, prices or NO_PRICES), prices, positions))
     return len(every), out
 
 

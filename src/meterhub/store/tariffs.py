@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert
 
 from meterhub.core.costs import PRICE_FIELDS, Contract, Prices
 from meterhub.core.errors import Invalid, NotFound
+from meterhub.store import raw
 from meterhub.store.tables import tariffs
 
 MICRO = Decimal("0.000001")
@@ -40,16 +41,21 @@ def add(conn: Connection, *, site_id: int, start: date, end: date, description: 
 
 def contracts(conn: Connection, *, site_id: int) -> list[Contract]:
     """The site's contracts, oldest first."""
-    rows = conn.execute(
-        select(tariffs).where(tariffs.c.site_id == site_id).order_by(tariffs.c.start_day, tariffs.c.id)
+    # Every statistics request asks: straight to the driver (see store.raw).
+    rows = raw.rows(
+        conn,
+        "SELECT id, start_day, end_day, description, "
+        + ", ".join(f"{name}_micro" for name in PRICE_FIELDS)
+        + " FROM tariffs WHERE site_id = ? ORDER BY start_day, id",
+        (site_id,),
     )
     return [
         Contract(
-            id=r.id,
-            start=date.fromordinal(r.start_day),
-            end=date.fromordinal(r.end_day),
-            description=r.description,
-            prices=Prices(**{name: Decimal(getattr(r, f"{name}_micro")).scaleb(-6) for name in PRICE_FIELDS}),
+            id=r[0],
+            start=date.fromordinal(r[1]),
+            end=date.fromordinal(r[2]),
+            description=r[3],
+            prices=Prices(*(Decimal(micro).scaleb(-6) for micro in r[4:])),
         )
         for r in rows
     ]
