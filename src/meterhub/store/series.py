@@ -113,6 +113,18 @@ def _exact_count(conn: Connection, ids: str, lo: int, hi: int) -> int:
     )
 
 
+def _bucket_rows(stream_ids: Sequence[int], level: int, lo: int, hi: int) -> str:
+    """The WHERE clause of the streams' aggregate rows of one level with lo <= bucket <= hi."""
+    return f"stream_id IN ({_ids(stream_ids)}) AND level = {int(level)} AND bucket >= {int(lo)} AND bucket <= {int(hi)}"
+
+
+def _bucket_page(descending: bool, limit: int | None, offset: int) -> str:
+    order = "DESC" if descending else "ASC"
+    return f" ORDER BY bucket {order}" + (
+        f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    )
+
+
 def buckets(
     conn: Connection,
     stream_ids: Sequence[int],
@@ -125,24 +137,14 @@ def buckets(
     offset: int = 0,
 ) -> list[int]:
     """A page of the distinct bucket starts of that level with rows for the streams, lo <= bucket <= hi."""
-    order = "DESC" if descending else "ASC"
-    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = raw.rows(
-        conn,
-        f"SELECT DISTINCT bucket FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) AND level = {int(level)} "
-        f"AND bucket >= {int(lo)} AND bucket <= {int(hi)} ORDER BY bucket {order}{page}",
-    )
-    return [r[0] for r in rows]
+    sql = f"SELECT DISTINCT bucket FROM aggregates WHERE {_bucket_rows(stream_ids, level, lo, hi)}"
+    return [r[0] for r in raw.rows(conn, sql + _bucket_page(descending, limit, offset))]
 
 
 def count_buckets(conn: Connection, stream_ids: Sequence[int], level: int, lo: int, hi: int) -> int:
     """How many distinct buckets of that level the streams have rows in."""
-    return int(
-        conn.exec_driver_sql(
-            f"SELECT COUNT(DISTINCT bucket) FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) "
-            f"AND level = {int(level)} AND bucket >= {int(lo)} AND bucket <= {int(hi)}"
-        ).scalar_one()
-    )
+    sql = f"SELECT COUNT(DISTINCT bucket) FROM aggregates WHERE {_bucket_rows(stream_ids, level, lo, hi)}"
+    return int(raw.rows(conn, sql)[0][0])
 
 
 def delta_sums(
@@ -163,14 +165,11 @@ def delta_sums(
     """
     every = [sid for group in groups for sid in group]
     sums = ", ".join(f"SUM(CASE WHEN stream_id IN ({_ids(group)}) THEN delta ELSE 0 END)" for group in groups)
-    order = "DESC" if descending else "ASC"
-    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    rows = raw.rows(
-        conn,
-        f"SELECT bucket, {sums} FROM aggregates WHERE stream_id IN ({_ids(every)}) AND level = {int(level)} "
-        f"AND bucket >= {int(lo)} AND bucket <= {int(hi)} GROUP BY bucket ORDER BY bucket {order}{page}",
-    )
-    return [(r[0], [int(v or 0) for v in r[1:]]) for r in rows]
+    sql = f"SELECT bucket, {sums} FROM aggregates WHERE {_bucket_rows(every, level, lo, hi)} GROUP BY bucket"
+    return [
+        (r[0], [int(v or 0) for v in r[1:]])
+        for r in raw.rows(conn, sql + _bucket_page(descending, limit, offset))
+    ]
 
 
 def first_points(
@@ -179,8 +178,8 @@ def first_points(
     """(stream_id, bucket, first ts, first value) of buckets of that level with points, lo <= bucket <= hi."""
     return raw.rows(
         conn,
-        f"SELECT stream_id, bucket, first_ts, first_v FROM aggregates WHERE stream_id IN ({_ids(stream_ids)}) "
-        f"AND level = {int(level)} AND bucket >= {int(lo)} AND bucket <= {int(hi)} AND n > 0",
+        "SELECT stream_id, bucket, first_ts, first_v FROM aggregates "
+        f"WHERE {_bucket_rows(stream_ids, level, lo, hi)} AND n > 0",
     )
 
 
