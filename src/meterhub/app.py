@@ -19,6 +19,7 @@ from meterhub.faces import dsmr_reader
 from meterhub.faces.dsmr_reader.errors import FaceError
 from meterhub.platform import Platform
 from meterhub.web import landing
+from meterhub.web.fast_lane import FastLane
 
 
 def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
@@ -49,6 +50,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     if platform is not None:
         app.state.platform = platform
     dsmr_reader.mount(app)
+    app.add_middleware(FastLane, owner=app, routes=dsmr_reader.HOT_ROUTES)
     app.add_exception_handler(FaceError, dsmr_reader.face_error)
     app.add_exception_handler(MeterhubError, dsmr_reader.domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]

@@ -48,6 +48,7 @@ class Writer:
     def __init__(self, engine: Engine, *, max_points: int = 200_000) -> None:
         self._engine = engine
         self._max_points = max_points
+        self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._meta: dict[int, StreamMeta] = {}
         self._thread = threading.Thread(target=self._run, name="meterhub-writer", daemon=True)
@@ -75,14 +76,12 @@ class Writer:
             size = 0
             stop = False
             while True:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, _Job):
+                if isinstance(item, _Job):
                     jobs.append(item)
                     size += len(item.rows)
                 else:
-                    item()  # type: ignore[operator]
-                if size >= self._max_points:
+                    stop = True
+                if size >= self._max_points or stop:
                     break
                 try:
                     item = self._queue.get_nowait()
@@ -91,6 +90,8 @@ class Writer:
             if jobs:
                 self._commit(jobs)
             if stop:
+                if self._conn is not None:
+                    self._conn.close()
                 return
 
     def _commit(self, jobs: list[_Job]) -> None:
@@ -119,8 +120,16 @@ class Writer:
         for job, outcome in zip(runnable, outcomes, strict=True):
             job.future.set_result(outcome)
 
+    def _connection(self) -> Connection:
+        # Held for the writer's life: a pool checkout (and PostgreSQL's ping) per commit costs more
+        # than a small commit itself.
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._engine.connect()
+        return self._conn
+
     def _transaction(self, jobs: list[_Job]) -> list[BatchOutcome]:
-        with self._engine.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             outcomes = write_batches(conn, [job.rows for job in jobs], self._meta)
             refused = {i: outcome for i, outcome in enumerate(outcomes) if outcome.clashes}
             if refused:
@@ -133,8 +142,8 @@ class Writer:
     def _known(self, job: _Job) -> bool:
         missing = {row[0] for row in job.rows if row[0] not in self._meta}
         if missing:
-            with self._engine.connect() as conn:
-                self._meta.update(writes.stream_meta(conn, missing))
+            with self._connection().begin() as transaction:
+                self._meta.update(writes.stream_meta(transaction.connection, missing))
             unknown = missing - self._meta.keys()
             if unknown:
                 job.future.set_exception(NotFound(f"unknown datastream id(s): {sorted(unknown)}"))
