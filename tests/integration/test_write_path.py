@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import text
 
 from meterhub.core.buckets import day_start_ms
+from meterhub.ingest.write_path import Clash
 from meterhub.platform import Platform
 from meterhub.services import statistics
 from tests.conftest import Account
@@ -50,6 +51,35 @@ def test_a_different_value_for_a_stored_instant_is_refused_whole(
     outcome = platform.writer.write([fresh, (sid, ts, v + 1)])
     assert outcome.stored == 0 and outcome.clashes[0].stored == v and outcome.clashes[0].offered == v + 1
     assert point_count(platform) == len(rows)
+    assert aggregates(platform) == before
+
+
+def test_the_newest_point_offered_again_is_a_duplicate_or_a_clash(
+    platform: Platform, account: Account
+) -> None:
+    # A DSMR 5 telegram repeats its gas reading until the next one, so the newest point of a
+    # stream often comes again, followed by new ones.
+    meter = electricity_meter(platform, account.site_id)
+    twin = electricity_meter(platform, account.site_id, equipment_id="E0002")
+    rows = day_of_readings(meter, TZ, date(2026, 2, 3), every_s=600)
+    platform.writer.write(rows[:60])
+    newest = {sid: (ts, v) for sid, ts, v in rows[:60]}
+    outcome = platform.writer.write([(sid, ts, v) for sid, (ts, v) in newest.items()] + rows[60:90])
+    assert (outcome.stored, outcome.duplicates, outcome.clashes) == (30, len(newest), [])
+
+    to_twin = {meter.streams[role]: twin.streams[role] for role in meter.streams}
+    platform.writer.write([(to_twin[sid], ts, v) for sid, ts, v in rows[:90]])
+    rows_of = {sid: "meter" for sid in to_twin} | {sid: "twin" for sid in to_twin.values()}
+    role_of = {sid: role for m in (meter, twin) for role, sid in m.streams.items()}
+    figures: dict[str, list[tuple[object, ...]]] = {"meter": [], "twin": []}
+    for row in aggregates(platform):
+        figures[rows_of[row[0]]].append((role_of[row[0]], *row[1:]))
+    assert sorted(figures["meter"]) == sorted(figures["twin"])  # same as written in one go
+
+    before = aggregates(platform)
+    sid, ts, v = rows[89]
+    clash = platform.writer.write([(sid, ts, v + 1), (sid, ts + 1000, v + 2)])
+    assert clash.stored == 0 and clash.clashes == [Clash(sid, ts, v, v + 1)]
     assert aggregates(platform) == before
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from meterhub.core.buckets import to_ms
 from meterhub.core.roles import ROLES
 from meterhub.ingest.registry import Registry
-from meterhub.ingest.telegram import MeterSample, Telegram
+from meterhub.ingest.telegram import MeterSample, MeterStatistics, Telegram
 from meterhub.ingest.write_path import PointRow
 from meterhub.ingest.writer import Extra
 from meterhub.store import meter_statistics
+
+_STATISTICS = tuple(f.name for f in fields(MeterStatistics))
 
 
 def scaled(value: Decimal, decimals: int) -> int:
@@ -42,7 +44,7 @@ def telegram_rows(registry: Registry, *, site_id: int, telegram: Telegram) -> tu
     rows: list[PointRow] = []
     for sample in _samples(telegram):
         rows.extend(sample_rows(registry, site_id=site_id, sample=sample, protocol=telegram.protocol))
-    stats = asdict(telegram.statistics)
+    stats = {name: getattr(telegram.statistics, name) for name in _STATISTICS}
     extra = partial(
         meter_statistics.record,
         site_id=site_id,
