@@ -94,11 +94,13 @@ def combine(children: dict[int, Agg], level: int, tz: str) -> dict[int, Agg]:
 
 def roll_up(quarter_aggs: dict[int, Agg], tz: str) -> dict[BucketKey, Agg]:
     """Quarter aggregates plus the local hours and days they add up to."""
-    hours = combine(quarter_aggs, HOUR, tz)
-    days = combine(hours, DAY, tz)
-    out: dict[BucketKey, Agg] = {(QUARTER, q): a for q, a in quarter_aggs.items()}
-    out.update(((HOUR, h), a) for h, a in hours.items())
-    out.update(((DAY, d), a) for d, a in days.items())
+    # `then` is associative, so hours and days add up straight from the quarters in time order.
+    out: dict[BucketKey, Agg] = {}
+    for q in sorted(quarter_aggs):
+        agg = quarter_aggs[q]
+        for key in keys_holding(q, tz):
+            have = out.get(key)
+            out[key] = agg if have is None else have.then(agg)
     return out
 
 

@@ -29,6 +29,11 @@ def _manual_transactions(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
 
+def _begin_immediate(conn: Any) -> None:
+    # On the driver itself: this runs for every group commit.
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+
+
 def open_engine(url: str, *, writer: bool = False) -> Engine:
     """An engine for the URL; SQLite files get their directory created and pragmas set.
 
@@ -43,7 +48,7 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         if writer:
             event.listen(engine, "connect", _manual_transactions)
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
