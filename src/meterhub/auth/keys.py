@@ -53,8 +53,9 @@ class Authenticated:
 
 def authenticate(conn: Connection, key: str) -> Authenticated:
     """The principal behind a presented key; Unauthorized when it is unknown, revoked or expired."""
-    holder = accounts.key_holder(conn, secrets.digest(key)) if key else None
-    if holder is None or not secrets.matches(holder.stored_digest, key):
+    presented = secrets.digest(key)
+    holder = accounts.key_holder(conn, presented) if key else None
+    if holder is None or not secrets.same_digest(holder.stored_digest, presented):
         raise Unauthorized("Invalid auth key")
     cred = holder.credential
     if cred.revoked_ms is not None or (cred.expires_ms is not None and cred.expires_ms <= accounts.now_ms()):

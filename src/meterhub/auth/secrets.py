@@ -21,6 +21,6 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def matches(stored_digest: str, key: str) -> bool:
-    """Constant-time check of a presented key against a stored digest."""
-    return hmac.compare_digest(stored_digest, digest(key))
+def same_digest(stored_digest: str, presented_digest: str) -> bool:
+    """Constant-time comparison of a stored digest with that of a presented key."""
+    return hmac.compare_digest(stored_digest, presented_digest)
