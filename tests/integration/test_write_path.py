@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import date
 
+import pytest
 from sqlalchemy import text
 
 from meterhub.core.buckets import day_start_ms
+from meterhub.core.errors import NotFound
 from meterhub.ingest.write_path import Clash
 from meterhub.platform import Platform
 from meterhub.services import statistics
@@ -196,3 +199,23 @@ def test_gauges_are_kept_per_quarter_and_counters_per_quarter_hour_and_day(
         )
     assert levels[meter.streams["import_kw"]] == 1
     assert levels[meter.streams["import_t1_kwh"]] == 3
+
+
+def test_an_event_loop_awaits_its_batches_and_a_client_that_left_changes_nothing(
+    platform: Platform, account: Account
+) -> None:
+    meter = electricity_meter(platform, account.site_id)
+    rows = day_of_readings(meter, TZ, date(2026, 2, 3), every_s=600)
+
+    async def post() -> None:
+        outcomes = await asyncio.gather(*(platform.writer.store(rows[i : i + 10]) for i in range(0, 100, 10)))
+        assert [o.stored for o in outcomes] == [10] * 10
+        with pytest.raises(NotFound):
+            await platform.writer.store([(999_999, 0, 1)])
+        gone = asyncio.ensure_future(platform.writer.store(rows[100:110]))
+        await asyncio.sleep(0)
+        gone.cancel()  # the request was dropped; the batch is still written once
+        assert (await platform.writer.store(rows[100:110])).duplicates == 10
+
+    asyncio.run(post())
+    assert point_count(platform) == 110

@@ -7,12 +7,14 @@ telegrams a second cheap.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
@@ -27,11 +29,49 @@ log = logging.getLogger(__name__)
 Extra = Callable[[Connection], None]
 
 
+class _Reply(Protocol):
+    def set_result(self, result: BatchOutcome) -> None: ...
+
+    def set_exception(self, exception: BaseException) -> None: ...
+
+
+class _LoopReply:
+    """Settles an asyncio future from the writer thread, straight on its event loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[BatchOutcome] = loop.create_future()
+
+    def set_result(self, result: BatchOutcome) -> None:
+        self.loop.call_soon_threadsafe(_settle, self.future, result, None)
+
+    def set_exception(self, exception: BaseException) -> None:
+        self.loop.call_soon_threadsafe(_settle, self.future, None, exception)
+
+
+def _settle(
+    future: asyncio.Future[BatchOutcome], result: BatchOutcome | None, error: BaseException | None
+) -> None:
+    if future.cancelled():  # the client went away; the write stands
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[BatchOutcome], BatchOutcome]]) -> None:
+    for future, result in settled:
+        _settle(future, result, None)
+
+
 @dataclass
 class _Job:
     rows: Sequence[PointRow]
     extra: Extra | None
-    future: Future[BatchOutcome]
+    reply: _Reply
 
 
 _STOP = object()
@@ -43,7 +83,7 @@ class _Clashed(Exception):
 
 
 class Writer:
-    """The single writer of points; submit() from any thread, wait on the returned future."""
+    """The single writer of points: submit() from any thread, or await store() on an event loop."""
 
     def __init__(self, engine: Engine, *, max_points: int = 200_000) -> None:
         self._engine = engine
@@ -59,6 +99,12 @@ class Writer:
         future: Future[BatchOutcome] = Future()
         self._queue.put(_Job(rows, extra, future))
         return future
+
+    async def store(self, rows: Sequence[PointRow], extra: Extra | None = None) -> BatchOutcome:
+        """Queue a batch from the event loop and wait for its commit (cheaper than wrapping submit)."""
+        reply = _LoopReply(asyncio.get_running_loop())
+        self._queue.put(_Job(rows, extra, reply))
+        return await reply.future
 
     def write(self, rows: Sequence[PointRow], extra: Extra | None = None) -> BatchOutcome:
         """Write a batch and wait for its commit."""
@@ -103,7 +149,7 @@ class Writer:
         except _Clashed as clashed:
             # A batch is all or nothing: one that contradicts stored data is refused whole.
             for i, outcome in clashed.refused.items():
-                runnable[i].future.set_result(replace(outcome, stored=0))
+                runnable[i].reply.set_result(replace(outcome, stored=0))
             rest = [job for i, job in enumerate(runnable) if i not in clashed.refused]
             if rest:
                 self._commit(rest)
@@ -111,14 +157,21 @@ class Writer:
         except Exception:
             if len(runnable) == 1:
                 log.exception("write failed")
-                runnable[0].future.set_exception(_failure())
+                runnable[0].reply.set_exception(_failure())
                 return
             # One bad batch must not sink the others that shared its transaction.
             for job in runnable:
                 self._commit([job])
             return
+        # One wake-up of each event loop per commit, however many of its requests it carried.
+        waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[BatchOutcome], BatchOutcome]]] = {}
         for job, outcome in zip(runnable, outcomes, strict=True):
-            job.future.set_result(outcome)
+            if isinstance(job.reply, _LoopReply):
+                waiting.setdefault(job.reply.loop, []).append((job.reply.future, outcome))
+            else:
+                job.reply.set_result(outcome)
+        for loop, settled in waiting.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
 
     def _connection(self) -> Connection:
         # Held for the writer's life: a pool checkout (and PostgreSQL's ping) per commit costs more
@@ -146,7 +199,7 @@ class Writer:
                 self._meta.update(writes.stream_meta(transaction.connection, missing))
             unknown = missing - self._meta.keys()
             if unknown:
-                job.future.set_exception(NotFound(f"unknown datastream id(s): {sorted(unknown)}"))
+                job.reply.set_exception(NotFound(f"unknown datastream id(s): {sorted(unknown)}"))
                 return False
         return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -49,10 +48,10 @@ async def dsmrreading(request: Request) -> Response:
     try:
         telegram = parse_telegram(text, now=datetime.now(UTC))
     except TelegramError as exc:
-        await asyncio.wrap_future(p.writer.submit([], meters.rejected(who.site.id)))
+        await p.writer.store([], meters.rejected(who.site.id))
         raise errors.v1(400, f"Failed to parse telegram: {exc}") from None
     rows, extra = meters.telegram_rows(p.registry, site_id=who.site.id, telegram=telegram)
-    outcome = await asyncio.wrap_future(p.writer.submit(rows, extra))
+    outcome = await p.writer.store(rows, extra)
     if outcome.clashes:
         raise errors.v1(409, _clash_hint(outcome.clashes[0].ts))
     return Response(status_code=201)

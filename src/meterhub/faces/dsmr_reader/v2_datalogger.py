@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -98,7 +97,7 @@ async def create_reading(request: Request) -> JSON:
         for sample in samples
         for row in meters.sample_rows(p.registry, site_id=who.site.id, sample=sample, protocol="api")
     ]
-    outcome = await asyncio.wrap_future(p.writer.submit(rows))
+    outcome = await p.writer.store(rows)
     if outcome.clashes:
         raise errors.field_errors(
             {"timestamp": ["A different reading with this timestamp is already stored; nothing was stored."]}
