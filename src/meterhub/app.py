@@ -46,6 +46,9 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/meterhub/openapi.json",
+        # meterhub configures no OpenTelemetry providers; without this FastAPI looks them up on
+        # every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if platform is not None:
         app.state.platform = platform
