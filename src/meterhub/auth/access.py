@@ -23,6 +23,8 @@ class Principal:
     sites: dict[int, Access]
     default_site_id: int | None = None
     is_admin: bool = False
+    # The datasets a token is licensed for (energydata.dk); None: every dataset of its sites.
+    datasets: frozenset[int] | None = None
 
 
 def require_site(principal: Principal, site_id: int, needed: Access) -> None:
@@ -32,6 +34,13 @@ def require_site(principal: Principal, site_id: int, needed: Access) -> None:
         return
     if granted is None or granted < needed:
         raise Forbidden("this key may not access that site")
+
+
+def require_dataset(principal: Principal, *, site_id: int, dataset_id: int, needed: Access) -> None:
+    """Raise Forbidden unless the principal may act on the dataset (of that site) at the needed level."""
+    require_site(principal, site_id, needed)
+    if principal.datasets is not None and dataset_id not in principal.datasets and not principal.is_admin:
+        raise Forbidden(f"this token is not licensed for dataset {dataset_id}")
 
 
 def require_scope(principal: Principal, scope: str) -> None:

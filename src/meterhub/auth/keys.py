@@ -24,8 +24,12 @@ def issue_key(
     scopes: Sequence[str] = ("read", "write"),
     name: str = "",
     expires_ms: int | None = None,
+    datasets: Sequence[int] = (),
 ) -> tuple[int, str]:
-    """Create an API key; returns its id and the key itself, which is never stored."""
+    """Create an API key (or token); returns its id and the key itself, which is never stored.
+
+    `datasets` limits it to those datasets (energydata.dk's licences); none: all of its sites'.
+    """
     unknown = set(scopes) - set(SCOPES)
     if unknown:
         raise ValueError(f"unknown scope(s) {sorted(unknown)}; choose from {', '.join(SCOPES)}")
@@ -41,6 +45,7 @@ def issue_key(
         name=name,
         expires_ms=expires_ms,
     )
+    accounts.license_datasets(conn, credential_id=key_id, dataset_ids=datasets)
     return key_id, key
 
 
@@ -70,5 +75,6 @@ def authenticate(conn: Connection, key: str) -> Authenticated:
         scopes=cred.scopes,
         sites=granted,
         default_site_id=cred.site_id,
+        datasets=holder.datasets,
     )
     return Authenticated(principal, holder.site)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
-from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from meterhub.core.buckets import to_ms
+from meterhub.core.datatypes import scaled
 from meterhub.core.roles import ROLES
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.telegram import MeterSample, MeterStatistics, Telegram
@@ -16,11 +16,6 @@ from meterhub.ingest.writer import Extra
 from meterhub.store import meter_statistics
 
 _STATISTICS = tuple(f.name for f in fields(MeterStatistics))
-
-
-def scaled(value: Decimal, decimals: int) -> int:
-    """The value as an integer count of 10**-decimals units, rounded half up."""
-    return int(value.scaleb(decimals).to_integral_value(ROUND_HALF_UP))
 
 
 def sample_rows(registry: Registry, *, site_id: int, sample: MeterSample, protocol: str) -> list[PointRow]:

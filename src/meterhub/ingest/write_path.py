@@ -65,15 +65,17 @@ def write_batches(
         return outcomes
 
     states = writes.lock_states(conn, sorted(per_stream))
-    new_rows: list[PointRow] = []
-    agg_rows: list[tuple[int, aggregate.BucketKey, aggregate.Agg]] = []
+    new_rows: dict[str, list[PointRow]] = {}
+    agg_rows: dict[str, list[tuple[int, aggregate.BucketKey, aggregate.Agg]]] = {}
     for sid, series in per_stream.items():
         info = meta[sid]
+        family = info.family
         points = sorted(series.items())
         state = states.get(sid)
         if (
             state is not None
             and points[0][0] == state.last_ts
+            and state.last_v is not None
             and (len(points) == 1 or points[1][0] > state.last_ts)
         ):
             # Only the stream's newest point comes again (a retry, or the gas reading every telegram
@@ -82,27 +84,40 @@ def write_batches(
             if not points:
                 continue
         if state is None or points[0][0] > state.last_ts:
-            agg_rows.extend(_appended(sid, info, points, state))
+            if family in writes.AGGREGATES:
+                previous = _previous(conn, info, state, points[0][0])
+                agg_rows.setdefault(family, []).extend(_appended(sid, info, points, previous))
         else:
-            stored = dict(writes.stored_points(conn, sid, points[0][0], points[-1][0]))
+            stored = dict(writes.stored_points(conn, sid, points[0][0], points[-1][0], family))
             points = _drop_stored(sid, points, stored, batches, outcomes)
             if not points:
                 continue
-            _recompute(conn, sid, info, points)
-        new_rows.extend((sid, ts, v) for ts, v in points)
-        states[sid] = _advance(state, points)
-    writes.insert_points(conn, new_rows)
-    writes.merge_aggregates(conn, agg_rows)
+            if family in writes.AGGREGATES:
+                _recompute(conn, sid, info, points)
+        new_rows.setdefault(family, []).extend((sid, ts, v) for ts, v in points)
+        states[sid] = _advance(state, points, family)
+    for family, rows in new_rows.items():
+        writes.insert_points(conn, rows, family)
+    for family, rows in agg_rows.items():
+        writes.merge_aggregates(conn, rows, family)
     writes.save_states(conn, {sid: states[sid] for sid in per_stream if sid in states})
     _count_stored(batches, outcomes)
     return outcomes
 
 
+def _previous(conn: Connection, info: StreamMeta, state: StreamState | None, ts: int) -> Point | None:
+    """The stored point before appended ones, where their aggregates need it (counters' steps)."""
+    if state is None or not info.counter:
+        return None
+    if state.last_v is not None:
+        return state.last_ts, state.last_v
+    return writes.point_before(conn, info.stream_id, ts, info.family)
+
+
 def _appended(
-    sid: int, info: StreamMeta, points: Sequence[Point], state: StreamState | None
+    sid: int, info: StreamMeta, points: Sequence[Point], previous: Point | None
 ) -> list[tuple[int, aggregate.BucketKey, aggregate.Agg]]:
     """Bucket rows of points that all come after the stream's stored ones, to merge into it."""
-    previous = (state.last_ts, state.last_v) if state else None
     if len(points) == 1:
         rows = aggregate.one_point(points[0], previous=previous, counter=info.counter, tz=info.timezone)
         return [(sid, key, agg) for key, agg in rows]
@@ -147,51 +162,53 @@ def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Po
     Quarters are recomputed from their points; each hour from its quarters and each day from its
     hours, so a late reading costs a few rows, not a day of points.
     """
-    tz = info.timezone
-    after = writes.point_after(conn, sid, points[-1][0])
+    tz, family = info.timezone, info.family
+    after = writes.point_after(conn, sid, points[-1][0], family)
     first_q, last_q = aggregate.quarter_span(points[0][0], (after or points[-1])[0])
     lo, hi = first_q, last_q + QUARTER_MS
     # A step ending exactly at `hi` still belongs to the last quarter: read the points up to it.
-    merged = dict(writes.stored_points(conn, sid, lo, hi))
+    merged = dict(writes.stored_points(conn, sid, lo, hi, family))
     merged.update(points)
-    previous = writes.point_before(conn, sid, lo)
+    previous = writes.point_before(conn, sid, lo, family)
     quarters = aggregate.quarters(sorted(merged.items()), previous=previous, counter=info.counter)
     quarters = {q: a for q, a in quarters.items() if lo <= q < hi}
-    writes.delete_aggregates(conn, sid, (QUARTER,), lo, hi)
+    writes.delete_aggregates(conn, sid, (QUARTER,), lo, hi, family)
     if not info.counter:  # gauges keep quarters only
-        writes.upsert_aggregates(conn, [(sid, (QUARTER, q), a) for q, a in quarters.items()])
+        writes.upsert_aggregates(conn, [(sid, (QUARTER, q), a) for q, a in quarters.items()], family)
         return
 
     touched = {bucket_of(HOUR, tz, q) for q in range(lo, hi, QUARTER_MS)}
     hour_lo, hour_hi = min(touched), max(touched) + 1
-    siblings = writes.aggregates_between(conn, sid, QUARTER, hour_lo, hour_hi + HOUR_MS)
+    siblings = writes.aggregates_between(conn, sid, QUARTER, hour_lo, hour_hi + HOUR_MS, family)
     siblings = {q: a for q, a in siblings.items() if bucket_of(HOUR, tz, q) in touched and not lo <= q < hi}
     hours = aggregate.combine(siblings | quarters, HOUR, tz)
     day_lo, day_hi = bucket_of(DAY, tz, lo), day_start_ms(tz, day_of(tz, last_q) + timedelta(days=1))
-    other_hours = writes.aggregates_between(conn, sid, HOUR, day_lo, day_hi)
+    other_hours = writes.aggregates_between(conn, sid, HOUR, day_lo, day_hi, family)
     days = aggregate.combine({h: a for h, a in other_hours.items() if h not in hours} | hours, DAY, tz)
 
-    writes.delete_aggregates(conn, sid, (HOUR,), hour_lo, hour_hi)
-    writes.delete_aggregates(conn, sid, (DAY,), day_lo, day_hi)
+    writes.delete_aggregates(conn, sid, (HOUR,), hour_lo, hour_hi, family)
+    writes.delete_aggregates(conn, sid, (DAY,), day_lo, day_hi, family)
     rows = [(sid, (QUARTER, q), a) for q, a in quarters.items()]
     rows += [(sid, (HOUR, h), a) for h, a in hours.items()]
     rows += [(sid, (DAY, d), a) for d, a in days.items()]
-    writes.upsert_aggregates(conn, rows)
+    writes.upsert_aggregates(conn, rows, family)
 
 
-def _advance(state: StreamState | None, points: Sequence[Point]) -> StreamState:
+def _advance(state: StreamState | None, points: Sequence[Point], family: str) -> StreamState:
     first, last = points[0], points[-1]
-    if state is None:
-        return StreamState(len(points), first[0], first[1], last[0], last[1])
-    if first[0] < state.first_ts:
-        first_ts, first_v = first
-    else:
-        first_ts, first_v = state.first_ts, state.first_v
-    if last[0] > state.last_ts:
-        last_ts, last_v = last
-    else:
-        last_ts, last_v = state.last_ts, state.last_v
-    return StreamState(state.n + len(points), first_ts, first_v, last_ts, last_v)
+    if state is not None and first[0] > state.first_ts:
+        first = (state.first_ts, state.first_v)
+    if state is not None and last[0] < state.last_ts:
+        last = (state.last_ts, state.last_v)
+    # Only integer values fit the state's columns; other streams' values stay with their points.
+    keep = family == "int"
+    return StreamState(
+        (state.n if state else 0) + len(points),
+        first[0],
+        first[1] if keep else None,
+        last[0],
+        last[1] if keep else None,
+    )
 
 
 def _count_stored(batches: Sequence[Sequence[PointRow]], outcomes: list[BatchOutcome]) -> None:

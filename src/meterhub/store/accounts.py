@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from meterhub.core.errors import Conflict, NotFound
 from meterhub.store import raw
-from meterhub.store.tables import credentials, meter_statistics, site_members, sites, users
+from meterhub.store.tables import (
+    credential_datasets,
+    credentials,
+    meter_statistics,
+    site_members,
+    sites,
+    users,
+)
 
 
 def now_ms() -> int:
@@ -194,6 +201,11 @@ class KeyHolder:
     stored_digest: str
     access: dict[int, str]
     site: Site | None
+    # The datasets the credential is licensed for; None when it is not limited to some.
+    datasets: frozenset[int] | None
+
+
+_LISTED = {"sqlite": "group_concat(dataset_id)", "postgresql": "string_agg(dataset_id::text, ',')"}
 
 
 def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
@@ -201,7 +213,8 @@ def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
     found = raw.rows(
         conn,
         "SELECT c.id, c.user_id, c.kind, c.name, c.hint, c.scopes, c.site_id, c.expires_ms, c.revoked_ms, "
-        "c.created_ms, c.secret_hash, m.site_id, m.access, s.name, s.timezone, s.api_enabled "
+        "c.created_ms, c.secret_hash, m.site_id, m.access, s.name, s.timezone, s.api_enabled, "
+        f"(SELECT {_LISTED[conn.dialect.name]} FROM credential_datasets WHERE credential_id = c.id) "
         "FROM credentials c LEFT JOIN site_members m ON m.user_id = c.user_id "
         "LEFT JOIN sites s ON s.id = c.site_id WHERE c.secret_hash = ?",
         (secret_digest,),
@@ -213,7 +226,28 @@ def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
         r[0], r[1], r[2], r[3], r[4], frozenset(filter(None, r[5].split(","))), r[6], r[7], r[8], r[9]
     )
     site = Site(r[6], r[13], r[14], bool(r[15])) if r[6] is not None and r[13] is not None else None
-    return KeyHolder(credential, r[10], {row[11]: row[12] for row in found if row[11] is not None}, site)
+    licensed = frozenset(int(i) for i in r[16].split(",")) if r[16] else None
+    access = {row[11]: row[12] for row in found if row[11] is not None}
+    return KeyHolder(credential, r[10], access, site, licensed)
+
+
+def license_datasets(conn: Connection, *, credential_id: int, dataset_ids: Iterable[int]) -> None:
+    """Limit a credential to these datasets (energydata.dk's licences)."""
+    rows = [{"credential_id": credential_id, "dataset_id": d} for d in sorted(set(dataset_ids))]
+    if rows:
+        conn.execute(insert(credential_datasets), rows)
+
+
+def licensed_datasets(conn: Connection, credential_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Credential id -> the datasets it is limited to (absent when it is not limited)."""
+    ids = list(credential_ids)
+    if not ids:
+        return {}
+    out: dict[int, list[int]] = {}
+    query = select(credential_datasets).where(credential_datasets.c.credential_id.in_(ids))
+    for row in conn.execute(query.order_by(credential_datasets.c.dataset_id)):
+        out.setdefault(row.credential_id, []).append(row.dataset_id)
+    return out
 
 
 def list_credentials(conn: Connection, *, user_id: int | None = None) -> list[Credential]:

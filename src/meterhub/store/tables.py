@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -101,6 +102,15 @@ datasets = Table(
     Column("name", String(200), nullable=False),
 )
 
+# The datasets an API token may use (energydata.dk's licences); a token with none may use every
+# dataset of the sites its owner can access.
+credential_datasets = Table(
+    "credential_datasets",
+    metadata,
+    Column("credential_id", ForeignKey("credentials.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_id", ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+)
+
 datastreams = Table(
     "datastreams",
     metadata,
@@ -112,6 +122,9 @@ datastreams = Table(
     Column("kind", String(8), nullable=False),
     Column("unit", String(16), nullable=False),
     Column("decimals", SmallInteger, nullable=False),
+    # What the values are (core.datatypes): `fixed` numbers are stored as integers in units of
+    # 10**-decimals (meter readings), `double`s as floating point, `string`s as text.
+    Column("datatype", String(8), nullable=False, server_default="fixed"),
     UniqueConstraint("dataset_id", "topic_suffix"),
     Index("ix_datastreams_meter_role", "meter_id", "role"),
 )
@@ -127,6 +140,25 @@ points = Table(
     sqlite_with_rowid=False,
 )
 
+# Values of `double` and `string` streams (the same key, so the same write path and queries).
+points_real = Table(
+    "points_real",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("ts", BigInteger, primary_key=True, autoincrement=False),
+    Column("v", Float(53), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+points_text = Table(
+    "points_text",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("ts", BigInteger, primary_key=True, autoincrement=False),
+    Column("v", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # Per-stream summary, kept with every write: tells the write path whether a batch only appends.
 stream_state = Table(
     "stream_state",
@@ -134,9 +166,10 @@ stream_state = Table(
     Column("stream_id", ForeignKey("datastreams.id", ondelete="CASCADE"), primary_key=True),
     Column("n", BigInteger, nullable=False),
     Column("first_ts", BigInteger, nullable=False),
-    Column("first_v", BigInteger, nullable=False),
+    # The values of integer-stored streams; NULL for double and string streams.
+    Column("first_v", BigInteger),
     Column("last_ts", BigInteger, nullable=False),
-    Column("last_v", BigInteger, nullable=False),
+    Column("last_v", BigInteger),
 )
 
 # Level 0: 15-minute UTC buckets; 1: local hours; 2: local days (bucket = UTC ms of the start).
@@ -155,6 +188,25 @@ aggregates = Table(
     Column("last_ts", BigInteger),
     Column("last_v", BigInteger),
     Column("delta", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The same buckets for `double` streams.
+aggregates_real = Table(
+    "aggregates_real",
+    metadata,
+    Column("stream_id", Integer, primary_key=True, autoincrement=False),
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+    Column("sum_v", Float(53), nullable=False),
+    Column("min_v", Float(53)),
+    Column("max_v", Float(53)),
+    Column("first_ts", BigInteger),
+    Column("first_v", Float(53)),
+    Column("last_ts", BigInteger),
+    Column("last_v", Float(53)),
+    Column("delta", Float(53), nullable=False),
     sqlite_with_rowid=False,
 )
 

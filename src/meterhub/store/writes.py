@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from sqlalchemy import Connection, text
 
 from meterhub.core.aggregate import Agg, BucketKey, Point
+from meterhub.core.datatypes import Datatype
 from meterhub.store import raw
 
 _AGG_COLUMNS = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
 
 
+# Tables of each storage family (core.datatypes): string streams keep no aggregates.
+POINTS: Final = {"int": "points", "real": "points_real", "text": "points_text"}
+AGGREGATES: Final = {"int": "aggregates", "real": "aggregates_real"}
+
+
 class StreamState(NamedTuple):
     n: int
     first_ts: int
-    first_v: int
+    first_v: int | None  # values of integer-stored streams only
     last_ts: int
-    last_v: int
+    last_v: int | None
 
 
 @dataclass(frozen=True)
@@ -27,18 +33,19 @@ class StreamMeta:
     stream_id: int
     counter: bool
     timezone: str
+    family: str = "int"
 
 
 def stream_meta(conn: Connection, stream_ids: Iterable[int]) -> dict[int, StreamMeta]:
-    """Kind and site time zone of each stream that exists."""
+    """Kind, storage family and site time zone of each stream that exists."""
     rows = conn.execute(
         text(
-            "SELECT d.id, d.kind, s.timezone FROM datastreams d "
+            "SELECT d.id, d.kind, s.timezone, d.datatype FROM datastreams d "
             "JOIN datasets ds ON ds.id = d.dataset_id JOIN sites s ON s.id = ds.site_id "
             "WHERE d.id IN (" + ",".join(str(int(i)) for i in stream_ids) + ")"
         )
     )
-    return {r[0]: StreamMeta(r[0], r[1] == "counter", r[2]) for r in rows}
+    return {r[0]: StreamMeta(r[0], r[1] == "counter", r[2], Datatype(r[3]).family) for r in rows}
 
 
 def lock_states(conn: Connection, stream_ids: Sequence[int]) -> dict[int, StreamState]:
@@ -63,61 +70,74 @@ def save_states(conn: Connection, states: Mapping[int, StreamState]) -> None:
     )
 
 
-def stored_points(conn: Connection, stream_id: int, lo: int, hi: int) -> list[Point]:
+def stored_points(conn: Connection, stream_id: int, lo: int, hi: int, family: str = "int") -> list[Point]:
     """Points of the stream with lo <= ts <= hi, in time order."""
-    sql = "SELECT ts, v FROM points WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts"
+    sql = f"SELECT ts, v FROM {POINTS[family]} WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts"
     return [(r[0], r[1]) for r in raw.rows(conn, sql, (stream_id, lo, hi))]
 
 
-def point_before(conn: Connection, stream_id: int, ts: int) -> Point | None:
+def point_before(conn: Connection, stream_id: int, ts: int, family: str = "int") -> Point | None:
     """The stored point just before ts."""
     rows = raw.rows(
         conn,
-        "SELECT ts, v FROM points WHERE stream_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1",
+        f"SELECT ts, v FROM {POINTS[family]} WHERE stream_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1",
         (stream_id, ts),
     )
     return (rows[0][0], rows[0][1]) if rows else None
 
 
-def point_after(conn: Connection, stream_id: int, ts: int) -> Point | None:
+def point_after(conn: Connection, stream_id: int, ts: int, family: str = "int") -> Point | None:
     """The stored point just after ts."""
     rows = raw.rows(
-        conn, "SELECT ts, v FROM points WHERE stream_id = ? AND ts > ? ORDER BY ts LIMIT 1", (stream_id, ts)
+        conn,
+        f"SELECT ts, v FROM {POINTS[family]} WHERE stream_id = ? AND ts > ? ORDER BY ts LIMIT 1",
+        (stream_id, ts),
     )
     return (rows[0][0], rows[0][1]) if rows else None
 
 
-def insert_points(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> None:
+_COPY_TYPES: Final = {"int": "int8", "real": "float8", "text": "text"}
+
+
+def insert_points(conn: Connection, rows: Sequence[tuple[int, int, object]], family: str = "int") -> None:
     """Insert (stream_id, ts, v) rows known not to be stored yet."""
     if not rows:
         return
+    table = POINTS[family]
     if conn.dialect.name == "postgresql":
         driver = conn.connection.driver_connection
         with (
             driver.cursor() as cur,  # type: ignore[union-attr]
             cur.copy(  # type: ignore[union-attr]
-                "COPY points (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
+                f"COPY {table} (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
             ) as copy,
         ):
-            copy.set_types(["int4", "int8", "int8"])
+            copy.set_types(["int4", "int8", _COPY_TYPES[family]])
             for row in rows:
                 copy.write_row(row)
         return
-    raw.many(conn, "INSERT INTO points (stream_id, ts, v) VALUES (?, ?, ?)", rows)
+    raw.many(conn, f"INSERT INTO {table} (stream_id, ts, v) VALUES (?, ?, ?)", rows)
 
 
-def aggregates_between(conn: Connection, stream_id: int, level: int, lo: int, hi: int) -> dict[int, Agg]:
+def aggregates_between(
+    conn: Connection, stream_id: int, level: int, lo: int, hi: int, family: str = "int"
+) -> dict[int, Agg]:
     """Rows of one level with lo <= bucket < hi."""
-    sql = f"SELECT bucket, {_AGG_COLUMNS} FROM aggregates WHERE stream_id = ? AND level = ? AND bucket >= ? AND bucket < ?"
+    sql = (
+        f"SELECT bucket, {_AGG_COLUMNS} FROM {AGGREGATES[family]} "
+        "WHERE stream_id = ? AND level = ? AND bucket >= ? AND bucket < ?"
+    )
     return {r[0]: Agg(*r[1:]) for r in raw.rows(conn, sql, (stream_id, level, lo, hi))}
 
 
-def delete_aggregates(conn: Connection, stream_id: int, levels: Sequence[int], lo: int, hi: int) -> None:
+def delete_aggregates(
+    conn: Connection, stream_id: int, levels: Sequence[int], lo: int, hi: int, family: str = "int"
+) -> None:
     """Remove rows of the given levels with lo <= bucket < hi, to be written anew."""
     marks = ",".join(str(int(level)) for level in levels)
     raw.rows(
         conn,
-        f"DELETE FROM aggregates WHERE stream_id = ? AND level IN ({marks}) AND bucket >= ? AND bucket < ?",
+        f"DELETE FROM {AGGREGATES[family]} WHERE stream_id = ? AND level IN ({marks}) AND bucket >= ? AND bucket < ?",
         (stream_id, lo, hi),
     )
 
@@ -138,21 +158,28 @@ _MERGE = (
 )
 
 
-def merge_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]]) -> None:
+def merge_aggregates(
+    conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]], family: str = "int"
+) -> None:
     """Merge (stream_id, (level, bucket), agg) rows of later points into the stored rows."""
-    _write_aggregates(conn, rows, _MERGE)
+    _write_aggregates(conn, rows, _MERGE, family)
 
 
-def upsert_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]]) -> None:
+def upsert_aggregates(
+    conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]], family: str = "int"
+) -> None:
     """Write (stream_id, (level, bucket), agg) rows, replacing what was there."""
-    _write_aggregates(conn, rows, ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", ")))
+    _write_aggregates(conn, rows, ", ".join(f"{c} = excluded.{c}" for c in _AGG_COLUMNS.split(", ")), family)
 
 
-def _write_aggregates(conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]], on_conflict: str) -> None:
+def _write_aggregates(
+    conn: Connection, rows: Sequence[tuple[int, BucketKey, Agg]], on_conflict: str, family: str
+) -> None:
     if rows:
         raw.many(
             conn,
-            f"INSERT INTO aggregates (stream_id, level, bucket, {_AGG_COLUMNS}) VALUES ({', '.join(['?'] * 12)}) "
+            f"INSERT INTO {AGGREGATES[family]} (stream_id, level, bucket, {_AGG_COLUMNS}) "
+            f"VALUES ({', '.join(['?'] * 12)}) "
             f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {on_conflict}",
             [(sid, level, bucket, *agg) for sid, (level, bucket), agg in rows],
         )
