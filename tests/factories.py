@@ -6,10 +6,14 @@ import random
 from datetime import date
 from decimal import Decimal
 
+from meterhub.auth import keys
 from meterhub.core.buckets import day_start_ms
+from meterhub.core.datatypes import Datatype
 from meterhub.ingest.registry import MeterStreams
 from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
+from meterhub.store import datasets
+from meterhub.store.datasets import Datastream
 
 ENERGY = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh", "import_kw")
 
@@ -52,3 +56,23 @@ def day_of_readings(
 def kwh(wh: int) -> Decimal:
     """Wh as kWh."""
     return Decimal(wh).scaleb(-3)
+
+
+def datastreams(
+    p: Platform, *, site_id: int, prefix: str, streams: dict[str, Datatype]
+) -> dict[str, Datastream]:
+    """A dataset with the topic prefix and a datastream per suffix; suffix -> datastream."""
+    with p.db.writer.begin() as conn:
+        dataset = datasets.add_dataset(conn, site_id=site_id, topic_prefix=prefix)
+        return {
+            suffix: datasets.add_stream(conn, dataset_id=dataset.id, topic_suffix=suffix, datatype=datatype)
+            for suffix, datatype in streams.items()
+        }
+
+
+def token(
+    p: Platform, *, user_id: int, scopes: tuple[str, ...] = ("read",), licensed: tuple[int, ...] = ()
+) -> str:
+    """An API token of the user (not bound to a site), with the permissions and licences given."""
+    with p.db.writer.begin() as conn:
+        return keys.issue_key(conn, user_id=user_id, site_id=None, scopes=scopes, datasets=licensed)[1]

@@ -15,10 +15,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from meterhub import __version__
 from meterhub.config import Settings
 from meterhub.core.errors import MeterhubError
-from meterhub.faces import dsmr_reader
-from meterhub.faces.dsmr_reader.errors import FaceError
+from meterhub.faces import dsmr_reader, energydata_dk
 from meterhub.platform import Platform
 from meterhub.web import landing
+from meterhub.web.answers import FaceError, face_error
 from meterhub.web.fast_lane import FastLane
 
 
@@ -53,9 +53,10 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     if platform is not None:
         app.state.platform = platform
     dsmr_reader.mount(app)
+    energydata_dk.mount(app)
     app.add_middleware(FastLane, owner=app, routes=dsmr_reader.HOT_ROUTES)
-    app.add_exception_handler(FaceError, dsmr_reader.face_error)
-    app.add_exception_handler(MeterhubError, dsmr_reader.domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(FaceError, face_error)
+    app.add_exception_handler(MeterhubError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
 
     @app.get("/", include_in_schema=False)
@@ -69,9 +70,18 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     return app
 
 
+def _domain_error(request: Request, exc: MeterhubError) -> Response:
+    # Each face answers in its own service's shape; the path says whose request it was.
+    if request.url.path.startswith(energydata_dk.PATHS):
+        return energydata_dk.domain_error(request, exc)
+    return dsmr_reader.domain_error(request, exc)
+
+
 async def _http_error(request: Request, exc: HTTPException) -> Response:
-    # Wrong methods answer as each real service does: v1 with an empty 405, v2 like DRF.
     path = request.url.path
+    if path.startswith(energydata_dk.PATHS):
+        return energydata_dk.http_error(request, exc)
+    # Wrong methods answer as each real service does: v1 with an empty 405, v2 like DRF.
     if exc.status_code == 405 and path.startswith("/api/v1/"):
         return Response(status_code=405, headers=exc.headers)
     if exc.status_code == 405 and path.startswith("/api/v2/"):

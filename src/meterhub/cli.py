@@ -1,4 +1,4 @@
-"""The `meterhub` command: serve, migrate, users, keys, sites, meters, tariffs and the demo."""
+"""The `meterhub` command: serve, migrate, users, keys, sites, datasets, streams, meters, tariffs, demo."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from meterhub.auth.passwords import hash_password
 from meterhub.config import Settings
 from meterhub.core.buckets import to_ms
 from meterhub.core.costs import Prices
+from meterhub.core.datatypes import Datatype
 from meterhub.core.errors import MeterhubError
-from meterhub.store import accounts, meters, tariffs
+from meterhub.core.roles import Kind
+from meterhub.store import accounts, datasets, meters, tariffs
 from meterhub.store.db import Database
 
 console = Console()
@@ -143,7 +145,10 @@ def cmd_key_create(args: argparse.Namespace) -> None:
     expires = to_ms(datetime.now(UTC) + timedelta(days=args.expires_days)) if args.expires_days else None
     with _db(args).writer.begin() as conn:
         user = accounts.get_user(conn, email=args.user)
-        accounts.get_site(conn, args.site)
+        if args.site is not None:
+            accounts.get_site(conn, args.site)
+        for dataset_id in args.dataset or ():
+            datasets.get_dataset(conn, dataset_id)
         key_id, key = keys.issue_key(
             conn,
             user_id=user.id,
@@ -151,14 +156,17 @@ def cmd_key_create(args: argparse.Namespace) -> None:
             scopes=args.scope or ("read", "write"),
             name=args.name,
             expires_ms=expires,
+            datasets=args.dataset or (),
         )
-    console.print(f"key {key_id} for site {args.site} (shown once):\n{key}")
+    where = f"site {args.site}" if args.site is not None else f"the sites of {args.user}"
+    console.print(f"key {key_id} for {where} (shown once):\n{key}")
 
 
 def cmd_key_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = accounts.list_credentials(conn)
-    table = Table("id", "user", "site", "name", "starts with", "scopes", "state")
+        licensed = accounts.licensed_datasets(conn, [c.id for c in found])
+    table = Table("id", "user", "site", "datasets", "name", "starts with", "scopes", "state")
     for c in found:
         state = (
             "revoked"
@@ -169,6 +177,7 @@ def cmd_key_list(args: argparse.Namespace) -> None:
             str(c.id),
             str(c.user_id),
             str(c.site_id or ""),
+            ",".join(map(str, licensed.get(c.id, []))) or "all",
             c.name,
             c.hint + "…",
             ",".join(sorted(c.scopes)),
@@ -181,6 +190,49 @@ def cmd_key_revoke(args: argparse.Namespace) -> None:
     with _db(args).writer.begin() as conn:
         accounts.revoke_credential(conn, credential_id=args.id)
     console.print(f"key {args.id} revoked")
+
+
+def cmd_dataset_add(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        accounts.get_site(conn, args.site)
+        found = datasets.add_dataset(conn, site_id=args.site, topic_prefix=args.prefix, name=args.name)
+    console.print(f"dataset {found.id} '{found.topic_prefix}' created in site {found.site_id}")
+
+
+def cmd_dataset_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = datasets.list_datasets(conn, None if args.site is None else [args.site])
+    table = Table("id", "site", "topic prefix", "name")
+    for d in found:
+        table.add_row(str(d.id), str(d.site_id), d.topic_prefix, d.name)
+    console.print(table)
+
+
+def cmd_stream_add(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        found = datasets.add_stream(
+            conn,
+            dataset_id=args.dataset,
+            topic_suffix=args.suffix,
+            datatype=Datatype(args.type),
+            unit=args.unit,
+            kind=Kind.COUNTER if args.counter else Kind.GAUGE,
+            decimals=args.decimals,
+        )
+    console.print(f"datastream {found.id} '{found.topic}' ({found.datatype.public}) created")
+
+
+def cmd_stream_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        ids = [d.id for d in datasets.list_datasets(conn)] if args.dataset is None else [args.dataset]
+        found = [s for dataset_id in ids for s in datasets.list_streams(conn, dataset_id)]
+        counts = meters.stream_counts(conn, [s.id for s in found])
+    table = Table("id", "topic", "datatype", "unit", "kind", "points")
+    for s in found:
+        table.add_row(
+            str(s.id), s.topic, s.datatype.value, s.unit, s.kind.value, str(counts.get(s.id, (0,))[0])
+        )
+    console.print(table)
 
 
 def cmd_site_add(args: argparse.Namespace) -> None:
@@ -315,8 +367,11 @@ def _parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="manage API keys").add_subparsers(dest="action", required=True)
     p = add("create", cmd_key_create, "create an API key for a site (shown once)", key)
     p.add_argument("--user", required=True, help="owner's email")
-    p.add_argument("--site", type=int, required=True)
+    p.add_argument("--site", type=int, help="bind the key to one site (DSMR-reader dataloggers need this)")
     p.add_argument("--scope", action="append", choices=keys.SCOPES, help="repeatable; default read and write")
+    p.add_argument(
+        "--dataset", type=int, action="append", help="limit the key to this dataset (repeatable; default all)"
+    )
     p.add_argument("--name", default="")
     p.add_argument("--expires-days", type=int)
     add("list", cmd_key_list, "list keys (never the keys themselves)", key)
@@ -336,6 +391,26 @@ def _parser() -> argparse.ArgumentParser:
     p = add("api", cmd_site_api, "switch a site's DSMR-reader API on or off", site)
     p.add_argument("id", type=int)
     p.add_argument("state", choices=("on", "off"))
+
+    dataset = sub.add_parser("dataset", help="datasets (energydata.dk, MQTT topic prefixes)")
+    dataset = dataset.add_subparsers(dest="action", required=True)
+    p = add("add", cmd_dataset_add, "create a dataset with a topic prefix", dataset)
+    p.add_argument("prefix", help="letters and digits, e.g. weather")
+    p.add_argument("--site", type=int, required=True)
+    p.add_argument("--name", default="")
+    p = add("list", cmd_dataset_list, "list datasets", dataset)
+    p.add_argument("--site", type=int)
+
+    stream = sub.add_parser("stream", help="datastreams").add_subparsers(dest="action", required=True)
+    p = add("add", cmd_stream_add, "create a datastream in a dataset", stream)
+    p.add_argument("dataset", type=int)
+    p.add_argument("suffix", help="topic suffix, e.g. outdoor/temperature")
+    p.add_argument("--type", choices=[d.value for d in Datatype], default="double")
+    p.add_argument("--unit", default="")
+    p.add_argument("--decimals", type=int, default=0, help="for --type fixed: stored exactly to this many")
+    p.add_argument("--counter", action="store_true", help="a register that only grows (aggregated as deltas)")
+    p = add("list", cmd_stream_list, "list datastreams", stream)
+    p.add_argument("--dataset", type=int)
 
     meter = sub.add_parser("meter", help="meters").add_subparsers(dest="action", required=True)
     p = add("list", cmd_meter_list, "list meters", meter)

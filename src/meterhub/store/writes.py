@@ -145,16 +145,16 @@ def delete_aggregates(
 # Appending merges into the stored row in the database, as Agg.then does: the later points' last
 # value wins, the earlier first stays, counts, sums and deltas add up.
 _MERGE = (
-    "n = aggregates.n + excluded.n, sum_v = aggregates.sum_v + excluded.sum_v, "
-    "min_v = CASE WHEN excluded.min_v IS NULL OR excluded.min_v > aggregates.min_v THEN aggregates.min_v "
+    "n = {t}.n + excluded.n, sum_v = {t}.sum_v + excluded.sum_v, "
+    "min_v = CASE WHEN excluded.min_v IS NULL OR excluded.min_v > {t}.min_v THEN {t}.min_v "
     "ELSE excluded.min_v END, "
-    "max_v = CASE WHEN excluded.max_v IS NULL OR excluded.max_v < aggregates.max_v THEN aggregates.max_v "
+    "max_v = CASE WHEN excluded.max_v IS NULL OR excluded.max_v < {t}.max_v THEN {t}.max_v "
     "ELSE excluded.max_v END, "
-    "first_ts = CASE WHEN aggregates.n = 0 THEN excluded.first_ts ELSE aggregates.first_ts END, "
-    "first_v = CASE WHEN aggregates.n = 0 THEN excluded.first_v ELSE aggregates.first_v END, "
-    "last_ts = CASE WHEN excluded.n = 0 THEN aggregates.last_ts ELSE excluded.last_ts END, "
-    "last_v = CASE WHEN excluded.n = 0 THEN aggregates.last_v ELSE excluded.last_v END, "
-    "delta = aggregates.delta + excluded.delta"
+    "first_ts = CASE WHEN {t}.n = 0 THEN excluded.first_ts ELSE {t}.first_ts END, "
+    "first_v = CASE WHEN {t}.n = 0 THEN excluded.first_v ELSE {t}.first_v END, "
+    "last_ts = CASE WHEN excluded.n = 0 THEN {t}.last_ts ELSE excluded.last_ts END, "
+    "last_v = CASE WHEN excluded.n = 0 THEN {t}.last_v ELSE excluded.last_v END, "
+    "delta = {t}.delta + excluded.delta"
 )
 
 
@@ -180,6 +180,6 @@ def _write_aggregates(
             conn,
             f"INSERT INTO {AGGREGATES[family]} (stream_id, level, bucket, {_AGG_COLUMNS}) "
             f"VALUES ({', '.join(['?'] * 12)}) "
-            f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {on_conflict}",
+            f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {on_conflict.format(t=AGGREGATES[family])}",
             [(sid, level, bucket, *agg) for sid, (level, bucket), agg in rows],
         )

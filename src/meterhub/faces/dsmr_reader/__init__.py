@@ -46,12 +46,6 @@ def mount(app: FastAPI) -> None:
         )
 
 
-async def face_error(_request: Request, exc: Exception) -> Response:
-    """Render an error the face decided on."""
-    assert isinstance(exc, errors.FaceError)
-    return exc.response
-
-
 def domain_error(request: Request, exc: MeterhubError) -> Response:
     """Render a domain error in v1's or v2's shape, by the path."""
     version = 1 if request.url.path.startswith("/api/v1/") else 2

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse
 
 from meterhub.core import errors
-
-
-class FaceError(Exception):
-    """An answer decided inside the face (status and body already in the service's shape)."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
+from meterhub.web.answers import FaceError
 
 
 def v1(status: int, text: str, **headers: str) -> FaceError:

@@ -1,0 +1,52 @@
+"""Errors in energydata.dk's shape: JSON `{"message": …}`, with `errors` per parameter on a 400.
+
+energydata.dk is a Laravel application; its clients send `Accept: application/json` so that
+errors come back as Laravel renders them: a message, and for bad input the problems by field.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from meterhub.core import errors
+from meterhub.web.answers import FaceError
+
+UNAUTHENTICATED = "Unauthenticated."
+
+
+def problem(status: int, message: str, **headers: str) -> FaceError:
+    """An error answer with its message."""
+    return FaceError(JSONResponse({"message": message}, status_code=status, headers=headers or None))
+
+
+def invalid(problems: dict[str, list[str]]) -> FaceError:
+    """400 with every problem, by parameter (the first one is the message)."""
+    first = next(iter(problems.values()))[0]
+    more = sum(len(p) for p in problems.values()) - 1
+    message = first if not more else f"{first} (and {more} more error{'s' if more > 1 else ''})"
+    return FaceError(JSONResponse({"message": message, "errors": problems}, status_code=400))
+
+
+_STATUS = (
+    (errors.Invalid, 400),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.RateLimited, 429),
+)
+
+
+def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
+    """A domain error in the face's shape."""
+    status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
+    message = UNAUTHENTICATED if status == 401 else str(exc)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.RateLimited) else {}
+    return problem(status, message, **headers).response
+
+
+def http_error(_request: Request, exc: HTTPException) -> Response:
+    """Routing errors (404, 405) in the face's shape."""
+    return problem(exc.status_code, str(exc.detail), **(exc.headers or {})).response

@@ -1,0 +1,34 @@
+"""Raw points of datastreams, read in pages so that any range streams in flat memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection
+
+from meterhub.store import raw
+from meterhub.store.writes import POINTS
+
+PAGE = 20_000
+
+
+def pages(conn: Connection, stream_id: int, family: str, lo: int, hi: int) -> Iterator[list[tuple[int, Any]]]:
+    """(ts, value) of the stream with lo <= ts <= hi, oldest first, a page at a time."""
+    sql = f"SELECT ts, v FROM {POINTS[family]} WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT {PAGE}"
+    while lo <= hi:
+        rows = raw.rows(conn, sql, (stream_id, lo, hi))
+        if not rows:
+            return
+        yield rows
+        if len(rows) < PAGE:
+            return
+        lo = rows[-1][0] + 1
+
+
+def latest(conn: Connection, stream_id: int, family: str) -> tuple[int, Any] | None:
+    """The stream's newest point."""
+    rows = raw.rows(
+        conn, f"SELECT ts, v FROM {POINTS[family]} WHERE stream_id = ? ORDER BY ts DESC LIMIT 1", (stream_id,)
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
