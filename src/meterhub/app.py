@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from meterhub import __version__
 from meterhub.config import Settings
 from meterhub.core.errors import MeterhubError
-from meterhub.faces import dsmr_reader, energydata_dk
+from meterhub.faces import dsmr_reader, energydata_dk, management
 from meterhub.platform import Platform
 from meterhub.web import landing
 from meterhub.web.answers import FaceError, face_error
@@ -54,6 +54,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         app.state.platform = platform
     dsmr_reader.mount(app)
     energydata_dk.mount(app)
+    management.mount(app)
     app.add_middleware(FastLane, owner=app, routes=dsmr_reader.HOT_ROUTES)
     app.add_exception_handler(FaceError, face_error)
     app.add_exception_handler(MeterhubError, _domain_error)  # type: ignore[arg-type]
@@ -74,6 +75,8 @@ def _domain_error(request: Request, exc: MeterhubError) -> Response:
     # Each face answers in its own service's shape; the path says whose request it was.
     if request.url.path.startswith(energydata_dk.PATHS):
         return energydata_dk.domain_error(request, exc)
+    if request.url.path.startswith(management.PATHS):
+        return management.domain_error(request, exc)
     return dsmr_reader.domain_error(request, exc)
 
 

@@ -110,6 +110,11 @@ class Writer:
         """Write a batch and wait for its commit."""
         return self.submit(rows, extra).result()
 
+    def forget(self, stream_ids: Sequence[int]) -> None:
+        """Drop deleted streams from what the writer knows, so that writes to them are refused."""
+        for sid in stream_ids:
+            self._meta.pop(sid, None)
+
     def close(self) -> None:
         """Finish what is queued, then stop."""
         self._queue.put(_STOP)

@@ -1,0 +1,128 @@
+"""Datasets and their datastreams: what a user sets up before energydata.dk calls and MQTT make sense."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import Connection
+from starlette.requests import Request
+
+from meterhub.auth.access import Access, Principal, require_dataset, require_site
+from meterhub.core.errors import Conflict
+from meterhub.faces.management.deps import Caller, platform
+from meterhub.faces.management.models import (
+    DatasetIn,
+    DatasetOut,
+    DatasetPatch,
+    DatastreamIn,
+    DatastreamOut,
+    DatastreamPatch,
+)
+from meterhub.store import datasets
+from meterhub.store.datasets import Dataset
+
+router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"])
+
+
+def _dataset(conn: Connection, who: Principal, dataset_id: int, needed: Access) -> Dataset:
+    found = datasets.get_dataset(conn, dataset_id)
+    require_dataset(who, site_id=found.site_id, dataset_id=found.id, needed=needed)
+    return found
+
+
+@router.get("/datasets", response_model=list[DatasetOut], summary="Datasets of the sites you can see")
+def list_datasets(request: Request, who: Caller) -> list[DatasetOut]:
+    with platform(request).db.reader.connect() as conn:
+        found = datasets.list_datasets(conn, None if who.is_admin else who.sites)
+    return [DatasetOut.of(d) for d in found if who.datasets is None or d.id in who.datasets]
+
+
+@router.post("/datasets", status_code=201, response_model=DatasetOut, summary="Create a dataset")
+def create_dataset(body: DatasetIn, request: Request, who: Caller) -> DatasetOut:
+    require_site(who, body.site_id, Access.ADMIN)
+    with platform(request).db.writer.begin() as conn:
+        return DatasetOut.of(
+            datasets.add_dataset(conn, site_id=body.site_id, topic_prefix=body.topic_prefix, name=body.name)
+        )
+
+
+@router.get("/datasets/{dataset_id}", response_model=DatasetOut, summary="One dataset")
+def get_dataset(dataset_id: int, request: Request, who: Caller) -> DatasetOut:
+    with platform(request).db.reader.connect() as conn:
+        return DatasetOut.of(_dataset(conn, who, dataset_id, Access.READ))
+
+
+@router.patch("/datasets/{dataset_id}", response_model=DatasetOut, summary="Rename a dataset")
+def update_dataset(dataset_id: int, body: DatasetPatch, request: Request, who: Caller) -> DatasetOut:
+    with platform(request).db.writer.begin() as conn:
+        _dataset(conn, who, dataset_id, Access.ADMIN)
+        return DatasetOut.of(datasets.update_dataset(conn, dataset_id, name=body.name))
+
+
+@router.delete("/datasets/{dataset_id}", status_code=204, summary="Delete a dataset, its streams and points")
+def delete_dataset(dataset_id: int, request: Request, who: Caller) -> Response:
+    with platform(request).db.writer.begin() as conn:
+        _dataset(conn, who, dataset_id, Access.ADMIN)
+        gone = [s.id for s in datasets.list_streams(conn, dataset_id)]
+        datasets.delete_dataset(conn, dataset_id)
+    platform(request).writer.forget(gone)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/datasets/{dataset_id}/datastreams",
+    response_model=list[DatastreamOut],
+    summary="A dataset's datastreams",
+)
+def list_streams(dataset_id: int, request: Request, who: Caller) -> list[DatastreamOut]:
+    with platform(request).db.reader.connect() as conn:
+        _dataset(conn, who, dataset_id, Access.READ)
+        return [DatastreamOut.of(s) for s in datasets.list_streams(conn, dataset_id)]
+
+
+@router.post(
+    "/datasets/{dataset_id}/datastreams",
+    status_code=201,
+    response_model=DatastreamOut,
+    summary="Create a datastream",
+)
+def create_stream(dataset_id: int, body: DatastreamIn, request: Request, who: Caller) -> DatastreamOut:
+    with platform(request).db.writer.begin() as conn:
+        _dataset(conn, who, dataset_id, Access.ADMIN)
+        created = datasets.add_stream(
+            conn,
+            dataset_id=dataset_id,
+            topic_suffix=body.topic_suffix,
+            datatype=body.datatype,
+            unit=body.unit,
+            kind=body.kind,
+            decimals=body.decimals,
+        )
+    return DatastreamOut.of(created)
+
+
+@router.get("/datastreams/{stream_id}", response_model=DatastreamOut, summary="One datastream")
+def get_stream(stream_id: int, request: Request, who: Caller) -> DatastreamOut:
+    with platform(request).db.reader.connect() as conn:
+        found = datasets.get_stream(conn, stream_id)
+        require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.READ)
+    return DatastreamOut.of(found)
+
+
+@router.patch("/datastreams/{stream_id}", response_model=DatastreamOut, summary="Change a datastream's unit")
+def update_stream(stream_id: int, body: DatastreamPatch, request: Request, who: Caller) -> DatastreamOut:
+    with platform(request).db.writer.begin() as conn:
+        found = datasets.get_stream(conn, stream_id)
+        require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.ADMIN)
+        return DatastreamOut.of(datasets.update_stream(conn, stream_id, unit=body.unit))
+
+
+@router.delete("/datastreams/{stream_id}", status_code=204, summary="Delete a datastream and its points")
+def delete_stream(stream_id: int, request: Request, who: Caller) -> Response:
+    with platform(request).db.writer.begin() as conn:
+        found = datasets.get_stream(conn, stream_id)
+        require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.ADMIN)
+        if found.meter_id is not None:
+            raise Conflict("this datastream belongs to a meter; it goes when the meter goes")
+        datasets.delete_streams(conn, [stream_id])
+    platform(request).writer.forget([stream_id])
+    return Response(status_code=204)

@@ -1,0 +1,100 @@
+"""Request and response bodies of the management API (they make its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from meterhub.core.datatypes import Datatype
+from meterhub.core.roles import Kind
+from meterhub.store.datasets import Dataset, Datastream
+
+
+class DatasetIn(BaseModel):
+    site_id: int
+    topic_prefix: str = Field(description="letters and digits; the MQTT topic prefix", examples=["weather"])
+    name: str = ""
+
+
+class DatasetPatch(BaseModel):
+    name: str
+
+
+class DatasetOut(BaseModel):
+    id: int
+    site_id: int
+    topic_prefix: str
+    name: str
+
+    @classmethod
+    def of(cls, d: Dataset) -> DatasetOut:
+        return cls(id=d.id, site_id=d.site_id, topic_prefix=d.topic_prefix, name=d.name)
+
+
+class DatastreamIn(BaseModel):
+    topic_suffix: str = Field(
+        description="parts of letters and digits separated by /", examples=["outdoor/temp"]
+    )
+    datatype: Datatype = Field(
+        description="string, integer, double, or fixed (a number stored exactly to `decimals` places)"
+    )
+    unit: str = ""
+    kind: Kind = Field(Kind.GAUGE, description="gauge (averaged) or counter (a growing register)")
+    decimals: int = Field(0, ge=0, le=9)
+
+
+class DatastreamPatch(BaseModel):
+    unit: str
+
+
+class DatastreamOut(BaseModel):
+    id: int
+    dataset_id: int
+    topic: str
+    topic_suffix: str
+    datatype: str = Field(description="as energydata.dk names it: string, integer or double")
+    stored_as: Datatype
+    unit: str
+    kind: Kind
+    decimals: int
+    role: str | None = Field(None, description="the meter quantity it carries, for meters' streams")
+
+    @classmethod
+    def of(cls, s: Datastream) -> DatastreamOut:
+        return cls(
+            id=s.id,
+            dataset_id=s.dataset_id,
+            topic=s.topic,
+            topic_suffix=s.topic_suffix,
+            datatype=s.datatype.public,
+            stored_as=s.datatype,
+            unit=s.unit,
+            kind=s.kind,
+            decimals=s.decimals,
+            role=s.role,
+        )
+
+
+class TokenIn(BaseModel):
+    name: str = ""
+    permissions: list[str] = Field(
+        ["read"], description="read, write, mqtt-pubsub, batch-import (admin for this API)"
+    )
+    datasets: list[int] = Field([], description="limit the token to these datasets; empty: all of its sites")
+    site_id: int | None = Field(None, description="bind the token to one site")
+    expires_days: int | None = Field(None, ge=1)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    starts_with: str
+    permissions: list[str]
+    datasets: list[int]
+    site_id: int | None
+    expires_ms: int | None
+    revoked_ms: int | None
+    created_ms: int
+
+
+class NewToken(TokenOut):
+    token: str = Field(description="shown this once; only its hash is kept")

@@ -1,0 +1,75 @@
+"""API tokens of the signed-in user: created (shown once), listed, revoked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Response
+from starlette.requests import Request
+
+from meterhub.auth import keys
+from meterhub.auth.access import Access, require_dataset, require_site
+from meterhub.core.buckets import to_ms
+from meterhub.faces.management.deps import Caller, platform
+from meterhub.faces.management.models import NewToken, TokenIn, TokenOut
+from meterhub.store import accounts, datasets
+from meterhub.store.accounts import Credential
+
+router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: API tokens"])
+
+
+def _out(c: Credential, licensed: list[int]) -> dict[str, object]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "starts_with": c.hint,
+        "permissions": sorted(c.scopes),
+        "datasets": licensed,
+        "site_id": c.site_id,
+        "expires_ms": c.expires_ms,
+        "revoked_ms": c.revoked_ms,
+        "created_ms": c.created_ms,
+    }
+
+
+@router.get("/tokens", response_model=list[TokenOut], summary="Your tokens and keys (never the secrets)")
+def list_tokens(request: Request, who: Caller) -> list[TokenOut]:
+    with platform(request).db.reader.connect() as conn:
+        found = accounts.list_credentials(conn, user_id=who.user_id)
+        licensed = accounts.licensed_datasets(conn, [c.id for c in found])
+    return [TokenOut.model_validate(_out(c, licensed.get(c.id, []))) for c in found]
+
+
+@router.post("/tokens", status_code=201, response_model=NewToken, summary="Create a token (shown once)")
+def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
+    unknown = set(body.permissions) - set(keys.SCOPES)
+    if unknown or not body.permissions:
+        raise HTTPException(422, f"permissions are some of {', '.join(keys.SCOPES)}; not {sorted(unknown)}")
+    expires = to_ms(datetime.now(UTC) + timedelta(days=body.expires_days)) if body.expires_days else None
+    with platform(request).db.writer.begin() as conn:
+        if body.site_id is not None:
+            require_site(who, body.site_id, Access.READ)
+        for dataset_id in body.datasets:
+            found = datasets.get_dataset(conn, dataset_id)
+            require_dataset(who, site_id=found.site_id, dataset_id=found.id, needed=Access.READ)
+        key_id, key = keys.issue_key(
+            conn,
+            user_id=who.user_id,
+            site_id=body.site_id,
+            scopes=body.permissions,
+            name=body.name,
+            expires_ms=expires,
+            datasets=body.datasets,
+        )
+        (created,) = [c for c in accounts.list_credentials(conn, user_id=who.user_id) if c.id == key_id]
+    return NewToken.model_validate({**_out(created, sorted(set(body.datasets))), "token": key})
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token at once")
+def revoke_token(token_id: int, request: Request, who: Caller) -> Response:
+    with platform(request).db.writer.begin() as conn:
+        mine = {c.id for c in accounts.list_credentials(conn, user_id=who.user_id)}
+        if token_id not in mine:
+            raise HTTPException(404, f"You have no token with id {token_id}")
+        accounts.revoke_credential(conn, credential_id=token_id)
+    return Response(status_code=204)
