@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     # Group commit: the writer takes what has queued up, at most this many points per transaction.
     writer_max_points: int = 200_000
+    # Signs upload URLs. Empty: a random key kept in data_dir/secret.key (set it when several
+    # servers share one database).
+    secret_key: str = ""
+    # Upload URLs are valid this long (energydata.dk's are valid two hours).
+    upload_url_seconds: int = 7200
+    # Largest batch import file.
+    import_max_bytes: int = 20 * 1024**3
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,10 +1,12 @@
-"""The running parts every face shares: database, writer and meter registry."""
+"""The running parts every face shares: database, writer, meter registry and batch imports."""
 
 from __future__ import annotations
 
+from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.writer import Writer
+from meterhub.services.imports import Imports
 from meterhub.store.db import Database
 
 
@@ -17,8 +19,15 @@ class Platform:
         self.db.migrate()
         self.writer = Writer(self.db.writer, max_points=settings.writer_max_points)
         self.registry = Registry(self.db)
+        self.imports = Imports(self.db, self.writer, settings.data_dir)
+        self.secret = (
+            settings.secret_key.encode()
+            if settings.secret_key
+            else server_key(settings.data_dir / "secret.key")
+        )
 
     def close(self) -> None:
         """Finish queued writes and close the database."""
+        self.imports.close()
         self.writer.close()
         self.db.dispose()

@@ -269,3 +269,27 @@ imported_days = Table(
     Column("average_temperature_dc", Integer),
     Column("first_positions", Text),
 )
+
+# Batch imports (energydata.dk): a CSV file uploaded, validated, then ingested in the background.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # The token that created it: its licences bound which datastreams the file may name.
+    Column("credential_id", ForeignKey("credentials.id", ondelete="SET NULL")),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("file_bytes", BigInteger),
+    # Work done of the current step, in bytes of the file (validating) or rows (ingesting).
+    Column("done", BigInteger, nullable=False, default=0),
+    Column("total", BigInteger, nullable=False, default=0),
+    Column("rows", BigInteger),
+    Column("values", BigInteger),
+    Column("error_count", Integer, nullable=False, default=0),
+    # JSON: the first problems found, each {row, column, message}; or the failure.
+    Column("errors", Text),
+    Column("message", Text),
+)

@@ -1,13 +1,13 @@
-"""The energydata.dk face: datastream values as CSV (and, in later parts, batch import and MQTT)."""
+"""The energydata.dk face: datastream values as CSV, and the batch CSV import."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from meterhub.faces.energydata_dk import values
+from meterhub.faces.energydata_dk import imports, values
 from meterhub.faces.energydata_dk.errors import domain_error, http_error
 
-ROUTERS = (values.router,)
+ROUTERS = (values.router, imports.router)
 # Requests under these paths are this face's: its errors are answered in its shape.
 PATHS = ("/api/v1/datastreams", "/api/v1/import")
 

@@ -1,0 +1,271 @@
+"""Batch imports end to end: the file on disk, checking and ingesting it in the background.
+
+One worker thread runs the steps one after another, so an import never competes with another for
+the writer; each step records its progress, and a step cut off by a restart is marked so: a
+validation starts over, an ingest goes on from the last committed chunk (the write path stores
+each point once, so a chunk written twice changes nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Connection
+
+from meterhub.auth.access import Access, Principal, require_dataset
+from meterhub.core.errors import Conflict, Forbidden
+from meterhub.ingest import csv_import
+from meterhub.ingest.csv_import import Column
+from meterhub.ingest.writer import Writer
+from meterhub.store import datasets, imports, writes
+from meterhub.store.datasets import Datastream
+from meterhub.store.db import Database
+from meterhub.store.imports import (
+    DONE,
+    FAILED,
+    INGESTING,
+    INVALID,
+    READY,
+    STORED,
+    UPLOADED,
+    VALIDATING,
+    Import,
+)
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_BYTES = 1 << 20
+
+
+class Imports:
+    """The imports of one server: files under data_dir/imports, steps on a worker thread."""
+
+    def __init__(self, db: Database, writer: Writer, data_dir: Path) -> None:
+        self._db = db
+        self._writer = writer
+        self.folder = data_dir / "imports"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meterhub-import")
+        self._recover()
+
+    def file(self, import_id: int) -> Path:
+        """Where the import's file is kept."""
+        return self.folder / f"{import_id}.csv"
+
+    def uploading(self, import_id: int) -> Path:
+        """Where an upload is written until it is complete."""
+        return self.folder / f"{import_id}.upload"
+
+    def uploaded(self, import_id: int, size: int) -> None:
+        """Take a complete upload as the import's file (replacing one uploaded before)."""
+        with self._db.writer.begin() as conn:
+            found = imports.get(conn, import_id)
+            if found.status in (VALIDATING, INGESTING, DONE):
+                self.uploading(import_id).unlink(missing_ok=True)
+                raise Conflict(f"The import is {found.status}; its file can no longer be replaced.")
+            os.replace(self.uploading(import_id), self.file(import_id))
+            imports.set_state(
+                conn, import_id, UPLOADED, file_bytes=size, done=0, total=size, error_count=0, errors=[]
+            )
+
+    def validate(self, import_id: int, who: Principal) -> Import:
+        """Start checking the file; the import says how it went."""
+        return self._start(import_id, who, (UPLOADED, INVALID, READY, FAILED), VALIDATING, self._check)
+
+    def ingest(self, import_id: int, who: Principal) -> Import:
+        """Start storing the checked file's values (or go on after an interruption)."""
+        return self._start(import_id, who, (READY, FAILED), INGESTING, self._ingest)
+
+    def delete(self, import_id: int) -> None:
+        """Forget an import and its file."""
+        with self._db.writer.begin() as conn:
+            found = imports.get(conn, import_id)
+            if found.status in (VALIDATING, INGESTING):
+                raise Conflict(f"The import is {found.status}; delete it when that has finished.")
+            imports.remove(conn, import_id)
+        self.file(import_id).unlink(missing_ok=True)
+        self.uploading(import_id).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Let a running step finish its chunk, then stop."""
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def _start(
+        self, import_id: int, who: Principal, allowed: tuple[str, ...], status: str, step: object
+    ) -> Import:
+        with self._db.writer.begin() as conn:
+            found = imports.get(conn, import_id)
+            if found.status not in allowed:
+                raise Conflict(_order(found.status, status))
+            done = found.done if status == INGESTING and found.status == FAILED else 0
+            total = (found.rows or 0) if status == INGESTING else (found.file_bytes or 0)
+            imports.set_state(conn, import_id, status, done=done, total=total, message=None)
+            started = imports.get(conn, import_id)
+        self._worker.submit(step, import_id, who)
+        return started
+
+    def _check(self, import_id: int, who: Principal) -> None:
+        step = _Progress(self._db, import_id)
+        try:
+            with self.file(import_id).open("rb") as source, self._db.reader.connect() as conn:
+
+                def stored(stream_id: int, lo: int, hi: int) -> dict[int, object]:
+                    family = resolved[stream_id].datatype.family
+                    return dict(writes.stored_points(conn, stream_id, lo, hi, family))
+
+                resolved: dict[int, Datastream] = {}
+                resolve = _resolver(conn, who, resolved)
+                report, _ = csv_import.check(source, resolve, stored, progress=step.bytes)
+        except csv_import.Unreadable as exc:
+            self._end(
+                import_id, INVALID, rows=None, error_count=1, errors=[_whole(str(exc))], message=str(exc)
+            )
+            return
+        except Exception as exc:
+            log.exception("validating import %s failed", import_id)
+            self._end(import_id, FAILED, message=f"Validation stopped: {exc}. Validate again.")
+            return
+        if report.ok:
+            self._end(import_id, READY, rows=report.rows, values=report.values, error_count=0, errors=[])
+            return
+        self._end(
+            import_id,
+            INVALID,
+            rows=report.rows,
+            values=report.values,
+            error_count=report.problem_count,
+            errors=[p.as_dict() for p in report.problems],
+            message=f"{report.problem_count} problem(s) found; nothing was imported. Fix the file, "
+            "upload it again and validate.",
+        )
+
+    def _ingest(self, import_id: int, who: Principal) -> None:
+        with self._db.reader.connect() as conn:
+            found = imports.get(conn, import_id)
+        step = _Progress(self._db, import_id)
+        done = found.done
+        try:
+            with self.file(import_id).open("rb") as source, self._db.reader.connect() as conn:
+                columns = _columns(conn, source, who)
+            with self.file(import_id).open("rb") as source:
+                for done, batch in csv_import.point_rows(source, columns, skip_rows=found.done):
+                    outcome = self._writer.write(batch)
+                    if outcome.clashes:
+                        clash = outcome.clashes[0]
+                        raise Conflict(
+                            f"datastream {clash.stream_id} got a different value at {clash.ts} ms since the "
+                            "file was validated"
+                        )
+                    step.rows(done)
+        except Exception as exc:
+            log.warning("ingesting import %s stopped: %s", import_id, exc)
+            self._end(
+                import_id,
+                FAILED,
+                done=step.last,
+                message=f"Ingest stopped after row {step.last} of {found.rows}: {exc}. "
+                "PUT ingest again to go on from there.",
+            )
+            return
+        self._end(import_id, DONE, done=done, message=None)
+
+    def _end(self, import_id: int, status: str, **changes: object) -> None:
+        with self._db.writer.begin() as conn:
+            imports.set_state(conn, import_id, status, **changes)
+
+    def _recover(self) -> None:
+        with self._db.writer.begin() as conn:
+            for found in imports.interrupted(conn):
+                if found.status == VALIDATING:
+                    imports.set_state(
+                        conn,
+                        found.id,
+                        UPLOADED,
+                        message="Validation was cut off by a restart; validate again.",
+                    )
+                else:
+                    imports.set_state(
+                        conn,
+                        found.id,
+                        FAILED,
+                        message=f"Ingest was cut off by a restart after row {found.done} of {found.rows}; "
+                        "PUT ingest again to go on from there.",
+                    )
+
+
+class _Progress:
+    """Writes a step's progress now and then (not for every chunk: that would be a commit each)."""
+
+    def __init__(self, db: Database, import_id: int) -> None:
+        self._db = db
+        self._id = import_id
+        self.last = 0
+        self._told = 0
+
+    def bytes(self, done: int) -> None:
+        if done - self._told >= PROGRESS_EVERY_BYTES:
+            self._tell(done)
+
+    def rows(self, done: int) -> None:
+        self.last = done
+        self._tell(done)  # after each committed chunk: it is where a resumed ingest goes on
+
+    def _tell(self, done: int) -> None:
+        self._told = done
+        with self._db.writer.begin() as conn:
+            imports.set_progress(conn, self._id, done)
+
+
+def _resolver(conn: Connection, who: Principal, resolved: dict[int, Datastream]) -> csv_import.Resolver:
+    """Header cell -> the datastream it names, if the token may write to it."""
+    licensed = sorted(who.datasets) if who.datasets is not None else None
+
+    def resolve(cell: str) -> Column | str:
+        if not cell:
+            return "is empty; name a datastream by its id or topic"
+        found: Datastream | None = None
+        if cell.isdigit():
+            hits = datasets.get_streams(conn, [int(cell)])
+            found = hits[0] if hits else None
+        else:
+            found = datasets.streams_by_topic(conn, [cell]).get(cell)
+            if found is None and licensed is not None and len(licensed) == 1:
+                # A suffix within the token's one dataset.
+                prefix = datasets.get_dataset(conn, licensed[0]).topic_prefix
+                found = datasets.streams_by_topic(conn, [f"{prefix}/{cell}"]).get(f"{prefix}/{cell}")
+        if found is None:
+            return f"`{cell[:60]}` names no datastream (give its id, or its topic prefix/suffix)"
+        try:
+            require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.WRITE)
+        except Forbidden:
+            return f"this token may not write to datastream {found.id} ({found.topic})"
+        resolved[found.id] = found
+        return Column(found.id, found.datatype, found.decimals)
+
+    return resolve
+
+
+def _columns(conn: Connection, source: BinaryIO, who: Principal) -> list[Column]:
+    report = csv_import.Report()
+    columns = csv_import.header_columns(source, _resolver(conn, who, {}), report)
+    if not report.ok:
+        raise Conflict(f"the header no longer checks out: {report.problems[0].message}")
+    return columns
+
+
+def _whole(message: str) -> dict[str, object]:
+    return {"row": None, "column": None, "message": message}
+
+
+def _order(status: str, wanted: str) -> str:
+    if status == STORED:
+        return "Upload the file first (GET upload_url, then PUT the file to it)."
+    if wanted == INGESTING and status in (UPLOADED, INVALID):
+        return f"The import is {status}: validate it first; only a valid file is ingested."
+    if status == DONE:
+        return "The import is done: its values are stored. Create a new import for more."
+    return f"The import is {status}; wait until that has finished."

@@ -1,0 +1,66 @@
+"""Batch imports across a restart: an ingest cut off says so, and goes on where it stopped."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from meterhub.auth import keys
+from meterhub.core.datatypes import Datatype
+from meterhub.platform import Platform
+from meterhub.store import imports
+from tests.conftest import Account
+from tests.factories import datastreams
+
+
+def _settled(p: Platform, import_id: int) -> imports.Import:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with p.db.reader.connect() as conn:
+            found = imports.get(conn, import_id)
+        if found.status not in (imports.VALIDATING, imports.INGESTING):
+            return found
+        time.sleep(0.02)
+    raise AssertionError("the import step did not finish")
+
+
+def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(
+    platform: Platform, account: Account, tmp_path: Path
+) -> None:
+    stream = datastreams(platform, site_id=account.site_id, prefix="lab", streams={"n": Datatype.INTEGER})[
+        "n"
+    ]
+    lines = [f";{stream.id}"] + [f"2021-03-10T20:{i // 60:02d}:{i % 60:02d}.000Z;{i}" for i in range(600)]
+    with platform.db.writer.begin() as conn:
+        user_key = keys.authenticate(conn, _import_key(conn, account)).principal
+        created = imports.create(conn, user_id=account.user_id, credential_id=None, name="restart")
+    upload = platform.imports.uploading(created.id)
+    upload.write_text("\n".join(lines) + "\n")
+    platform.imports.uploaded(created.id, upload.stat().st_size)  # moved into place
+    platform.imports.validate(created.id, user_key)
+    assert _settled(platform, created.id).status == imports.READY
+
+    # The first 250 rows went in, then the server died in the middle of the ingest.
+    platform.writer.write([(stream.id, 1615406400000 + i * 1000, i) for i in range(250)])
+    with platform.db.writer.begin() as conn:
+        imports.set_state(conn, created.id, imports.INGESTING, done=250, total=600)
+    platform.imports.close()
+    restarted = Platform(platform.settings)
+    try:
+        with restarted.db.reader.connect() as conn:
+            cut = imports.get(conn, created.id)
+        assert cut.status == imports.FAILED and "cut off by a restart after row 250" in (cut.message or "")
+        restarted.imports.ingest(created.id, user_key)
+        finished = _settled(restarted, created.id)
+        assert finished.status == imports.DONE and finished.done == 600
+        with restarted.db.reader.connect() as conn:
+            count = conn.exec_driver_sql(
+                f"SELECT COUNT(*), SUM(v) FROM points WHERE stream_id = {stream.id}"
+            ).one()
+        assert tuple(count) == (600, sum(range(600)))
+    finally:
+        restarted.close()
+
+
+def _import_key(conn, account: Account) -> str:  # type: ignore[no-untyped-def]
+    return keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("batch-import",))[1]
