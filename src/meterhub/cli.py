@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.console import Console
@@ -235,6 +236,41 @@ def cmd_stream_list(args: argparse.Namespace) -> None:
     console.print(table)
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn
+
+    from meterhub.clients.energydata_import import ImportClient, ImportFailed
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise SystemExit(f"no file {path}")
+    client = ImportClient(args.token or os.environ.get("METERHUB_TOKEN", ""), args.url)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn())
+    try:
+        created = client.create(args.name or path.name)
+        import_id = created["id"]
+        with Progress(*columns, console=console) as bars:
+            sending = bars.add_task("upload", total=path.stat().st_size)
+            client.upload(import_id, path, lambda n: bars.advance(sending, n))
+        for step, start in (("validate", client.validate), ("ingest", client.ingest)):
+            start(import_id)
+            with Progress(*columns[:3], console=console) as bars:
+                task = bars.add_task(step, total=100)
+                found = client.wait(
+                    import_id, lambda f, t=task, b=bars: b.update(t, completed=f["progress"]["percent"] or 0)
+                )
+                bars.update(task, completed=100)
+            if found["status"] in ("invalid", "failed"):
+                for e in found["errors"][:20]:
+                    console.print(f"  row {e['row']}, column {e['column']}: {e['message']}")
+                raise SystemExit(f"import {import_id} {found['status']}: {found['message']}")
+    except ImportFailed as exc:
+        raise SystemExit(f"the server refused: {exc}") from None
+    finally:
+        client.close()
+    console.print(f"import {import_id} done: {found['values']} values in {found['rows']} rows")
+
+
 def cmd_site_add(args: argparse.Namespace) -> None:
     with _db(args).writer.begin() as conn:
         owner = accounts.get_user(conn, email=args.owner)
@@ -411,6 +447,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--counter", action="store_true", help="a register that only grows (aggregated as deltas)")
     p = add("list", cmd_stream_list, "list datastreams", stream)
     p.add_argument("--dataset", type=int)
+
+    p = sub.add_parser("import", help="batch-import a CSV file into a running server (energydata.dk format)")
+    p.set_defaults(func=cmd_import)
+    p.add_argument("file", help="CSV as energydata.dk's batch import reads it")
+    p.add_argument("--name", help="the import's name (default: the file's)")
+    p.add_argument("--token", help="a token with the batch-import permission (env METERHUB_TOKEN)")
+    p.add_argument("--url", help="the server (env METERHUB_URL, default http://127.0.0.1:8000)")
 
     meter = sub.add_parser("meter", help="meters").add_subparsers(dest="action", required=True)
     p = add("list", cmd_meter_list, "list meters", meter)

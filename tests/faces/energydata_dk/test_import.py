@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from meterhub.clients.energydata_import import EnergyDataImport
 from meterhub.core.datatypes import Datatype
 from meterhub.platform import Platform
 from tests.conftest import Account, Server, make_account
@@ -241,3 +247,90 @@ def test_someone_elses_import_and_missing_permissions(
     assert example.client.get(f"{IMPORT}/999999").status_code == 404
     assert example.client.delete(f"{IMPORT}/{created['id']}").status_code == 204
     assert example.client.get(f"{IMPORT}/{created['id']}").status_code == 404
+
+
+def test_the_python_helper_of_section_4_2_imports_the_example(example: Example, tmp_path: Path) -> None:
+    key = example.client.headers["Authorization"].removeprefix("Bearer ")
+    at = datetime(2021, 3, 10, 21, 24, 30, 139000, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    rows = [
+        ("a_string", 23.4121, -10),
+        ("another string", 999888777.121, 0),
+        ("a third string", -1.33e-16, 45),
+        ("", 54.1, 11),
+        ("a-fourth-string", None, 45),
+    ]
+    offsets_ms = [0, 1005, 2022, 3047, 4062]
+    properties = [example.text, "my/topic", example.integer]
+    with EnergyDataImport(
+        "example.csv",
+        properties,
+        "sftp-user",
+        "sftp-password",
+        key,
+        tmp_dir=str(tmp_path),
+        base_url=str(example.client.base_url),
+    ) as job:
+        with pytest.raises(ValueError, match="time zone"):
+            job.add_values(datetime(2021, 3, 10), rows[0])
+        with pytest.raises(ValueError, match="3 properties"):
+            job.add_values(at, rows[0][:2])
+        for offset, values in zip(offsets_ms, rows, strict=True):
+            job.add_values(at + timedelta(milliseconds=offset), values)
+        job.upload(print_progress=False)
+        job.validate(print_progress=False)
+        assert job.state == "ready"
+        job.ingest(block=False, print_progress=False)
+        while job.refresh_status()["status"] == "ingesting":
+            time.sleep(0.05)
+        assert job.state == "done"
+    assert not (tmp_path / "example.csv").exists()  # cleaned up
+    assert [r[2] for r in example.values(example.text)] == [r[0] for r in rows]
+    assert [r[2] for r in example.values(example.double)] == ["23.4121", "999888777.121", "-1.33e-16", "54.1"]
+
+
+def test_meterhub_import_runs_the_whole_lifecycle_from_the_command_line(
+    example: Example, tmp_path: Path
+) -> None:
+    path = tmp_path / "batch-import-example.csv"
+    path.write_text(example.csv)
+    key = example.client.headers["Authorization"].removeprefix("Bearer ")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterhub",
+            "import",
+            str(path),
+            "--url",
+            str(example.client.base_url),
+            "--token",
+            key,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "done: 14 values in 5 rows" in done.stdout
+    assert example.stored() == 14
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f";{example.integer}\n2021-03-10T20:24:30.139Z;1.5\n")
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "meterhub",
+            "import",
+            str(bad),
+            "--url",
+            str(example.client.base_url),
+            "--token",
+            key,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        refused.returncode != 0 and "row 2, column 2" in refused.stdout and "not an integer" in refused.stdout
+    )

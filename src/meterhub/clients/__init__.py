@@ -1,0 +1,1 @@
+"""Clients of meterhub's APIs, for users' scripts and the CLI."""
