@@ -64,6 +64,10 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     def index(request: Request) -> HTMLResponse:
         return HTMLResponse(landing.page(request.app.state.platform))
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "", title="meterhub API")
+
     @app.get("/docs/dsmr-reader", include_in_schema=False)
     def dsmr_docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/api/v2/schema", title="DSMR-reader API — meterhub")

@@ -14,6 +14,18 @@ FACES = (
         "/api/v2/schema",
         "P1 telegrams in; readings, statistics and costs out",
     ),
+    (
+        "energydata.dk",
+        "/docs",
+        "/api/meterhub/openapi.json",
+        "datastream values as CSV, batch CSV import (bearer tokens)",
+    ),
+    (
+        "meterhub management",
+        "/docs",
+        "/api/meterhub/openapi.json",
+        "datasets, datastreams and tokens (your login or an admin key)",
+    ),
 )
 
 
