@@ -23,7 +23,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any, BinaryIO, Final, NamedTuple
 
-from meterhub.core.datatypes import BadValue, Datatype, Value, from_text, scaled
+from meterhub.core.datatypes import BadValue, Datatype, Value, column_values, from_text, scaled
 from meterhub.ingest.write_path import PointRow
 
 MAX_PROBLEMS: Final = 100  # listed; all are counted
@@ -241,26 +241,27 @@ def _check_values(
     for i, column in enumerate(columns):
         if column is None:
             continue
-        offered: dict[int, tuple[int, Value]] = {}
-        for line, ts, fields in chunk:
-            text = fields[i + 1]
+        texts = [fields[i + 1] for _, _, fields in chunk]
+        clean = column_values(texts, column.datatype)
+        have = stored(column.stream_id, lo, hi)
+        if clean is not None and not have:
+            report.values += len(clean)
+            continue
+        # A closer look, cell by cell: what is wrong, or which values meet stored ones.
+        for (line, ts, _), text in zip(chunk, texts, strict=True):
             try:
                 value = from_text(text, column.datatype, column.decimals)
             except BadValue as exc:
                 report.add(line, i + 2, f"{exc} ({column.datatype.public} datastream {column.stream_id})")
                 continue
-            if value is not None:
-                report.values += 1
-                offered[ts] = (line, value)
-        if not offered:
-            continue
-        for ts, have in stored(column.stream_id, lo, hi).items():
-            if ts in offered and offered[ts][1] != have:
-                line, value = offered[ts]
+            if value is None:
+                continue
+            report.values += 1
+            if ts in have and have[ts] != value:
                 report.add(
                     line,
                     i + 2,
-                    f"{value!r} differs from the value {have!r} already stored for datastream "
+                    f"{value!r} differs from the value {have[ts]!r} already stored for datastream "
                     f"{column.stream_id} at this time; remove the row or the stored value",
                 )
 

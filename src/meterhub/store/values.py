@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
@@ -11,6 +12,23 @@ from meterhub.store import raw
 from meterhub.store.writes import POINTS
 
 PAGE = 20_000
+# SQLite pages a long scan may keep cached: it reads each page once, and a full cache of them
+# would only push out the pages the statistics need (and grow the server by the cache's size).
+SCAN_CACHE_KIB = 4096
+
+
+@contextmanager
+def scanning(conn: Connection) -> Iterator[None]:
+    """Read a long range on this connection without filling its page cache."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    (kept,) = raw.rows(conn, "PRAGMA cache_size")[0]
+    raw.rows(conn, f"PRAGMA cache_size = -{SCAN_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.rows(conn, f"PRAGMA cache_size = {int(kept)}")
 
 
 def pages(conn: Connection, stream_id: int, family: str, lo: int, hi: int) -> Iterator[list[tuple[int, Any]]]:

@@ -122,7 +122,7 @@ def _may_read(principal: Principal, streams: list[Datastream]) -> None:
 
 def _csv(p: Platform, streams: list[Datastream], span: tuple[int, int] | None) -> Iterator[bytes]:
     """The rows, a page at a time (Starlette runs this iterator in a worker thread)."""
-    with p.db.reader.connect() as conn:
+    with p.db.reader.connect() as conn, values.scanning(conn):
         for stream in streams:
             line = _line_format(stream)
             family = stream.datatype.family
