@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData(
     naming_convention={
@@ -129,35 +130,24 @@ datastreams = Table(
     Index("ix_datastreams_meter_role", "meter_id", "role"),
 )
 
+
 # The bulk of the data. WITHOUT ROWID keeps a point at ~22 bytes in SQLite; the (stream, ts)
 # key also lets old ranges be compacted into per-stream blocks or distributed by stream later.
-points = Table(
-    "points",
-    metadata,
-    Column("stream_id", Integer, primary_key=True, autoincrement=False),
-    Column("ts", BigInteger, primary_key=True, autoincrement=False),
-    Column("v", BigInteger, nullable=False),
-    sqlite_with_rowid=False,
-)
+def _points(name: str, value: TypeEngine[object]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("stream_id", Integer, primary_key=True, autoincrement=False),
+        Column("ts", BigInteger, primary_key=True, autoincrement=False),
+        Column("v", value, nullable=False),
+        sqlite_with_rowid=False,
+    )
 
+
+points = _points("points", BigInteger())
 # Values of `double` and `string` streams (the same key, so the same write path and queries).
-points_real = Table(
-    "points_real",
-    metadata,
-    Column("stream_id", Integer, primary_key=True, autoincrement=False),
-    Column("ts", BigInteger, primary_key=True, autoincrement=False),
-    Column("v", Float(53), nullable=False),
-    sqlite_with_rowid=False,
-)
-
-points_text = Table(
-    "points_text",
-    metadata,
-    Column("stream_id", Integer, primary_key=True, autoincrement=False),
-    Column("ts", BigInteger, primary_key=True, autoincrement=False),
-    Column("v", Text, nullable=False),
-    sqlite_with_rowid=False,
-)
+points_real = _points("points_real", Float(53))
+points_text = _points("points_text", Text())
 
 # Per-stream summary, kept with every write: tells the write path whether a batch only appends.
 stream_state = Table(
@@ -172,43 +162,31 @@ stream_state = Table(
     Column("last_v", BigInteger),
 )
 
-# Level 0: 15-minute UTC buckets; 1: local hours; 2: local days (bucket = UTC ms of the start).
-aggregates = Table(
-    "aggregates",
-    metadata,
-    Column("stream_id", Integer, primary_key=True, autoincrement=False),
-    Column("level", SmallInteger, primary_key=True, autoincrement=False),
-    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
-    Column("n", Integer, nullable=False),
-    Column("sum_v", BigInteger, nullable=False),
-    Column("min_v", BigInteger),
-    Column("max_v", BigInteger),
-    Column("first_ts", BigInteger),
-    Column("first_v", BigInteger),
-    Column("last_ts", BigInteger),
-    Column("last_v", BigInteger),
-    Column("delta", BigInteger, nullable=False),
-    sqlite_with_rowid=False,
-)
 
+# Level 0: 15-minute UTC buckets; 1: local hours; 2: local days (bucket = UTC ms of the start).
+def _aggregates(name: str, value: TypeEngine[object]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("stream_id", Integer, primary_key=True, autoincrement=False),
+        Column("level", SmallInteger, primary_key=True, autoincrement=False),
+        Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+        Column("n", Integer, nullable=False),
+        Column("sum_v", value, nullable=False),
+        Column("min_v", value),
+        Column("max_v", value),
+        Column("first_ts", BigInteger),
+        Column("first_v", value),
+        Column("last_ts", BigInteger),
+        Column("last_v", value),
+        Column("delta", value, nullable=False),
+        sqlite_with_rowid=False,
+    )
+
+
+aggregates = _aggregates("aggregates", BigInteger())
 # The same buckets for `double` streams.
-aggregates_real = Table(
-    "aggregates_real",
-    metadata,
-    Column("stream_id", Integer, primary_key=True, autoincrement=False),
-    Column("level", SmallInteger, primary_key=True, autoincrement=False),
-    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
-    Column("n", Integer, nullable=False),
-    Column("sum_v", Float(53), nullable=False),
-    Column("min_v", Float(53)),
-    Column("max_v", Float(53)),
-    Column("first_ts", BigInteger),
-    Column("first_v", Float(53)),
-    Column("last_ts", BigInteger),
-    Column("last_v", Float(53)),
-    Column("delta", Float(53), nullable=False),
-    sqlite_with_rowid=False,
-)
+aggregates_real = _aggregates("aggregates_real", Float(53))
 
 # What the meter said about itself last (DSMR-reader's MeterStatistics), one row per site.
 meter_statistics = Table(

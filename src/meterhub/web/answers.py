@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.requests import Request
 from starlette.responses import Response
+
+from meterhub.core import errors
+
+# HTTP's usual status for each domain error; a face overrides where its service answers otherwise.
+_STATUS: Mapping[type[errors.MeterhubError], int] = {
+    errors.Invalid: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.RateLimited: 429,
+}
 
 
 class FaceError(Exception):
@@ -17,3 +31,14 @@ async def face_error(_request: Request, exc: Exception) -> Response:
     """Send the answer the face decided on."""
     assert isinstance(exc, FaceError)
     return exc.response
+
+
+def status_of(exc: errors.MeterhubError, overrides: Mapping[type[errors.MeterhubError], int] = {}) -> int:
+    """The HTTP status of a domain error, as a face answers it."""
+    statuses = {**_STATUS, **overrides}
+    return next((statuses[cls] for cls in type(exc).__mro__ if cls in statuses), 400)
+
+
+def retry_headers(exc: errors.MeterhubError) -> dict[str, str]:
+    """Retry-After for a rate-limited request (none for other errors)."""
+    return {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.RateLimited) else {}

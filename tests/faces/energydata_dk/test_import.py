@@ -291,46 +291,23 @@ def test_the_python_helper_of_section_4_2_imports_the_example(example: Example, 
 def test_meterhub_import_runs_the_whole_lifecycle_from_the_command_line(
     example: Example, tmp_path: Path
 ) -> None:
-    path = tmp_path / "batch-import-example.csv"
-    path.write_text(example.csv)
     key = example.client.headers["Authorization"].removeprefix("Bearer ")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "meterhub",
-            "import",
-            str(path),
-            "--url",
-            str(example.client.base_url),
-            "--token",
-            key,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def meterhub_import(path: Path) -> subprocess.CompletedProcess[str]:
+        command = ["import", str(path), "--url", str(example.client.base_url), "--token", key]
+        return subprocess.run(
+            [sys.executable, "-m", "meterhub", *command], capture_output=True, text=True, timeout=120
+        )
+
+    good = tmp_path / "batch-import-example.csv"
+    good.write_text(example.csv)
+    done = meterhub_import(good)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "done: 14 values in 5 rows" in done.stdout
     assert example.stored() == 14
     bad = tmp_path / "bad.csv"
     bad.write_text(f";{example.integer}\n2021-03-10T20:24:30.139Z;1.5\n")
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "meterhub",
-            "import",
-            str(bad),
-            "--url",
-            str(example.client.base_url),
-            "--token",
-            key,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    refused = meterhub_import(bad)
     assert (
         refused.returncode != 0 and "row 2, column 2" in refused.stdout and "not an integer" in refused.stdout
     )

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from meterhub.core import errors
-from meterhub.web.answers import FaceError
+from meterhub.web.answers import FaceError, retry_headers, status_of
 
 
 def v1(status: int, text: str, **headers: str) -> FaceError:
@@ -30,18 +30,9 @@ def field_errors(problems: dict[str, list[str]]) -> FaceError:
     return v2(400, problems)
 
 
-_STATUS = (
-    (errors.Invalid, 400),
-    (errors.Unauthorized, 403),  # DRF answers 403, not 401, when it sends no WWW-Authenticate
-    (errors.Forbidden, 403),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.RateLimited, 429),
-)
-
-
 def from_domain(exc: errors.MeterhubError, *, version: int) -> FaceError:
     """The face's answer to a domain error."""
-    status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
-    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.RateLimited) else {}
+    # DRF answers 403, not 401, when it sends no WWW-Authenticate.
+    status = status_of(exc, {errors.Unauthorized: 403})
+    headers = retry_headers(exc)
     return v1(status, str(exc), **headers) if version == 1 else v2_detail(status, str(exc))

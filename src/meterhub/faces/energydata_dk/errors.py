@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
-from meterhub.web.answers import FaceError
+from meterhub.web.answers import FaceError, retry_headers, status_of
 
 UNAUTHENTICATED = "Unauthenticated."
 
@@ -29,22 +29,10 @@ def invalid(problems: dict[str, list[str]]) -> FaceError:
     return FaceError(JSONResponse({"message": message, "errors": problems}, status_code=400))
 
 
-_STATUS = (
-    (errors.Invalid, 400),
-    (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.RateLimited, 429),
-)
-
-
 def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
     """A domain error in the face's shape."""
-    status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
-    message = UNAUTHENTICATED if status == 401 else str(exc)
-    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.RateLimited) else {}
-    return problem(status, message, **headers).response
+    status = status_of(exc)
+    return problem(status, UNAUTHENTICATED if status == 401 else str(exc), **retry_headers(exc)).response
 
 
 def http_error(_request: Request, exc: HTTPException) -> Response:

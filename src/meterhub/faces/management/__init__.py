@@ -8,18 +8,10 @@ from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
 from meterhub.faces.management import datasets, tokens
+from meterhub.web.answers import retry_headers, status_of
 
 ROUTERS = (datasets.router, tokens.router)
 PATHS = ("/api/meterhub/",)
-
-_STATUS = (
-    (errors.Invalid, 422),
-    (errors.Unauthorized, 401),
-    (errors.Forbidden, 403),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.RateLimited, 429),
-)
 
 
 def mount(app: FastAPI) -> None:
@@ -30,5 +22,7 @@ def mount(app: FastAPI) -> None:
 
 def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
     """A domain error as FastAPI answers errors: {"detail": …}."""
-    status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    # FastAPI answers a body it cannot accept with 422; so does this API for any invalid input.
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=status_of(exc, {errors.Invalid: 422}), headers=retry_headers(exc)
+    )
