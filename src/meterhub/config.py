@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     upload_url_seconds: int = 7200
     # Largest batch import file.
     import_max_bytes: int = 20 * 1024**3
+    # Where import files go: empty for data_dir/imports, or s3://bucket/prefix (S3-compatible
+    # storage; credentials from the usual AWS_* variables, the endpoint below for MinIO and the like).
+    import_storage: str = ""
+    s3_endpoint_url: str = ""
 
     @property
     def resolved_database_url(self) -> str:

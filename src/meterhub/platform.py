@@ -6,6 +6,7 @@ from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.writer import Writer
+from meterhub.services.import_files import LocalFiles, S3Files
 from meterhub.services.imports import Imports
 from meterhub.store.db import Database
 
@@ -19,15 +20,22 @@ class Platform:
         self.db.migrate()
         self.writer = Writer(self.db.writer, max_points=settings.writer_max_points)
         self.registry = Registry(self.db)
-        self.imports = Imports(self.db, self.writer, settings.data_dir)
-        self.secret = (
-            settings.secret_key.encode()
-            if settings.secret_key
-            else server_key(settings.data_dir / "secret.key")
+        files = (
+            S3Files(settings.import_storage, endpoint_url=settings.s3_endpoint_url)
+            if settings.import_storage
+            else LocalFiles(settings.data_dir / "imports", _secret(settings))
         )
+        self.imports = Imports(self.db, self.writer, files)
 
     def close(self) -> None:
         """Finish queued writes and close the database."""
         self.imports.close()
         self.writer.close()
         self.db.dispose()
+
+
+def _secret(settings: Settings) -> bytes:
+    """The key that signs upload URLs: configured, or made once in the data directory."""
+    return (
+        settings.secret_key.encode() if settings.secret_key else server_key(settings.data_dir / "secret.key")
+    )

@@ -34,7 +34,7 @@ def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(
     with platform.db.writer.begin() as conn:
         user_key = keys.authenticate(conn, _import_key(conn, account)).principal
         created = imports.create(conn, user_id=account.user_id, credential_id=None, name="restart")
-    upload = platform.imports.uploading(created.id)
+    upload = platform.imports.files.partial(created.id)  # type: ignore[attr-defined]
     upload.write_text("\n".join(lines) + "\n")
     platform.imports.uploaded(created.id, upload.stat().st_size)  # moved into place
     platform.imports.validate(created.id, user_key)

@@ -1,4 +1,4 @@
-"""Batch imports end to end: the file on disk, checking and ingesting it in the background.
+"""Batch imports end to end: the file, checking and ingesting it in the background.
 
 One worker thread runs the steps one after another, so an import never competes with another for
 the writer; each step records its progress, and a step cut off by a restart is marked so: a
@@ -9,9 +9,7 @@ each point once, so a chunk written twice changes nothing).
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import Connection
@@ -21,6 +19,7 @@ from meterhub.core.errors import Conflict, Forbidden
 from meterhub.ingest import csv_import
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.writer import Writer
+from meterhub.services.import_files import ImportFiles, LocalFiles
 from meterhub.store import datasets, imports, writes
 from meterhub.store.datasets import Datastream
 from meterhub.store.db import Database
@@ -42,38 +41,42 @@ PROGRESS_EVERY_BYTES = 1 << 20
 
 
 class Imports:
-    """The imports of one server: files under data_dir/imports, steps on a worker thread."""
+    """The imports of one server: their files (services.import_files), steps on a worker thread."""
 
-    def __init__(self, db: Database, writer: Writer, data_dir: Path) -> None:
+    def __init__(self, db: Database, writer: Writer, files: ImportFiles) -> None:
         self._db = db
         self._writer = writer
-        self.folder = data_dir / "imports"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.files = files
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meterhub-import")
         self._recover()
 
-    def file(self, import_id: int) -> Path:
-        """Where the import's file is kept."""
-        return self.folder / f"{import_id}.csv"
-
-    def uploading(self, import_id: int) -> Path:
-        """Where an upload is written until it is complete."""
-        return self.folder / f"{import_id}.upload"
-
     def uploaded(self, import_id: int, size: int) -> None:
-        """Take a complete upload as the import's file (replacing one uploaded before)."""
+        """Take a complete upload to meterhub's own endpoint as the import's file."""
+        assert isinstance(self.files, LocalFiles)
         with self._db.writer.begin() as conn:
             found = imports.get(conn, import_id)
             if found.status in (VALIDATING, INGESTING, DONE):
-                self.uploading(import_id).unlink(missing_ok=True)
+                self.files.partial(import_id).unlink(missing_ok=True)
                 raise Conflict(f"The import is {found.status}; its file can no longer be replaced.")
-            os.replace(self.uploading(import_id), self.file(import_id))
-            imports.set_state(
-                conn, import_id, UPLOADED, file_bytes=size, done=0, total=size, error_count=0, errors=[]
-            )
+            self.files.take(import_id)
+            self._mark_uploaded(conn, import_id, size)
+
+    def current(self, import_id: int) -> Import:
+        """The import; one still waiting for a file that has arrived in S3 becomes `uploaded`."""
+        with self._db.reader.connect() as conn:
+            found = imports.get(conn, import_id)
+        if found.status != STORED or isinstance(self.files, LocalFiles):
+            return found
+        size = self.files.size(import_id)  # the client PUT it straight to the bucket
+        if size is None:
+            return found
+        with self._db.writer.begin() as conn:
+            self._mark_uploaded(conn, import_id, size)
+            return imports.get(conn, import_id)
 
     def validate(self, import_id: int, who: Principal) -> Import:
         """Start checking the file; the import says how it went."""
+        self.current(import_id)
         return self._start(import_id, who, (UPLOADED, INVALID, READY, FAILED), VALIDATING, self._check)
 
     def ingest(self, import_id: int, who: Principal) -> Import:
@@ -87,8 +90,7 @@ class Imports:
             if found.status in (VALIDATING, INGESTING):
                 raise Conflict(f"The import is {found.status}; delete it when that has finished.")
             imports.remove(conn, import_id)
-        self.file(import_id).unlink(missing_ok=True)
-        self.uploading(import_id).unlink(missing_ok=True)
+        self.files.delete(import_id)
 
     def close(self) -> None:
         """Let a running step finish its chunk, then stop."""
@@ -111,7 +113,7 @@ class Imports:
     def _check(self, import_id: int, who: Principal) -> None:
         step = _Progress(self._db, import_id)
         try:
-            with self.file(import_id).open("rb") as source, self._db.reader.connect() as conn:
+            with self.files.open(import_id) as source, self._db.reader.connect() as conn:
 
                 def stored(stream_id: int, lo: int, hi: int) -> dict[int, object]:
                     family = resolved[stream_id].datatype.family
@@ -149,9 +151,9 @@ class Imports:
         step = _Progress(self._db, import_id)
         done = found.done
         try:
-            with self.file(import_id).open("rb") as source, self._db.reader.connect() as conn:
+            with self.files.open(import_id) as source, self._db.reader.connect() as conn:
                 columns = _columns(conn, source, who)
-            with self.file(import_id).open("rb") as source:
+            with self.files.open(import_id) as source:
                 for done, batch in csv_import.point_rows(source, columns, skip_rows=found.done):
                     outcome = self._writer.write(batch)
                     if outcome.clashes:
@@ -172,6 +174,12 @@ class Imports:
             )
             return
         self._end(import_id, DONE, done=done, message=None)
+
+    @staticmethod
+    def _mark_uploaded(conn: Connection, import_id: int, size: int) -> None:
+        imports.set_state(
+            conn, import_id, UPLOADED, file_bytes=size, done=0, total=size, error_count=0, errors=[]
+        )
 
     def _end(self, import_id: int, status: str, **changes: object) -> None:
         with self._db.writer.begin() as conn:

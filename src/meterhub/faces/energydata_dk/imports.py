@@ -9,14 +9,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from meterhub.auth import signing
 from meterhub.auth.access import Principal
 from meterhub.core.errors import MeterhubError
 from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import IMPORT, platform, token
 from meterhub.platform import Platform
+from meterhub.services.import_files import LocalFiles
 from meterhub.store import imports
-from meterhub.store.accounts import now_ms
 from meterhub.store.imports import Import
 
 router = APIRouter(prefix="/api/v1/import", tags=["energydata.dk: batch import"])
@@ -56,11 +55,10 @@ def _body(found: Import) -> dict[str, Any]:
 
 
 def _mine(p: Platform, who: Principal, import_id: int) -> Import:
-    with p.db.reader.connect() as conn:
-        try:
-            found = imports.get(conn, import_id)
-        except MeterhubError as exc:
-            raise errors.problem(404, str(exc)) from None
+    try:
+        found = p.imports.current(import_id)
+    except MeterhubError as exc:
+        raise errors.problem(404, str(exc)) from None
     if found.user_id != who.user_id:
         raise errors.problem(403, f"Import {import_id} belongs to another user.")
     return found
@@ -103,9 +101,9 @@ def upload_url(import_id: int, request: Request) -> JSONResponse:
     who = token(request, IMPORT)
     p = platform(request)
     _mine(p, who, import_id)
-    expires = now_ms() // 1000 + p.settings.upload_url_seconds
-    signature = signing.signature(p.secret, f"upload {import_id}", expires)
-    url = f"{str(request.base_url).rstrip('/')}/api/v1/import/{import_id}/upload?expires={expires}&signature={signature}"
+    url = p.imports.files.upload_url(
+        import_id, base_url=str(request.base_url), expires_s=p.settings.upload_url_seconds
+    )
     return JSONResponse({"upload_url": url})
 
 
@@ -118,7 +116,12 @@ async def upload(import_id: int, request: Request) -> JSONResponse:
     """The body is the CSV file, of any size up to the server's limit, streamed to disk."""
     p = platform(request)
     q = request.query_params
-    if not signing.valid(p.secret, f"upload {import_id}", q.get("expires", ""), q.get("signature", "")):
+    files = p.imports.files
+    if not isinstance(files, LocalFiles):
+        raise errors.problem(
+            404, "This server keeps import files in S3: PUT the file to the upload_url it gave."
+        )
+    if not files.signed(import_id, q.get("expires", ""), q.get("signature", "")):
         raise errors.problem(
             403,
             "The upload URL is expired or was altered; GET a new one from /api/v1/import/{id}/upload_url.",
@@ -127,7 +130,7 @@ async def upload(import_id: int, request: Request) -> JSONResponse:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise errors.problem(413, f"The file is larger than this server takes ({limit} bytes).")
-    target = p.imports.uploading(import_id)
+    target = files.partial(import_id)
     size = 0
     try:
         with target.open("wb") as out:
