@@ -64,3 +64,43 @@ def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(
 
 def _import_key(conn, account: Account) -> str:  # type: ignore[no-untyped-def]
     return keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("batch-import",))[1]
+
+
+def test_stopping_the_server_mid_ingest_leaves_a_resumable_import(
+    platform: Platform, account: Account
+) -> None:
+    streams = datastreams(
+        platform, site_id=account.site_id, prefix="big", streams={f"s{i}": Datatype.INTEGER for i in range(4)}
+    )
+    ids = [s.id for s in streams.values()]
+    rows = 40_000  # 160,000 values: two chunks
+    with platform.db.writer.begin() as conn:
+        who = keys.authenticate(conn, _import_key(conn, account)).principal
+        created = imports.create(conn, user_id=account.user_id, credential_id=None, name="stop")
+    upload = platform.imports.files.partial(created.id)  # type: ignore[attr-defined]
+    with upload.open("w") as out:
+        out.write(";" + ";".join(map(str, ids)) + "\n")
+        for i in range(rows):
+            out.write(
+                f"2021-03-{10 + i // 86400:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000Z;{i};{i};{i};{i}\n"
+            )
+    platform.imports.uploaded(created.id, upload.stat().st_size)
+    platform.imports.validate(created.id, who)
+    assert _settled(platform, created.id).status == imports.READY
+    platform.imports.ingest(created.id, who)
+    platform.imports.close()  # the server stops: after the chunk being written, if one is
+
+    restarted = Platform(platform.settings)
+    try:
+        with restarted.db.reader.connect() as conn:
+            stopped = imports.get(conn, created.id)
+        assert stopped.status == imports.FAILED and "PUT ingest again" in (stopped.message or "")
+        restarted.imports.ingest(created.id, who)
+        assert _settled(restarted, created.id).status == imports.DONE
+        with restarted.db.reader.connect() as conn:
+            stored = conn.exec_driver_sql(
+                f"SELECT COUNT(*) FROM points WHERE stream_id IN {tuple(ids)}"
+            ).scalar()
+        assert stored == 4 * rows
+    finally:
+        restarted.close()

@@ -109,8 +109,8 @@ def check(
     stored: Stored,
     *,
     progress: Callable[[int], None] = lambda done: None,
-) -> tuple[Report, list[Column]]:
-    """Read the whole file; the report of every problem, and the columns' datastreams."""
+) -> Report:
+    """Read the whole file; the report of every problem."""
     report = Report()
     rows = _reader(source)
     columns = _header(rows, resolve, report)
@@ -141,15 +141,15 @@ def check(
                 progress(source.tell())
     except UnicodeDecodeError as exc:
         report.add(report.rows + 2, None, f"is not UTF-8 text ({exc.reason} at byte {exc.start} of a block)")
-        return report, []
+        return report
     except csv.Error as exc:
         report.add(report.rows + 2, None, f"cannot be read as CSV: {exc}")
-        return report, []
+        return report
     _check_values(chunk, columns, stored, report)
     if not ordered:
         _duplicates(times, lines, report)
     progress(source.tell())
-    return report, [c for c in columns if c is not None]
+    return report
 
 
 def header_columns(source: BinaryIO, resolve: Resolver, report: Report) -> list[Column]:

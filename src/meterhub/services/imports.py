@@ -9,6 +9,7 @@ each point once, so a chunk written twice changes nothing).
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
@@ -38,6 +39,7 @@ from meterhub.store.imports import (
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_BYTES = 1 << 20
+_CUT_CHECK = "Validation was cut off by a restart; validate again."
 
 
 class Imports:
@@ -48,6 +50,7 @@ class Imports:
         self._writer = writer
         self.files = files
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="meterhub-import")
+        self._stopping = threading.Event()
         self._recover()
 
     def uploaded(self, import_id: int, size: int) -> None:
@@ -93,7 +96,8 @@ class Imports:
         self.files.delete(import_id)
 
     def close(self) -> None:
-        """Let a running step finish its chunk, then stop."""
+        """Stop after the running step's current chunk (it says where it stopped), then close."""
+        self._stopping.set()
         self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _start(
@@ -111,7 +115,7 @@ class Imports:
         return started
 
     def _check(self, import_id: int, who: Principal) -> None:
-        step = _Progress(self._db, import_id)
+        step = _Progress(self._db, import_id, self._stopping)
         try:
             with self.files.open(import_id) as source, self._db.reader.connect() as conn:
 
@@ -121,7 +125,10 @@ class Imports:
 
                 resolved: dict[int, Datastream] = {}
                 resolve = _resolver(conn, who, resolved)
-                report, _ = csv_import.check(source, resolve, stored, progress=step.bytes)
+                report = csv_import.check(source, resolve, stored, progress=step.bytes)
+        except _Stopping:
+            self._end(import_id, UPLOADED, message=_CUT_CHECK)
+            return
         except csv_import.Unreadable as exc:
             self._end(
                 import_id, INVALID, rows=None, error_count=1, errors=[_whole(str(exc))], message=str(exc)
@@ -148,7 +155,7 @@ class Imports:
     def _ingest(self, import_id: int, who: Principal) -> None:
         with self._db.reader.connect() as conn:
             found = imports.get(conn, import_id)
-        step = _Progress(self._db, import_id)
+        step = _Progress(self._db, import_id, self._stopping, start=found.done)
         done = found.done
         try:
             with self.files.open(import_id) as source, self._db.reader.connect() as conn:
@@ -164,7 +171,8 @@ class Imports:
                         )
                     step.rows(done)
         except Exception as exc:
-            log.warning("ingesting import %s stopped: %s", import_id, exc)
+            if not isinstance(exc, _Stopping):
+                log.warning("ingesting import %s stopped: %s", import_id, exc)
             self._end(
                 import_id,
                 FAILED,
@@ -189,12 +197,7 @@ class Imports:
         with self._db.writer.begin() as conn:
             for found in imports.interrupted(conn):
                 if found.status == VALIDATING:
-                    imports.set_state(
-                        conn,
-                        found.id,
-                        UPLOADED,
-                        message="Validation was cut off by a restart; validate again.",
-                    )
+                    imports.set_state(conn, found.id, UPLOADED, message=_CUT_CHECK)
                 else:
                     imports.set_state(
                         conn,
@@ -205,22 +208,33 @@ class Imports:
                     )
 
 
-class _Progress:
-    """Writes a step's progress now and then (not for every chunk: that would be a commit each)."""
+class _Stopping(Exception):
+    def __str__(self) -> str:
+        return "the server is stopping"
 
-    def __init__(self, db: Database, import_id: int) -> None:
+
+class _Progress:
+    """Records a step's progress (validation's now and then: each is a commit) and stops it when
+    the server stops."""
+
+    def __init__(self, db: Database, import_id: int, stopping: threading.Event, *, start: int = 0) -> None:
         self._db = db
         self._id = import_id
-        self.last = 0
+        self._stopping = stopping
+        self.last = start
         self._told = 0
 
     def bytes(self, done: int) -> None:
+        if self._stopping.is_set():
+            raise _Stopping
         if done - self._told >= PROGRESS_EVERY_BYTES:
             self._tell(done)
 
     def rows(self, done: int) -> None:
         self.last = done
         self._tell(done)  # after each committed chunk: it is where a resumed ingest goes on
+        if self._stopping.is_set():
+            raise _Stopping
 
     def _tell(self, done: int) -> None:
         self._told = done
