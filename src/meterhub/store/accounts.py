@@ -232,7 +232,8 @@ def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
 
 
 def license_datasets(conn: Connection, *, credential_id: int, dataset_ids: Iterable[int]) -> None:
-    """Limit a credential to these datasets (energydata.dk's licences)."""
+    """Limit a credential to these datasets (energydata.dk's licences); none: no limit."""
+    conn.execute(delete(credential_datasets).where(credential_datasets.c.credential_id == credential_id))
     rows = [{"credential_id": credential_id, "dataset_id": d} for d in sorted(set(dataset_ids))]
     if rows:
         conn.execute(insert(credential_datasets), rows)
@@ -256,6 +257,11 @@ def list_credentials(conn: Connection, *, user_id: int | None = None) -> list[Cr
     if user_id is not None:
         query = query.where(credentials.c.user_id == user_id)
     return [_credential(r) for r in conn.execute(query)]
+
+
+def rename_credential(conn: Connection, *, credential_id: int, name: str) -> None:
+    """Give a credential another name."""
+    conn.execute(update(credentials).where(credentials.c.id == credential_id).values(name=name))
 
 
 def revoke_credential(conn: Connection, *, credential_id: int) -> None:

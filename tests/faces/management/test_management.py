@@ -135,3 +135,22 @@ def test_the_schema_lists_the_management_api(server: Server) -> None:
     paths = server.client().get("/api/meterhub/openapi.json").json()["paths"]
     assert {f"{API}/datasets", f"{API}/datastreams/{{stream_id}}", f"{API}/tokens"} <= set(paths)
     assert "/api/v1/datastreams/values" in paths
+
+
+def test_a_token_can_be_renamed_and_its_datasets_changed(
+    server: Server, platform: Platform, owner: httpx.Client, account: Account
+) -> None:
+    first = owner.post(f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": "one"}).json()
+    second = owner.post(f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": "two"}).json()
+    created = owner.post(f"{API}/tokens", json={"permissions": ["read"], "datasets": [first["id"]]}).json()
+    changed = owner.patch(f"{API}/tokens/{created['id']}", json={"name": "lab", "datasets": [second["id"]]})
+    assert changed.status_code == 200
+    assert (changed.json()["name"], changed.json()["datasets"]) == ("lab", [second["id"]])
+    opened = owner.patch(f"{API}/tokens/{created['id']}", json={"datasets": []}).json()
+    assert opened["datasets"] == [] and opened["name"] == "lab"
+    stranger = make_account(platform, email="stranger@example.org")
+    with platform.db.writer.begin() as conn:
+        theirs = datasets.add_dataset(conn, site_id=stranger.site_id, topic_prefix="theirs")
+    grab = owner.patch(f"{API}/tokens/{created['id']}", json={"datasets": [theirs.id]})
+    assert grab.status_code == 403
+    assert owner.patch(f"{API}/tokens/999999", json={"name": "x"}).status_code == 404

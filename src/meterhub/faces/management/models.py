@@ -84,6 +84,11 @@ class TokenIn(BaseModel):
     expires_days: int | None = Field(None, ge=1)
 
 
+class TokenPatch(BaseModel):
+    name: str | None = None
+    datasets: list[int] | None = Field(None, description="the datasets it may use from now on; [] for all")
+
+
 class TokenOut(BaseModel):
     id: int
     name: str

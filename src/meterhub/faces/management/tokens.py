@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Response
+from sqlalchemy import Connection
 from starlette.requests import Request
 
 from meterhub.auth import keys
-from meterhub.auth.access import Access, require_dataset, require_site
+from meterhub.auth.access import Access, Principal, require_dataset, require_site
 from meterhub.core.buckets import to_ms
 from meterhub.faces.management.deps import Caller, platform
-from meterhub.faces.management.models import NewToken, TokenIn, TokenOut
+from meterhub.faces.management.models import NewToken, TokenIn, TokenOut, TokenPatch
 from meterhub.store import accounts, datasets
 from meterhub.store.accounts import Credential
 
@@ -49,9 +50,7 @@ def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
     with platform(request).db.writer.begin() as conn:
         if body.site_id is not None:
             require_site(who, body.site_id, Access.READ)
-        for dataset_id in body.datasets:
-            found = datasets.get_dataset(conn, dataset_id)
-            require_dataset(who, site_id=found.site_id, dataset_id=found.id, needed=Access.READ)
+        _may_license(conn, who, body.datasets)
         key_id, key = keys.issue_key(
             conn,
             user_id=who.user_id,
@@ -61,15 +60,42 @@ def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
             expires_ms=expires,
             datasets=body.datasets,
         )
-        (created,) = [c for c in accounts.list_credentials(conn, user_id=who.user_id) if c.id == key_id]
+        created = _own(conn, who, key_id)
     return NewToken.model_validate({**_out(created, sorted(set(body.datasets))), "token": key})
+
+
+@router.patch("/tokens/{token_id}", response_model=TokenOut, summary="Rename a token or change its datasets")
+def update_token(token_id: int, body: TokenPatch, request: Request, who: Caller) -> TokenOut:
+    with platform(request).db.writer.begin() as conn:
+        found = _own(conn, who, token_id)
+        if body.datasets is not None:
+            _may_license(conn, who, body.datasets)
+            accounts.license_datasets(conn, credential_id=token_id, dataset_ids=body.datasets)
+        if body.name is not None:
+            accounts.rename_credential(conn, credential_id=token_id, name=body.name)
+        found = _own(conn, who, token_id)
+        licensed = accounts.licensed_datasets(conn, [token_id]).get(token_id, [])
+    return TokenOut.model_validate(_out(found, licensed))
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token at once")
 def revoke_token(token_id: int, request: Request, who: Caller) -> Response:
     with platform(request).db.writer.begin() as conn:
-        mine = {c.id for c in accounts.list_credentials(conn, user_id=who.user_id)}
-        if token_id not in mine:
-            raise HTTPException(404, f"You have no token with id {token_id}")
+        _own(conn, who, token_id)
         accounts.revoke_credential(conn, credential_id=token_id)
     return Response(status_code=204)
+
+
+def _own(conn: Connection, who: Principal, token_id: int) -> Credential:
+    """One of the caller's own tokens; 404 for anyone else's."""
+    found = [c for c in accounts.list_credentials(conn, user_id=who.user_id) if c.id == token_id]
+    if not found:
+        raise HTTPException(404, f"You have no token with id {token_id}")
+    return found[0]
+
+
+def _may_license(conn: Connection, who: Principal, dataset_ids: list[int]) -> None:
+    """A token may be licensed only for datasets its owner can read."""
+    for dataset_id in dataset_ids:
+        found = datasets.get_dataset(conn, dataset_id)
+        require_dataset(who, site_id=found.site_id, dataset_id=found.id, needed=Access.READ)
