@@ -33,7 +33,20 @@ def scanning(conn: Connection) -> Iterator[None]:
 
 def pages(conn: Connection, stream_id: int, family: str, lo: int, hi: int) -> Iterator[list[tuple[int, Any]]]:
     """(ts, value) of the stream with lo <= ts <= hi, oldest first, a page at a time."""
-    sql = f"SELECT ts, v FROM {POINTS[family]} WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT {PAGE}"
+    table = POINTS[family]
+    if conn.dialect.name == "postgresql":
+        # One query through a server-side cursor: PostgreSQL streams it from the index, where
+        # repeated LIMIT queries would each be planned (and, before ANALYZE, sorted) again.
+        driver = conn.connection.driver_connection
+        with driver.cursor(name=f"values_{stream_id}", binary=True) as cur:  # type: ignore[union-attr]
+            cur.execute(
+                f"SELECT ts, v FROM {table} WHERE stream_id = %s AND ts >= %s AND ts <= %s ORDER BY ts",
+                (stream_id, lo, hi),
+            )
+            while rows := cur.fetchmany(PAGE):
+                yield rows
+        return
+    sql = f"SELECT ts, v FROM {table} WHERE stream_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT {PAGE}"
     while lo <= hi:
         rows = raw.rows(conn, sql, (stream_id, lo, hi))
         if not rows:
