@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -311,3 +312,56 @@ def test_meterhub_import_runs_the_whole_lifecycle_from_the_command_line(
     assert (
         refused.returncode != 0 and "row 2, column 2" in refused.stdout and "not an integer" in refused.stdout
     )
+
+
+def test_the_documents_curl_commands_run_unchanged_but_for_host_and_token(
+    example: Example, tmp_path: Path
+) -> None:
+    token = example.client.headers["Authorization"].removeprefix("Bearer ")
+    base = str(example.client.base_url).rstrip("/")
+    auth = ["-H", f"Authorization: Bearer {token}", "-H", "Accept: application/json"]
+
+    def curl(*args: str) -> dict[str, Any]:
+        done = subprocess.run(["curl", "-s", "-S", "--fail-with-body", *args], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    (tmp_path / "batch-import-example.csv").write_text(example.csv)
+    # 4.1.3: create the upload
+    created = curl(
+        *auth,
+        "-X",
+        "POST",
+        f"{base}/api/v1/import",
+        "-G",
+        "--data-urlencode",
+        "importname=batch-import-example",
+    )
+    import_id = created["id"]
+    # 4.1.4: get the upload url
+    url = curl(*auth, f"{base}/api/v1/import/{import_id}/upload_url")["upload_url"]
+    # 4.1.5: upload the file
+    subprocess.run(
+        [
+            "curl",
+            "-s",
+            "--fail",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/octet-stream",
+            "--data-binary",
+            f"@{tmp_path / 'batch-import-example.csv'}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    # 4.1.6: validate, then look at the import until it is ready
+    curl(*auth, "-X", "PUT", f"{base}/api/v1/import/{import_id}/validate")
+    assert example.settle(import_id)["status"] == "ready"
+    # 4.1.7: ingest
+    curl(*auth, "-X", "PUT", f"{base}/api/v1/import/{import_id}/ingest")
+    assert example.settle(import_id)["status"] == "done"
+    assert curl(*auth, f"{base}/api/v1/import/{import_id}")["status"] == "done"
+    assert example.stored() == 14
