@@ -91,8 +91,10 @@ def test_json_values_and_text_out() -> None:
     assert from_json(34, INT) == 34 and from_json(3.0, INT) == 3
     with pytest.raises(BadValue):
         from_json(True, INT)
-    with pytest.raises(BadValue):
-        from_json("0.163", DBL)
+    assert from_json("0.16300000250339508", DBL) == 0.16300000250339508  # the document's mosquitto_pub
+    for bad in ("", "zero", None, [1], {"v": 1}):
+        with pytest.raises(BadValue):
+            from_json(bad, DBL)
     assert from_json(1073.079, FIX, 3) == 1073079
     assert to_text(-1.33e-16, DBL) == "-1.33e-16"
     assert fixed_text(-5, 3) == "-0.005" and fixed_text(1073079, 3) == "1073.079" and fixed_text(7, 0) == "7"

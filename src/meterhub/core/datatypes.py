@@ -116,6 +116,12 @@ def from_json(value: object, datatype: Datatype, decimals: int = 0) -> Value:
         if isinstance(value, str):
             return value
         raise BadValue(f"{_json(value)} is not a string")
+    if isinstance(value, str):
+        # The document's own mosquitto_pub example sends a double as a string: read it as its text.
+        number = from_text(value, datatype, decimals)
+        if number is None:
+            raise BadValue('"" is not a number')
+        return number
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BadValue(f"{_json(value)} is not a number")
     if isinstance(value, float) and not math.isfinite(value):

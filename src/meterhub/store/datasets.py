@@ -21,8 +21,10 @@ from meterhub.core.roles import Kind
 from meterhub.store import writes
 from meterhub.store.tables import datasets, datastreams, stream_state
 
-PREFIX: Final = re.compile(r"[A-Za-z0-9]{1,100}")
-SUFFIX: Final = re.compile(r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+)*")
+# "Alphanumerics", the document says, and its own examples use `my-topic-prefix`: letters, digits,
+# `-` and `_` then; never MQTT's `/`, `+`, `#` or `$`.
+PREFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
+SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 
 
 @dataclass(frozen=True)
@@ -54,17 +56,19 @@ class Datastream:
 
 
 def check_prefix(prefix: str) -> str:
-    """The prefix, if it is one string of letters and digits."""
+    """The prefix, if it is one string of letters, digits, `-` and `_`."""
     if PREFIX.fullmatch(prefix) is None:
-        raise Invalid(f"topic prefix {prefix!r} must be 1 to 100 letters and digits (no `/`, `-` or spaces)")
+        raise Invalid(
+            f"topic prefix {prefix!r} must be 1 to 100 letters, digits, `-` or `_` (no `/`, spaces or wildcards)"
+        )
     return prefix
 
 
 def check_suffix(suffix: str) -> str:
-    """The suffix, if it is letters and digits in parts separated by `/`."""
+    """The suffix, if it is parts of letters, digits, `-` and `_` separated by `/`."""
     if SUFFIX.fullmatch(suffix) is None or len(suffix) > 200:
         raise Invalid(
-            f"topic suffix {suffix!r} must be parts of letters and digits separated by `/`, "
+            f"topic suffix {suffix!r} must be parts of letters, digits, `-` or `_` separated by `/`, "
             "e.g. `my/topic/suffix` (at most 200 characters)"
         )
     return suffix

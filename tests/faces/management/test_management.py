@@ -47,8 +47,13 @@ def test_datasets_and_datastreams_lifecycle(
     assert dataset["topic_prefix"] == "weather" and dataset["name"] == "weather"
     again = owner.post(f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": "weather"})
     assert again.status_code == 409
-    bad = owner.post(f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": "my-topic"})
-    assert bad.status_code == 422 and "letters and digits" in bad.json()["detail"]
+    for bad_prefix in ("my/topic", "my topic", "my+", "#", ""):
+        bad = owner.post(f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": bad_prefix})
+        assert bad.status_code == 422 and "letters, digits" in bad.json()["detail"]
+    dashed = owner.post(
+        f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": "my-topic-prefix"}
+    )
+    assert dashed.status_code == 201  # the document's own example prefix
 
     streams = f"{API}/datasets/{dataset['id']}/datastreams"
     made = {

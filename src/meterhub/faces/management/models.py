@@ -11,7 +11,9 @@ from meterhub.store.datasets import Dataset, Datastream
 
 class DatasetIn(BaseModel):
     site_id: int
-    topic_prefix: str = Field(description="letters and digits; the MQTT topic prefix", examples=["weather"])
+    topic_prefix: str = Field(
+        description="letters, digits, - and _; the MQTT topic prefix", examples=["my-topic-prefix"]
+    )
     name: str = ""
 
 
@@ -32,7 +34,7 @@ class DatasetOut(BaseModel):
 
 class DatastreamIn(BaseModel):
     topic_suffix: str = Field(
-        description="parts of letters and digits separated by /", examples=["outdoor/temp"]
+        description="parts of letters, digits, - and _ separated by /", examples=["my/topic/suffix"]
     )
     datatype: Datatype = Field(
         description="string, integer, double, or fixed (a number stored exactly to `decimals` places)"

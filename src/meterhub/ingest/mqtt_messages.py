@@ -1,0 +1,67 @@
+"""MQTT messages as section 3.4 of the energydata.dk document defines them, turned into point rows.
+
+A single-value message goes to `<dataset prefix>/<datastream suffix>`:
+`{"timestamp": <epoch ms>, "value": <string | double | integer>}`. A multi-value message goes to
+`<dataset prefix>` alone, its value an object of suffix -> value, all stored with one timestamp.
+A message is stored whole or not at all; the error says why, for the dataset's error count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from meterhub.core.datatypes import BadValue, from_json
+from meterhub.core.errors import Invalid
+from meterhub.ingest.csv_import import Column
+from meterhub.ingest.write_path import PointRow
+
+# Full topic (`prefix/suffix`) -> the datastream it names, or None.
+Resolver = Callable[[str], Column | None]
+
+MAX_PAYLOAD = 256 * 1024
+
+
+class MessageError(Invalid):
+    """A message that cannot be stored; the text says what is wrong with it."""
+
+
+def point_rows(topic: str, payload: bytes, resolve: Resolver) -> list[PointRow]:
+    """The message's points; MessageError when any part of it cannot be stored."""
+    if len(payload) > MAX_PAYLOAD:
+        raise MessageError(f"the message is {len(payload)} bytes; at most {MAX_PAYLOAD} are read")
+    try:
+        message = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise MessageError(f"the payload is not JSON ({exc})") from None
+    if not isinstance(message, dict) or "timestamp" not in message or "value" not in message:
+        raise MessageError('the payload must be a JSON object {"timestamp": <epoch ms>, "value": …}')
+    ts = _timestamp(message["timestamp"])
+    value = message["value"]
+    if isinstance(value, dict):
+        if not value:
+            raise MessageError("a multi-value message needs at least one suffix: value")
+        return [_row(f"{topic}/{suffix}", ts, v, resolve) for suffix, v in value.items()]
+    return [_row(topic, ts, value, resolve)]
+
+
+def _row(topic: str, ts: int, value: Any, resolve: Resolver) -> PointRow:
+    column = resolve(topic)
+    if column is None:
+        raise MessageError(f"no datastream has the topic {topic!r}")
+    try:
+        return column.stream_id, ts, from_json(value, column.datatype, column.decimals)
+    except BadValue as exc:
+        raise MessageError(
+            f"{topic}: {exc} ({column.datatype.public} datastream {column.stream_id})"
+        ) from None
+
+
+def _timestamp(given: Any) -> int:
+    if isinstance(given, float) and given.is_integer():
+        given = int(given)
+    if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given < 2**53:
+        raise MessageError(f"timestamp {given!r} is not milliseconds since 1970-01-01 (an integer)")
+    return given
