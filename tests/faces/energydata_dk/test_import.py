@@ -18,6 +18,7 @@ import pytest
 from meterhub.clients.energydata_import import EnergyDataImport
 from meterhub.core.datatypes import Datatype
 from meterhub.platform import Platform
+from meterhub.store import datasets
 from tests.conftest import Account, Server, make_account
 from tests.factories import datastreams, token
 
@@ -365,3 +366,18 @@ def test_the_documents_curl_commands_run_unchanged_but_for_host_and_token(
     assert example.settle(import_id)["status"] == "done"
     assert curl(*auth, f"{base}/api/v1/import/{import_id}")["status"] == "done"
     assert example.stored() == 14
+
+
+def test_a_header_may_name_a_suffix_within_the_tokens_one_dataset(
+    server: Server, platform: Platform, account: Account, example: Example
+) -> None:
+    with platform.db.reader.connect() as conn:
+        my = datasets.dataset_by_prefix(conn, "my")
+    assert my is not None
+    licensed = token(platform, user_id=account.user_id, scopes=("batch-import", "read"), licensed=(my.id,))
+    example.client.headers["Authorization"] = f"Bearer {licensed}"
+    found = example.validated(b";topic\n2021-03-10T20:24:30.139Z;23.4121\n")
+    assert found["status"] == "ready", found
+    example.client.put(f"{IMPORT}/{found['id']}/ingest")
+    assert example.settle(found["id"])["status"] == "done"
+    assert example.values(example.double) == [[str(example.double), str(T["30.139"]), "23.4121"]]
