@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,10 +31,11 @@ from sqlalchemy.engine import make_url
 from meterhub.auth import keys
 from meterhub.auth.passwords import hash_password
 from meterhub.config import Settings
+from meterhub.core.datatypes import Datatype
 from meterhub.core.errors import NotFound
 from meterhub.ingest.crc import crc16_arc
 from meterhub.platform import Platform
-from meterhub.store import accounts
+from meterhub.store import accounts, datasets
 from meterhub.store.db import Database
 from meterhub.store.tables import metadata
 
@@ -494,3 +496,50 @@ def render(template: Sequence[str], values: dict[str, str]) -> str:
 def form_encode(part: str) -> str:
     """A piece of a telegram as it appears in the form-encoded body."""
     return quote(part, safe="", encoding="latin-1")
+
+
+def double_streams(p: Platform, site_id: int, count: int, prefix: str = "bench") -> list[int]:
+    """A dataset with `count` double datastreams s0, s1, …; their ids."""
+    with p.db.writer.begin() as conn:
+        dataset = datasets.add_dataset(conn, site_id=site_id, topic_prefix=prefix)
+        return [
+            datasets.add_stream(
+                conn, dataset_id=dataset.id, topic_suffix=f"s{i}", datatype=Datatype.DOUBLE
+            ).id
+            for i in range(count)
+        ]
+
+
+def token(p: Platform, email: str, *scopes: str) -> str:
+    """A new API token of the user, not bound to a site."""
+    with p.db.writer.begin() as conn:
+        user = accounts.get_user(conn, email=email)
+        return keys.issue_key(conn, user_id=user.id, site_id=None, scopes=scopes)[1]
+
+
+class PeakRss:
+    """How far a server's RSS rises above its level at the start, sampled in a thread."""
+
+    def __init__(self, server: Server, every_s: float = 0.05) -> None:
+        self._server = server
+        self._every_s = every_s
+        self.before = server.memory_kb()["VmRSS"]
+        self.peak = self.before
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.before) / 1024
+
+    def _watch(self) -> None:
+        while not self._done.wait(self._every_s):
+            self.peak = max(self.peak, self._server.memory_kb()["VmRSS"])

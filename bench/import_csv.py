@@ -10,20 +10,17 @@ flat (its growth is reported).
 from __future__ import annotations
 
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import _common as c
-from meterhub.auth import keys
 from meterhub.clients.energydata_import import ImportClient
-from meterhub.core.datatypes import Datatype
-from meterhub.store import accounts, datasets
 
 STREAMS = 10
 ROWS = 1_000_000
 START_S = 1_735_689_600  # 2025-01-01T00:00:00Z
 TARGET = 300_000
+EMAIL = "import@bench.invalid"
 
 
 def write_csv(path: Path, ids: list[int]) -> None:
@@ -50,17 +47,9 @@ def main() -> None:
         report = c.Report(f"import: a CSV of {STREAMS} datastreams x {ROWS:,} rows", url)
         p = c.open_platform(url, workdir)
         try:
-            account = c.make_account(p, email="import@bench.invalid")
-            with p.db.writer.begin() as conn:
-                dataset = datasets.add_dataset(conn, site_id=account.site_id, topic_prefix="bench")
-                ids = [
-                    datasets.add_stream(
-                        conn, dataset_id=dataset.id, topic_suffix=f"s{i}", datatype=Datatype.DOUBLE
-                    ).id
-                    for i in range(STREAMS)
-                ]
-                user = accounts.get_user(conn, email="import@bench.invalid")
-                _, token = keys.issue_key(conn, user_id=user.id, site_id=None, scopes=("batch-import",))
+            account = c.make_account(p, email=EMAIL)
+            ids = c.double_streams(p, account.site_id, STREAMS)
+            token = c.token(p, EMAIL, "batch-import")
         finally:
             p.close()
         path = workdir / "batch.csv"
@@ -70,17 +59,8 @@ def main() -> None:
             "file", f"{path.stat().st_size / 1e6:,.0f} MB written in {time.perf_counter() - t0:.0f} s"
         )
 
-        with c.meterhub_server(url, workdir) as server:
+        with c.meterhub_server(url, workdir) as server, c.PeakRss(server, every_s=0.1) as memory:
             client = ImportClient(token, server.url)
-            before = server.memory_kb()["VmRSS"]
-            peak = [before]
-            done = threading.Event()
-
-            def watch() -> None:
-                while not done.wait(0.1):
-                    peak[0] = max(peak[0], server.memory_kb()["VmRSS"])
-
-            threading.Thread(target=watch, daemon=True).start()
             created = client.create("bench")
             t0 = time.perf_counter()
             client.upload(created["id"], path)
@@ -96,7 +76,6 @@ def main() -> None:
                 client.ingest(created["id"])
                 finished = client.wait(created["id"], every_s=0.2)
                 ingest_s = time.perf_counter() - t2
-            done.set()
             client.close()
             if finished["status"] != "done":
                 report.fail(f"ingest ended {finished['status']}: {finished['message']}")
@@ -108,7 +87,7 @@ def main() -> None:
         report.figure("ingest", f"{ingest_s:.1f} s ({values / ingest_s:,.0f} values/s)")
         report.target("validate + ingest", values / (validate_s + ingest_s), "values/s", at_least=TARGET)
         report.figure(
-            "server memory growth", f"{(peak[0] - before) / 1024:.1f} MB (peak RSS {peak[0] / 1024:.0f} MiB)"
+            "server memory growth", f"{memory.growth_mb:.1f} MB (peak RSS {memory.peak / 1024:.0f} MiB)"
         )
         report.exit()
 

@@ -9,17 +9,14 @@ server's memory may grow by at most 50 MB while it streams.
 from __future__ import annotations
 
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 
 import _common as c
-from meterhub.auth import keys
-from meterhub.core.datatypes import Datatype
 from meterhub.platform import Platform
-from meterhub.store import accounts, datasets
+from meterhub.store import datasets
 
 STREAMS = 10
 POINTS = 1_000_000
@@ -30,14 +27,7 @@ BATCH = 200_000
 
 def generate(p: Platform, report: c.Report) -> list[int]:
     account = c.make_account(p, email=EMAIL)
-    with p.db.writer.begin() as conn:
-        dataset = datasets.add_dataset(conn, site_id=account.site_id, topic_prefix="bench")
-        ids = [
-            datasets.add_stream(
-                conn, dataset_id=dataset.id, topic_suffix=f"s{i}", datatype=Datatype.DOUBLE
-            ).id
-            for i in range(STREAMS)
-        ]
+    ids = c.double_streams(p, account.site_id, STREAMS)
     t0 = time.perf_counter()
     for sid in ids:
         for lo in range(0, POINTS, BATCH):
@@ -75,46 +65,35 @@ def main() -> None:
                 ids = generate(p, report)
             else:
                 report.figure("data", "reused")
-            with p.db.writer.begin() as conn:
-                user = accounts.get_user(conn, email=EMAIL)
-                _, token = keys.issue_key(conn, user_id=user.id, site_id=None, scopes=("read",))
+            token = c.token(p, EMAIL, "read")
         finally:
             p.close()
         params = {"ids": ",".join(map(str, ids)), "from": "2025-01-01T00:00:00", "to": "2025-12-31T23:59:59"}
-        with c.meterhub_server(url, workdir) as server:
-            before = server.memory_kb()["VmRSS"]
-            peak = [before]
-            done = threading.Event()
-
-            def watch() -> None:
-                while not done.wait(0.05):
-                    peak[0] = max(peak[0], server.memory_kb()["VmRSS"])
-
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-            rows = 0
-            with c.profiled(server.proc.pid, args.profile):
-                t0 = time.perf_counter()
-                with httpx.stream(
-                    "GET",
-                    f"{server.url}/api/v1/datastreams/values",
-                    params=params,
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=600,
-                ) as response:
-                    if response.status_code != 200:
-                        raise SystemExit(f"{response.status_code}: {response.read()[:300]!r}")
-                    for chunk in response.iter_raw():
-                        rows += chunk.count(b"\n")
-                elapsed = time.perf_counter() - t0
-            done.set()
-            watcher.join()
+        rows = 0
+        with (
+            c.meterhub_server(url, workdir) as server,
+            c.PeakRss(server) as memory,
+            c.profiled(server.proc.pid, args.profile),
+        ):
+            t0 = time.perf_counter()
+            with httpx.stream(
+                "GET",
+                f"{server.url}/api/v1/datastreams/values",
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=600,
+            ) as response:
+                if response.status_code != 200:
+                    raise SystemExit(f"{response.status_code}: {response.read()[:300]!r}")
+                for chunk in response.iter_raw():
+                    rows += chunk.count(b"\n")
+            elapsed = time.perf_counter() - t0
         expected = STREAMS * POINTS
         if rows != expected:
             report.fail(f"{rows:,} rows arrived, {expected:,} expected")
         report.figure("rows streamed", f"{rows:,} in {elapsed:.1f} s")
         report.target("throughput", rows / elapsed, "rows/s", at_least=1_000_000)
-        report.target("server memory growth", (peak[0] - before) / 1024, "MB", at_most=50, decimals=1)
+        report.target("server memory growth", memory.growth_mb, "MB", at_most=50, decimals=1)
         report.exit()
 
 
