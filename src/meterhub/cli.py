@@ -82,7 +82,8 @@ def first_start(db: Database, *, timezone: str, base_url: str) -> None:
         "Post a telegram (DSMR-reader API v1):\n"
         f"  curl {base_url}/api/v1/datalogger/dsmrreading -H 'X-AUTHKEY: {key}' --data-urlencode telegram@telegram.txt\n"
         "Read today's statistics:\n"
-        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n"
+        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n",
+        soft_wrap=True,  # commands to copy: never broken across lines
     )
 
 
