@@ -222,6 +222,8 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=None if SERVER_ON_ALL_CPUS else lambda: pin(SERVER_CPU),
+            # Its embedded MQTT broker on a free port too, whatever else runs on this machine.
+            env={**os.environ, "METERHUB_MQTT_PORT": str(free_port())},
         )
         self._wait_ready(log)
 

@@ -16,6 +16,7 @@ from meterhub import __version__
 from meterhub.config import Settings
 from meterhub.core.errors import MeterhubError
 from meterhub.faces import dsmr_reader, energydata_dk, management
+from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
 from meterhub.web import landing
 from meterhub.web.answers import FaceError, face_error
@@ -31,11 +32,14 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         app.state.platform = platform or Platform(settings)
         # Everything built so far lives as long as the server: keep the collector from walking it
         # again and again (full collections cost 50+ ms with a large heap).
+        broker = await _start_broker(app.state.platform) if settings.mqtt_port else None
         gc.collect()
         gc.freeze()
         try:
             yield
         finally:
+            if broker is not None:
+                await broker.shutdown()
             if own:
                 app.state.platform.close()
 
@@ -73,6 +77,19 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/api/v2/schema", title="DSMR-reader API — meterhub")
 
     return app
+
+
+async def _start_broker(platform: Platform) -> EmbeddedBroker:
+    settings = platform.settings
+    broker = EmbeddedBroker(platform, host=settings.host, port=settings.mqtt_port)
+    try:
+        await broker.start()
+    except Exception as exc:
+        raise SystemExit(
+            f"the MQTT broker cannot listen on {settings.host}:{settings.mqtt_port} ({exc}); "
+            "choose another port with METERHUB_MQTT_PORT, or 0 to run without MQTT"
+        ) from None
+    return broker
 
 
 def _domain_error(request: Request, exc: MeterhubError) -> Response:

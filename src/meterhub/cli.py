@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 import secrets
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -93,6 +94,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from meterhub.app import create_app
 
     settings = _settings(args)
+    for port, what in ((settings.port, "HTTP"), (settings.mqtt_port, "MQTT")):
+        if port and not _can_listen(settings.host, port):
+            variable = "METERHUB_PORT or --port" if what == "HTTP" else "METERHUB_MQTT_PORT (0: no MQTT)"
+            raise SystemExit(
+                f"{settings.host}:{port} is in use: meterhub's {what} port must be free; set {variable}"
+            )
     db = Database(settings.resolved_database_url)
     db.migrate()
     first_start(db, timezone=_timezone(args.timezone), base_url=f"http://{settings.host}:{settings.port}")
@@ -101,6 +108,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
     )
+
+
+def _can_listen(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # storage; credentials from the usual AWS_* variables, the endpoint below for MinIO and the like).
     import_storage: str = ""
     s3_endpoint_url: str = ""
+    # The embedded MQTT broker (energydata.dk section 3); 0 switches it off. 1883 is MQTT's usual
+    # port, and often taken by a system broker already: hence 1884 by default.
+    mqtt_port: int = 1884
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -32,14 +33,14 @@ def run(data_dir: Path, *args: str, stdin: str | None = None) -> str:
 
 
 @contextmanager
-def serving(data_dir: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+def serving(data_dir: Path, port: int, mqtt_port: int = 0) -> Iterator[subprocess.Popen[str]]:
     """`meterhub serve` in a child process, stopped afterwards."""
     with subprocess.Popen(
         [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", "METERHUB_MQTT_PORT": str(mqtt_port)},
     ) as server:
         try:
             yield server
@@ -59,9 +60,9 @@ def output_until_serving(server: subprocess.Popen[str]) -> str:
 
 
 def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
-    port = _free_port()
+    port, mqtt_port = _free_port(), _free_port()
     url = f"http://127.0.0.1:{port}"
-    with serving(tmp_path, port) as server:
+    with serving(tmp_path, port, mqtt_port) as server:
         printed = output_until_serving(server)
         key = re.search(r"API key\s+([A-Z0-9]{64})", printed)
         assert key and "admin@localhost" in printed and "curl" in printed, printed
@@ -78,9 +79,22 @@ def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
             data={"telegram": telegram("dsmrreader_kaifa_dsmr42_api_v1.txt")},
         )
         assert posted.status_code == 201
+        socket.create_connection(("127.0.0.1", mqtt_port), timeout=5).close()  # the embedded MQTT broker
     # A second start finds the database set up and prints no new secrets.
     with serving(tmp_path, port) as server:
         assert "API key" not in output_until_serving(server)
+
+
+def test_a_port_in_use_is_a_clear_error_at_start(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with serving(tmp_path, _free_port(), busy) as server:
+            said = server.communicate(timeout=30)[0]
+        assert (
+            server.returncode != 0 and f"127.0.0.1:{busy} is in use" in said and "METERHUB_MQTT_PORT" in said
+        )
 
 
 def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:

@@ -1,0 +1,169 @@
+"""The embedded MQTT broker (amqtt), with meterhub's tokens, topic access and one write path.
+
+energydata.dk's broker behaves in ways no amqtt plugin hook gives (section 3.6 of its document):
+a publish the token may not make disconnects the client at once, its queued messages discarded;
+and here a QoS 1 PUBACK means the point is *stored*. Both live in `_StoringHandler`, amqtt's
+per-connection protocol handler with its publish handling extended. It reaches into amqtt's
+internals, so the amqtt version is pinned exactly and the behaviour is covered by tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from amqtt.broker import Broker
+from amqtt.contexts import Action
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.puback import PubackPacket
+from amqtt.mqtt.publish import PublishPacket
+from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
+from amqtt.session import Session
+
+from meterhub.auth import keys
+from meterhub.auth.access import Access, Principal, require_dataset, require_scope
+from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
+from meterhub.ingest.csv_import import Column
+from meterhub.ingest.mqtt_messages import MessageError, point_rows
+from meterhub.platform import Platform
+from meterhub.store import datasets
+
+log = logging.getLogger(__name__)
+
+PUBSUB = "mqtt-pubsub"
+
+
+class EmbeddedBroker(Broker):
+    """amqtt serving MQTT 3.1.1 on one TCP port, for one platform."""
+
+    def __init__(self, platform: Platform, *, host: str, port: int) -> None:
+        self.platform = platform
+        self.errors: dict[int, MessageErrors] = {}
+        plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
+        super().__init__(
+            {"listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}}, "plugins": plugins},
+            loop=asyncio.get_running_loop(),
+        )
+
+    async def _initialize_client_session(
+        self, *args: Any, **kwargs: Any
+    ) -> tuple[BrokerProtocolHandler, Session]:
+        handler, session = await super()._initialize_client_session(*args, **kwargs)
+        handler.__class__ = _StoringHandler  # the same handler, with meterhub's publish handling
+        handler.broker = self  # type: ignore[attr-defined]
+        return handler, session
+
+    def writable(self, who: Principal, topic: str) -> bool:
+        """Whether the token may publish to the topic (a topic of a dataset it may write)."""
+        return self._dataset_access(who, topic, Access.WRITE)
+
+    def readable(self, who: Principal, topic: str) -> bool:
+        """Whether messages on the topic may go to the token's subscriptions."""
+        return self._dataset_access(who, topic, Access.READ)
+
+    def column(self, topic: str) -> Column | None:
+        """The datastream a full topic names."""
+        with self.platform.db.reader.connect() as conn:
+            found = datasets.streams_by_topic(conn, [topic]).get(topic)
+        return Column(found.id, found.datatype, found.decimals) if found else None
+
+    def count_error(self, topic: str, error: MessageError) -> None:
+        """Remember a refused message for its dataset (the management API shows them)."""
+        with self.platform.db.reader.connect() as conn:
+            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
+        if dataset is not None:
+            errors = self.errors.setdefault(dataset.id, MessageErrors())
+            errors.count += 1
+            errors.last = f"{topic}: {error}"
+
+    def _dataset_access(self, who: Principal, topic: str, needed: Access) -> bool:
+        with self.platform.db.reader.connect() as conn:
+            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
+        if dataset is None:
+            return False
+        try:
+            require_dataset(who, site_id=dataset.site_id, dataset_id=dataset.id, needed=needed)
+        except Forbidden:
+            return False
+        return True
+
+
+@dataclass
+class MessageErrors:
+    count: int = 0
+    last: str = ""
+
+
+class _StoringHandler(BrokerProtocolHandler):
+    """Publishes are checked, stored through the write path, and only then acknowledged."""
+
+    broker: EmbeddedBroker
+
+    async def handle_publish(self, publish_packet: PublishPacket) -> None:
+        topic, data = publish_packet.topic_name, publish_packet.data
+        who: Principal | None = getattr(self.session, "meterhub_principal", None)
+        if topic is None or data is None or who is None:
+            return
+        if not self.broker.writable(who, topic):
+            # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
+            log.info(
+                "client %s may not publish to %s: disconnected",
+                self.session and self.session.client_id,
+                topic,
+            )
+            if self.writer is not None:
+                await self.writer.close()
+            return
+        try:
+            rows = point_rows(topic, bytes(data), self.broker.column)
+            outcome = await self.broker.platform.writer.store(rows)
+            if outcome.clashes:
+                raise MessageError(f"a different value is stored at {outcome.clashes[0].ts} ms")
+        except MeterhubError as exc:
+            # Not stored, counted for the dataset; the client stays connected and gets its ack.
+            self.broker.count_error(topic, exc if isinstance(exc, MessageError) else MessageError(str(exc)))
+            packet_id = publish_packet.variable_header.packet_id if publish_packet.variable_header else None
+            if publish_packet.qos and packet_id is not None:
+                await self._send_packet(PubackPacket.build(packet_id))
+            return
+        await super().handle_publish(publish_packet)  # delivery to subscribers, then the PUBACK
+
+
+class TokenAuth(BaseAuthPlugin):
+    """The token is the username (any password); it needs the mqtt-pubsub permission."""
+
+    @dataclass
+    class Config:
+        broker: Any = field(default=None)
+
+    async def authenticate(self, *, session: Session) -> bool | None:
+        broker: EmbeddedBroker = self.context.config.broker  # type: ignore[union-attr]
+        with broker.platform.db.reader.connect() as conn:
+            try:
+                who = keys.authenticate(conn, session.username or "").principal
+                require_scope(who, PUBSUB)
+            except (Unauthorized, Forbidden):
+                return False
+        session.meterhub_principal = who  # type: ignore[attr-defined]
+        return True
+
+
+class TopicAccess(BaseTopicPlugin):
+    """Subscriptions may use any filter; each message goes only to tokens that may read its dataset."""
+
+    @dataclass
+    class Config:
+        broker: Any = field(default=None)
+
+    async def topic_filtering(
+        self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
+    ) -> bool | None:
+        broker: EmbeddedBroker = self.context.config.broker  # type: ignore[union-attr]
+        who: Principal | None = getattr(session, "meterhub_principal", None)
+        if who is None or topic is None:
+            return False
+        if action == Action.RECEIVE:
+            return broker.readable(who, topic)
+        return True  # subscriptions: checked per message; publishes: checked by _StoringHandler

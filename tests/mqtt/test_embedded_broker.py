@@ -1,0 +1,187 @@
+"""Section 3 of the energydata.dk document on the embedded broker, with paho-mqtt as the client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from meterhub.core.datatypes import Datatype
+from meterhub.mqtt.embedded import EmbeddedBroker
+from meterhub.platform import Platform
+from tests.conftest import Account, _free_port, make_account
+from tests.factories import datastreams, token
+
+TS = 1521797973469
+
+
+@dataclass
+class Running:
+    port: int
+    broker: EmbeddedBroker
+
+
+@pytest.fixture
+def broker(platform: Platform) -> Iterator[Running]:
+    """The embedded broker on a free loopback port, on an event loop of its own."""
+    port = _free_port()
+    loop = asyncio.new_event_loop()
+    started: dict[str, EmbeddedBroker] = {}
+
+    async def start() -> None:
+        started["broker"] = EmbeddedBroker(platform, host="127.0.0.1", port=port)
+        await started["broker"].start()
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    yield Running(port, started["broker"])
+    asyncio.run_coroutine_threadsafe(started["broker"].shutdown(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+@pytest.fixture
+def streams(platform: Platform, account: Account) -> dict[str, int]:
+    """The document's topics: my-topic-prefix/my/topic/suffix, …suffix1 … suffix4."""
+    suffixes = {"my/topic/suffix": Datatype.DOUBLE}
+    suffixes |= {f"my/topic/suffix{i}": Datatype.DOUBLE for i in range(1, 5)}
+    found = datastreams(platform, site_id=account.site_id, prefix="my-topic-prefix", streams=suffixes)
+    return {suffix: s.id for suffix, s in found.items()}
+
+
+def connect(port: int, key: str, client_id: str = "meterhub-test") -> tuple[mqtt.Client, list[int]]:
+    """A connected paho client (loop running) and where its CONNACK reason code lands."""
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.username_pw_set(key)
+    codes: list[int] = []
+    client.on_connect = lambda c, userdata, flags, rc, props=None: codes.append(rc.value)
+    client.connect("127.0.0.1", port, 60)
+    client.loop_start()
+    deadline = time.monotonic() + 5
+    while not codes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return client, codes
+
+
+def stored(platform: Platform, stream_id: int) -> list[tuple[int, object]]:
+    with platform.db.reader.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                f"SELECT ts, v FROM points_real WHERE stream_id = {stream_id} ORDER BY ts"
+            )
+        ]  # type: ignore[misc]
+
+
+def test_a_single_value_is_stored_before_its_puback(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    client, codes = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    assert codes == [0]
+    info = client.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
+    )
+    info.wait_for_publish(timeout=10)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)]  # already, at the PUBACK
+    client.disconnect()
+
+
+def test_a_multi_value_message_stores_each_value_at_its_timestamp(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    values = {f"my/topic/suffix{i}": v for i, v in ((1, 14.47), (2, 34), (3, 4.87), (4, 1))}
+    client.publish("my-topic-prefix", json.dumps({"timestamp": TS, "value": values}), qos=1).wait_for_publish(
+        10
+    )
+    for suffix, value in values.items():
+        assert stored(platform, streams[suffix]) == [(TS, float(value))]
+    client.disconnect()
+
+
+def test_unknown_tokens_and_tokens_without_the_permission_are_refused(
+    broker: Running, platform: Platform, account: Account
+) -> None:
+    for key in ("nope", token(platform, user_id=account.user_id, scopes=("read",))):
+        client, codes = connect(broker.port, key)
+        assert codes and codes[0] != 0
+        client.loop_stop()
+
+
+def test_a_forbidden_publish_disconnects_that_client_only_and_stores_nothing(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = datastreams(platform, site_id=stranger.site_id, prefix="theirs", streams={"x": Datatype.DOUBLE})[
+        "x"
+    ]
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    bystander, _ = connect(broker.port, key, "bystander")
+    intruder, _ = connect(broker.port, key, "intruder")
+    gone = threading.Event()
+    intruder.on_disconnect = lambda *args: gone.set()
+    info = intruder.publish("theirs/x", json.dumps({"timestamp": TS, "value": 1.0}), qos=1)
+    assert gone.wait(5)
+    assert not info.is_published()
+    assert stored(platform, theirs.id) == []
+    bystander.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 2.0}), qos=1
+    ).wait_for_publish(10)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0)]
+    bystander.disconnect()
+    intruder.loop_stop()
+
+
+def test_an_invalid_message_is_counted_not_stored_and_the_client_stays(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    client.publish(
+        "my-topic-prefix/my/topic/suffix", b'{"timestamp": 1, "value": "warm"}', qos=1
+    ).wait_for_publish(10)
+    client.publish("my-topic-prefix/nothing", b'{"timestamp": 1, "value": 1}', qos=1).wait_for_publish(10)
+    assert client.is_connected()
+    errors = next(iter(broker.broker.errors.values()))
+    assert errors.count == 2 and "no datastream" in errors.last
+    assert stored(platform, streams["my/topic/suffix"]) == []
+    client.disconnect()
+
+
+def test_subscribers_get_messages_of_datasets_they_may_read(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    listener, _ = connect(broker.port, key, "listener")
+    got: list[tuple[str, dict[str, object]]] = []
+    listener.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
+    listener.subscribe("#", qos=1)
+    time.sleep(0.2)
+    sender, _ = connect(broker.port, key, "sender")
+    sender.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
+    ).wait_for_publish(10)
+    deadline = time.monotonic() + 5
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert got == [("my-topic-prefix/my/topic/suffix", {"timestamp": TS, "value": 14.47})]
+    listener.disconnect()
+    sender.disconnect()
+
+
+def test_the_qos1_loop_of_section_3_6_stores_every_message(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    for i in range(1000):
+        message = json.dumps({"timestamp": TS + i, "value": i})
+        client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(timeout=10)
+    assert len(stored(platform, streams["my/topic/suffix"])) == 1000
+    client.disconnect()
