@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
+from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.writer import Writer
 from meterhub.services.import_files import LocalFiles, S3Files
@@ -26,6 +27,9 @@ class Platform:
             else LocalFiles(settings.data_dir / "imports", _secret(settings))
         )
         self.imports = Imports(self.db, self.writer, files)
+        # Dataset id -> the MQTT messages refused since the server started (shown by the
+        # management API).
+        self.message_errors: dict[int, MessageErrors] = {}
 
     def close(self) -> None:
         """Finish queued writes and close the database."""

@@ -15,7 +15,7 @@ import pytest
 from meterhub.core.datatypes import Datatype
 from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
-from tests.conftest import Account, _free_port, make_account
+from tests.conftest import Account, Server, _free_port, make_account
 from tests.factories import datastreams, token
 
 TS = 1521797973469
@@ -141,7 +141,7 @@ def test_a_forbidden_publish_disconnects_that_client_only_and_stores_nothing(
 
 
 def test_an_invalid_message_is_counted_not_stored_and_the_client_stays(
-    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+    broker: Running, server: Server, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:
     client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
     client.publish(
@@ -149,8 +149,13 @@ def test_an_invalid_message_is_counted_not_stored_and_the_client_stays(
     ).wait_for_publish(10)
     client.publish("my-topic-prefix/nothing", b'{"timestamp": 1, "value": 1}', qos=1).wait_for_publish(10)
     assert client.is_connected()
-    errors = next(iter(broker.broker.errors.values()))
+    (errors,) = platform.message_errors.values()
     assert errors.count == 2 and "no datastream" in errors.last
+    listed = server.client().get("/api/meterhub/v1/datasets", auth=("owner@example.org", "correct horse"))
+    (shown,) = [d for d in listed.json() if d["topic_prefix"] == "my-topic-prefix"]
+    assert (
+        shown["message_errors"]["count"] == 2 and "my-topic-prefix/nothing" in shown["message_errors"]["last"]
+    )
     assert stored(platform, streams["my/topic/suffix"]) == []
     client.disconnect()
 

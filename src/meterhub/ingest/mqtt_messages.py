@@ -9,6 +9,7 @@ A message is stored whole or not at all; the error says why, for the dataset's e
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,6 +27,18 @@ MAX_PAYLOAD = 256 * 1024
 
 class MessageError(Invalid):
     """A message that cannot be stored; the text says what is wrong with it."""
+
+
+@dataclass
+class MessageErrors:
+    """The messages of a dataset that could not be stored: how many, and the last one's problem."""
+
+    count: int = 0
+    last: str = ""
+
+    def add(self, topic: str, error: Exception) -> None:
+        self.count += 1
+        self.last = f"{topic}: {error}"
 
 
 def point_rows(topic: str, payload: bytes, resolve: Resolver) -> list[PointRow]:

@@ -26,7 +26,7 @@ from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
 from meterhub.ingest.csv_import import Column
-from meterhub.ingest.mqtt_messages import MessageError, point_rows
+from meterhub.ingest.mqtt_messages import MessageError, MessageErrors, point_rows
 from meterhub.platform import Platform
 from meterhub.store import datasets
 
@@ -40,7 +40,6 @@ class EmbeddedBroker(Broker):
 
     def __init__(self, platform: Platform, *, host: str, port: int) -> None:
         self.platform = platform
-        self.errors: dict[int, MessageErrors] = {}
         plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
         super().__init__(
             {"listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}}, "plugins": plugins},
@@ -74,9 +73,7 @@ class EmbeddedBroker(Broker):
         with self.platform.db.reader.connect() as conn:
             dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
         if dataset is not None:
-            errors = self.errors.setdefault(dataset.id, MessageErrors())
-            errors.count += 1
-            errors.last = f"{topic}: {error}"
+            self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
 
     def _dataset_access(self, who: Principal, topic: str, needed: Access) -> bool:
         with self.platform.db.reader.connect() as conn:
@@ -88,12 +85,6 @@ class EmbeddedBroker(Broker):
         except Forbidden:
             return False
         return True
-
-
-@dataclass
-class MessageErrors:
-    count: int = 0
-    last: str = ""
 
 
 class _StoringHandler(BrokerProtocolHandler):

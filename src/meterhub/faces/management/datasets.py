@@ -33,7 +33,8 @@ def _dataset(conn: Connection, who: Principal, dataset_id: int, needed: Access) 
 def list_datasets(request: Request, who: Caller) -> list[DatasetOut]:
     with platform(request).db.reader.connect() as conn:
         found = datasets.list_datasets(conn, None if who.is_admin else who.sites)
-    return [DatasetOut.of(d) for d in found if who.datasets is None or d.id in who.datasets]
+    errors = platform(request).message_errors
+    return [DatasetOut.of(d, errors.get(d.id)) for d in found if who.datasets is None or d.id in who.datasets]
 
 
 @router.post("/datasets", status_code=201, response_model=DatasetOut, summary="Create a dataset")
@@ -47,8 +48,9 @@ def create_dataset(body: DatasetIn, request: Request, who: Caller) -> DatasetOut
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetOut, summary="One dataset")
 def get_dataset(dataset_id: int, request: Request, who: Caller) -> DatasetOut:
-    with platform(request).db.reader.connect() as conn:
-        return DatasetOut.of(_dataset(conn, who, dataset_id, Access.READ))
+    p = platform(request)
+    with p.db.reader.connect() as conn:
+        return DatasetOut.of(_dataset(conn, who, dataset_id, Access.READ), p.message_errors.get(dataset_id))
 
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetOut, summary="Rename a dataset")

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from meterhub.core.datatypes import Datatype
 from meterhub.core.roles import Kind
+from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.store.datasets import Dataset, Datastream
 
 
@@ -21,15 +22,22 @@ class DatasetPatch(BaseModel):
     name: str
 
 
+class MessageErrorsOut(BaseModel):
+    count: int = Field(0, description="MQTT messages refused since the server started")
+    last: str = Field("", description="the last refused message's topic and problem")
+
+
 class DatasetOut(BaseModel):
     id: int
     site_id: int
     topic_prefix: str
     name: str
+    message_errors: MessageErrorsOut
 
     @classmethod
-    def of(cls, d: Dataset) -> DatasetOut:
-        return cls(id=d.id, site_id=d.site_id, topic_prefix=d.topic_prefix, name=d.name)
+    def of(cls, d: Dataset, errors: MessageErrors | None = None) -> DatasetOut:
+        shown = MessageErrorsOut(count=errors.count, last=errors.last) if errors else MessageErrorsOut()
+        return cls(id=d.id, site_id=d.site_id, topic_prefix=d.topic_prefix, name=d.name, message_errors=shown)
 
 
 class DatastreamIn(BaseModel):
