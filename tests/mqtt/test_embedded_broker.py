@@ -176,9 +176,31 @@ def test_subscribers_get_messages_of_datasets_they_may_read(
     deadline = time.monotonic() + 5
     while not got and time.monotonic() < deadline:
         time.sleep(0.01)
+    time.sleep(0.3)  # a second copy (through the live feed as well) would be here by now
     assert got == [("my-topic-prefix/my/topic/suffix", {"timestamp": TS, "value": 14.47})]
     listener.disconnect()
     sender.disconnect()
+
+
+def test_points_stored_by_http_or_import_reach_subscribers_too(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    listener, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    got: list[tuple[str, dict[str, object]]] = []
+    listener.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
+    listener.subscribe("my-topic-prefix/my/topic/+", qos=0)
+    time.sleep(0.2)
+    platform.writer.write(
+        [(streams["my/topic/suffix1"], TS, 21.5), (streams["my/topic/suffix2"], TS, -1.33e-16)]
+    )
+    deadline = time.monotonic() + 5
+    while len(got) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(got) == [
+        ("my-topic-prefix/my/topic/suffix1", {"timestamp": TS, "value": 21.5}),
+        ("my-topic-prefix/my/topic/suffix2", {"timestamp": TS, "value": -1.33e-16}),
+    ]
+    listener.disconnect()
 
 
 def test_the_qos1_loop_of_section_3_6_stores_every_message(

@@ -44,8 +44,12 @@ def write_batches(
     conn: Connection,
     batches: Sequence[Sequence[PointRow]],
     meta: Mapping[int, StreamMeta],
+    fresh: list[PointRow] | None = None,
 ) -> list[BatchOutcome]:
-    """Store the batches' points in one transaction (the caller's) and update aggregates."""
+    """Store the batches' points in one transaction (the caller's) and update aggregates.
+
+    `fresh`, when given, receives the points that were not stored before (for the live feed).
+    """
     outcomes = [BatchOutcome() for _ in batches]
     per_stream: dict[int, dict[int, int]] = {}
     for bi, batch in enumerate(batches):
@@ -98,6 +102,8 @@ def write_batches(
         states[sid] = _advance(state, points, family)
     for family, rows in new_rows.items():
         writes.insert_points(conn, rows, family)
+        if fresh is not None:
+            fresh.extend(rows)
     for family, rows in agg_rows.items():
         writes.merge_aggregates(conn, rows, family)
     writes.save_states(conn, {sid: states[sid] for sid in per_stream if sid in states})

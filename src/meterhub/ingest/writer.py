@@ -72,6 +72,12 @@ class _Job:
     rows: Sequence[PointRow]
     extra: Extra | None
     reply: _Reply
+    # Whether watchers hear of the points (not those an MQTT broker delivers itself).
+    feed: bool = True
+
+
+# Told, on the writer thread, of every commit's newly stored points (the MQTT live feed).
+Watcher = Callable[[list[PointRow]], None]
 
 
 _STOP = object()
@@ -91,6 +97,7 @@ class Writer:
         self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._meta: dict[int, StreamMeta] = {}
+        self._watchers: list[Watcher] = []
         self._thread = threading.Thread(target=self._run, name="meterhub-writer", daemon=True)
         self._thread.start()
 
@@ -100,11 +107,22 @@ class Writer:
         self._queue.put(_Job(rows, extra, future))
         return future
 
-    async def store(self, rows: Sequence[PointRow], extra: Extra | None = None) -> BatchOutcome:
+    async def store(
+        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True
+    ) -> BatchOutcome:
         """Queue a batch from the event loop and wait for its commit (cheaper than wrapping submit)."""
         reply = _LoopReply(asyncio.get_running_loop())
-        self._queue.put(_Job(rows, extra, reply))
+        self._queue.put(_Job(rows, extra, reply, feed))
         return await reply.future
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell the watcher of the points each commit stores (it must be quick: it runs in the commit's
+        thread, so it should hand the points on, e.g. with call_soon_threadsafe)."""
+        self._watchers.append(watcher)
+
+    def unwatch(self, watcher: Watcher) -> None:
+        """Stop telling the watcher."""
+        self._watchers.remove(watcher)
 
     def write(self, rows: Sequence[PointRow], extra: Extra | None = None) -> BatchOutcome:
         """Write a batch and wait for its commit."""
@@ -187,15 +205,28 @@ class Writer:
 
     def _transaction(self, jobs: list[_Job]) -> list[BatchOutcome]:
         conn = self._connection()
+        fresh: list[PointRow] | None = [] if self._watchers else None
         with conn.begin():
-            outcomes = write_batches(conn, [job.rows for job in jobs], self._meta)
+            outcomes = write_batches(conn, [job.rows for job in jobs], self._meta, fresh)
             refused = {i: outcome for i, outcome in enumerate(outcomes) if outcome.clashes}
             if refused:
                 raise _Clashed(refused)
             for job in jobs:
                 if job.extra is not None:
                     job.extra(conn)
+        if fresh:
+            self._tell_watchers(jobs, fresh)
         return outcomes
+
+    def _tell_watchers(self, jobs: list[_Job], fresh: list[PointRow]) -> None:
+        unfed = {(sid, ts) for job in jobs if not job.feed for sid, ts, _ in job.rows}
+        if unfed:
+            fresh = [row for row in fresh if (row[0], row[1]) not in unfed]
+        for watcher in list(self._watchers):
+            try:
+                watcher(fresh)
+            except Exception:  # a watcher's trouble must never fail a commit
+                log.exception("a commit watcher failed")
 
     def _known(self, job: _Job) -> bool:
         missing = {row[0] for row in job.rows if row[0] not in self._meta}

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
@@ -24,15 +25,19 @@ from amqtt.session import Session
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_scope
+from meterhub.core.datatypes import Datatype, Value, to_text
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.mqtt_messages import MessageError, MessageErrors, point_rows
+from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
 from meterhub.store import datasets
 
 log = logging.getLogger(__name__)
 
 PUBSUB = "mqtt-pubsub"
+# Live-feed messages waiting for the broker to deliver them; beyond, new ones are dropped.
+FEED_BACKLOG = 10_000
 
 
 class EmbeddedBroker(Broker):
@@ -40,11 +45,51 @@ class EmbeddedBroker(Broker):
 
     def __init__(self, platform: Platform, *, host: str, port: int) -> None:
         self.platform = platform
+        self.loop = asyncio.get_running_loop()
+        self.dropped = 0  # live-feed messages dropped because subscribers were behind
+        self._topics: dict[int, tuple[str, Datatype, int]] = {}
         plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
         super().__init__(
             {"listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}}, "plugins": plugins},
             loop=asyncio.get_running_loop(),
         )
+
+    async def start(self) -> None:
+        """Listen, and pass points stored by HTTP or batch import on to subscribers."""
+        await super().start()
+        self.platform.writer.watch(self._committed)
+
+    async def shutdown(self) -> None:
+        """Stop feeding and close every connection."""
+        self.platform.writer.unwatch(self._committed)
+        await super().shutdown()
+
+    def _committed(self, rows: list[PointRow]) -> None:
+        # On the writer's thread: only hand over when someone listens (no wake-up otherwise).
+        if self.subscriptions:
+            self.loop.call_soon_threadsafe(self._feed, rows)
+
+    def _feed(self, rows: list[PointRow]) -> None:
+        filters = list(self.subscriptions)
+        backlog = self._broadcast_queue.qsize()
+        for sid, ts, value in rows:
+            topic, datatype, decimals = self._topic(sid)
+            if not any(self._matches(topic, f) for f in filters):
+                continue
+            if backlog >= FEED_BACKLOG:  # subscribers are behind: drop, count, never block the writer
+                self.dropped += 1
+                continue
+            backlog += 1
+            payload = f'{{"timestamp": {ts}, "value": {_json(value, datatype, decimals)}}}'.encode()
+            self.loop.create_task(self.internal_message_broadcast(topic, payload, 0))
+
+    def _topic(self, stream_id: int) -> tuple[str, Datatype, int]:
+        found = self._topics.get(stream_id)
+        if found is None:
+            with self.platform.db.reader.connect() as conn:
+                stream = datasets.get_stream(conn, stream_id)
+            found = self._topics[stream_id] = (stream.topic, stream.datatype, stream.decimals)
+        return found
 
     async def _initialize_client_session(
         self, *args: Any, **kwargs: Any
@@ -87,6 +132,12 @@ class EmbeddedBroker(Broker):
         return True
 
 
+def _json(value: Value, datatype: Datatype, decimals: int) -> str:
+    if datatype is Datatype.STRING:
+        return orjson.dumps(value).decode()
+    return to_text(value, datatype, decimals)
+
+
 class _StoringHandler(BrokerProtocolHandler):
     """Publishes are checked, stored through the write path, and only then acknowledged."""
 
@@ -109,7 +160,7 @@ class _StoringHandler(BrokerProtocolHandler):
             return
         try:
             rows = point_rows(topic, bytes(data), self.broker.column)
-            outcome = await self.broker.platform.writer.store(rows)
+            outcome = await self.broker.platform.writer.store(rows, feed=False)
             if outcome.clashes:
                 raise MessageError(f"a different value is stored at {outcome.clashes[0].ts} ms")
         except MeterhubError as exc:
