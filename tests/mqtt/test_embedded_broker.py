@@ -15,6 +15,7 @@ import pytest
 from meterhub.core.datatypes import Datatype
 from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
+from meterhub.store import accounts
 from tests.conftest import Account, Server, _free_port, make_account
 from tests.factories import datastreams, token
 
@@ -212,3 +213,21 @@ def test_the_qos1_loop_of_section_3_6_stores_every_message(
         client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(timeout=10)
     assert len(stored(platform, streams["my/topic/suffix"])) == 1000
     client.disconnect()
+
+
+def test_a_revoked_token_loses_its_connection_and_cannot_come_back(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, codes = connect(broker.port, key)
+    assert codes == [0]
+    gone = threading.Event()
+    client.on_disconnect = lambda *args: gone.set()
+    with platform.db.writer.begin() as conn:
+        (credential,) = [c for c in accounts.list_credentials(conn) if c.scopes == {"mqtt-pubsub"}]
+        accounts.revoke_credential(conn, credential_id=credential.id)
+    assert gone.wait(5)
+    client.loop_stop()
+    again, codes = connect(broker.port, key, "again")
+    assert codes and codes[0] != 0
+    again.loop_stop()

@@ -31,11 +31,12 @@ from meterhub.ingest.csv_import import Column
 from meterhub.ingest.mqtt_messages import MessageError, MessageErrors, point_rows
 from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
-from meterhub.store import datasets
+from meterhub.store import accounts, datasets
 
 log = logging.getLogger(__name__)
 
 PUBSUB = "mqtt-pubsub"
+REVOKE_CHECK_S = 1.0
 # Live-feed messages waiting for the broker to deliver them; beyond, new ones are dropped.
 FEED_BACKLOG = 10_000
 
@@ -55,14 +56,41 @@ class EmbeddedBroker(Broker):
         )
 
     async def start(self) -> None:
-        """Listen, and pass points stored by HTTP or batch import on to subscribers."""
+        """Listen, pass points stored by HTTP or batch import on to subscribers, and keep watch
+        over the tokens of connected clients."""
         await super().start()
         self.platform.writer.watch(self._committed)
+        self._guard = self.loop.create_task(self._drop_revoked())
 
     async def shutdown(self) -> None:
-        """Stop feeding and close every connection."""
+        """Stop feeding and watching, and close every connection."""
+        self._guard.cancel()
         self.platform.writer.unwatch(self._committed)
         await super().shutdown()
+
+    async def _drop_revoked(self) -> None:
+        # A revoked or expired token loses its live connections within a second (the CLI revokes
+        # from another process, so this looks rather than waits to be told).
+        while True:
+            await asyncio.sleep(REVOKE_CHECK_S)
+            connected = [
+                (getattr(session, "meterhub_principal", None), handler)
+                for session, handler in list(self.sessions.values())
+                if handler.writer is not None
+            ]
+            ids = {
+                who.credential_id for who, _ in connected if who is not None and who.credential_id is not None
+            }
+            if not ids:
+                continue
+            with self.platform.db.reader.connect() as conn:
+                usable = accounts.usable_credentials(conn, ids)
+            for who, handler in connected:
+                if who is not None and who.credential_id in ids - usable and handler.writer is not None:
+                    log.info(
+                        "token %s was revoked or expired: its MQTT connection is closed", who.credential_id
+                    )
+                    await handler.writer.close()
 
     def _committed(self, rows: list[PointRow]) -> None:
         # On the writer's thread: only hand over when someone listens (no wake-up otherwise).

@@ -259,6 +259,21 @@ def list_credentials(conn: Connection, *, user_id: int | None = None) -> list[Cr
     return [_credential(r) for r in conn.execute(query)]
 
 
+def usable_credentials(conn: Connection, credential_ids: Iterable[int]) -> set[int]:
+    """Those of the credentials that are neither revoked nor expired."""
+    ids = list(credential_ids)
+    if not ids:
+        return set()
+    rows = conn.execute(
+        select(credentials.c.id).where(
+            credentials.c.id.in_(ids),
+            credentials.c.revoked_ms.is_(None),
+            (credentials.c.expires_ms.is_(None)) | (credentials.c.expires_ms > now_ms()),
+        )
+    )
+    return {r[0] for r in rows}
+
+
 def rename_credential(conn: Connection, *, credential_id: int, name: str) -> None:
     """Give a credential another name."""
     conn.execute(update(credentials).where(credentials.c.id == credential_id).values(name=name))
