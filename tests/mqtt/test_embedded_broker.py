@@ -208,10 +208,12 @@ def test_the_qos1_loop_of_section_3_6_stores_every_message(
     broker: Running, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:
     client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
-    for i in range(1000):
+    # The document's loop, each message waiting for its PUBACK (a timestamp of its own per message:
+    # two values for one stream in the same millisecond would be a clash, refused).
+    for i in range(0, 10000):
         message = json.dumps({"timestamp": TS + i, "value": i})
         client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(timeout=10)
-    assert len(stored(platform, streams["my/topic/suffix"])) == 1000
+    assert len(stored(platform, streams["my/topic/suffix"])) == 10000
     client.disconnect()
 
 
