@@ -233,3 +233,37 @@ def test_a_revoked_token_loses_its_connection_and_cannot_come_back(
     again, codes = connect(broker.port, key, "again")
     assert codes and codes[0] != 0
     again.loop_stop()
+
+
+def test_a_client_that_outruns_the_broker_loses_what_exceeds_its_queue_and_no_one_waits(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    flooder, _ = connect(broker.port, key, "flooder")
+    calm, _ = connect(broker.port, key, "calm")
+    # Hold the writer (a commit that waits for the gate), so that the flood piles up in front of it.
+    gate = threading.Event()
+    held = platform.writer.submit([], extra=lambda conn: gate.wait(30) and None)
+    for i in range(3000):
+        flooder.publish(
+            "my-topic-prefix/my/topic/suffix1", json.dumps({"timestamp": TS + i, "value": i}), qos=0
+        )
+    deadline = time.monotonic() + 30
+    while sum(e.count for e in platform.message_errors.values()) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the whole flood has arrived: 1,000 waiting, the rest dropped
+    gate.set()
+    held.result(30)
+    calm.publish(
+        "my-topic-prefix/my/topic/suffix2", json.dumps({"timestamp": TS, "value": 1}), qos=1
+    ).wait_for_publish(30)
+    while time.monotonic() < deadline:
+        kept = len(stored(platform, streams["my/topic/suffix1"]))
+        dropped = sum(e.count for e in platform.message_errors.values())
+        if kept + dropped >= 3000:
+            break
+        time.sleep(0.05)
+    assert (kept, dropped) == (1000, 2000)  # the queue's 1,000 stored, the rest dropped and counted
+    assert stored(platform, streams["my/topic/suffix2"]) == [(TS, 1.0)]
+    assert flooder.is_connected()
+    flooder.disconnect()
+    calm.disconnect()

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 PUBSUB = "mqtt-pubsub"
 REVOKE_CHECK_S = 1.0
+# Messages of one client waiting to be stored (energydata.dk's incoming queue per client).
+CLIENT_QUEUE = 1000
 # Live-feed messages waiting for the broker to deliver them; beyond, new ones are dropped.
 FEED_BACKLOG = 10_000
 
@@ -170,14 +172,33 @@ class _StoringHandler(BrokerProtocolHandler):
     """Publishes are checked, stored through the write path, and only then acknowledged."""
 
     broker: EmbeddedBroker
+    waiting = 0  # this client's messages on their way to the database
+    refused = False  # it published where it may not: whatever else it sent is discarded
 
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
         topic, data = publish_packet.topic_name, publish_packet.data
         who: Principal | None = getattr(self.session, "meterhub_principal", None)
-        if topic is None or data is None or who is None:
+        if topic is None or data is None or who is None or self.refused:
             return
+        if self.waiting >= CLIENT_QUEUE:
+            # As the document says: a client that outruns the broker loses what does not fit,
+            # and nobody else waits for it.
+            self.broker.count_error(
+                topic, MessageError(f"dropped: {CLIENT_QUEUE} messages of this client waiting")
+            )
+            return
+        self.waiting += 1
+        try:
+            await self._publish(publish_packet, topic, data, who)
+        finally:
+            self.waiting -= 1
+
+    async def _publish(
+        self, publish_packet: PublishPacket, topic: str, data: bytes | bytearray, who: Principal
+    ) -> None:
         if not self.broker.writable(who, topic):
             # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
+            self.refused = True
             log.info(
                 "client %s may not publish to %s: disconnected",
                 self.session and self.session.client_id,
@@ -188,6 +209,8 @@ class _StoringHandler(BrokerProtocolHandler):
             return
         try:
             rows = point_rows(topic, bytes(data), self.broker.column)
+            if self.refused:
+                return
             outcome = await self.broker.platform.writer.store(rows, feed=False)
             if outcome.clashes:
                 raise MessageError(f"a different value is stored at {outcome.clashes[0].ts} ms")
