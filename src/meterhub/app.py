@@ -81,7 +81,14 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
 
 async def _start_broker(platform: Platform) -> EmbeddedBroker:
     settings = platform.settings
-    broker = EmbeddedBroker(platform, host=settings.host, port=settings.mqtt_port)
+    broker = EmbeddedBroker(
+        platform,
+        host=settings.host,
+        port=settings.mqtt_port,
+        tls_port=settings.mqtt_tls_port,
+        certfile=settings.mqtt_certfile,
+        keyfile=settings.mqtt_keyfile,
+    )
     try:
         await broker.start()
     except Exception as exc:

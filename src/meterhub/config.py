@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # The embedded MQTT broker (energydata.dk section 3); 0 switches it off. 1883 is MQTT's usual
     # port, and often taken by a system broker already: hence 1884 by default.
     mqtt_port: int = 1884
+    # MQTT over TLS (the document's 8883) when a certificate and its key are given.
+    mqtt_tls_port: int = 8883
+    mqtt_certfile: str = ""
+    mqtt_keyfile: str = ""
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -267,3 +269,60 @@ def test_a_client_that_outruns_the_broker_loses_what_exceeds_its_queue_and_no_on
     assert flooder.is_connected()
     flooder.disconnect()
     calm.disconnect()
+
+
+def test_a_tls_listener_when_a_certificate_is_configured(
+    platform: Platform, account: Account, streams: dict[str, int], tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    plain, tls = _free_port(), _free_port()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> EmbeddedBroker:
+        broker = EmbeddedBroker(
+            platform, host="127.0.0.1", port=plain, tls_port=tls, certfile=str(cert), keyfile=str(key)
+        )
+        await broker.start()
+        return broker
+
+    running = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    try:
+        client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="tls")
+        client.username_pw_set(token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+        client.tls_set(ca_certs=str(cert))  # as the document's example: client.tls_set()
+        client.connect("127.0.0.1", tls, 60)
+        client.loop_start()
+        message = json.dumps({"timestamp": TS, "value": 14.47})
+        client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
+        assert stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)]
+        client.disconnect()
+        client.loop_stop()
+    finally:
+        asyncio.run_coroutine_threadsafe(running.shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -46,16 +46,31 @@ FEED_BACKLOG = 10_000
 class EmbeddedBroker(Broker):
     """amqtt serving MQTT 3.1.1 on one TCP port, for one platform."""
 
-    def __init__(self, platform: Platform, *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        host: str,
+        port: int,
+        tls_port: int = 0,
+        certfile: str = "",
+        keyfile: str = "",
+    ) -> None:
         self.platform = platform
         self.loop = asyncio.get_running_loop()
         self.dropped = 0  # live-feed messages dropped because subscribers were behind
         self._topics: dict[int, tuple[str, Datatype, int]] = {}
         plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
-        super().__init__(
-            {"listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}}, "plugins": plugins},
-            loop=asyncio.get_running_loop(),
-        )
+        listeners: dict[str, dict[str, Any]] = {"default": {"type": "tcp", "bind": f"{host}:{port}"}}
+        if certfile and keyfile and tls_port:
+            listeners["tls"] = {
+                "type": "tcp",
+                "bind": f"{host}:{tls_port}",
+                "ssl": True,
+                "certfile": certfile,
+                "keyfile": keyfile,
+            }
+        super().__init__({"listeners": listeners, "plugins": plugins}, loop=self.loop)
 
     async def start(self) -> None:
         """Listen, pass points stored by HTTP or batch import on to subscribers, and keep watch
