@@ -326,3 +326,22 @@ def test_a_tls_listener_when_a_certificate_is_configured(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+def test_the_documents_loop_on_a_bare_prefix_topic(
+    broker: Running, platform: Platform, account: Account
+) -> None:
+    # Section 3.6 publishes single values to `my-topic`: the dataset's stream with an empty suffix.
+    bare = datastreams(platform, site_id=account.site_id, prefix="my-topic", streams={"": Datatype.INTEGER})[
+        ""
+    ]
+    assert bare.topic == "my-topic"
+    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    for i in range(0, 100):
+        message = json.dumps({"timestamp": TS + i, "value": i})
+        message_info = client.publish("my-topic", message, qos=1)
+        message_info.wait_for_publish(timeout=10)
+    with platform.db.reader.connect() as conn:
+        count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM points WHERE stream_id = {bare.id}").scalar()
+    assert count == 100
+    client.disconnect()

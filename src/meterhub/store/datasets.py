@@ -24,7 +24,9 @@ from meterhub.store.tables import datasets, datastreams, stream_state
 # "Alphanumerics", the document says, and its own examples use `my-topic-prefix`: letters, digits,
 # `-` and `_` then; never MQTT's `/`, `+`, `#` or `$`.
 PREFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
-SUFFIX: Final = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
+# Empty for the dataset's one stream on the bare prefix: section 3.6's example publishes single
+# values to `my-topic`, a topic with no suffix.
+SUFFIX: Final = re.compile(r"(?:[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*)?")
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,8 @@ class Datastream:
 
     @property
     def topic(self) -> str:
-        """The stream's full MQTT topic."""
-        return f"{self.topic_prefix}/{self.topic_suffix}"
+        """The stream's full MQTT topic (the prefix alone for the bare-prefix stream)."""
+        return f"{self.topic_prefix}/{self.topic_suffix}" if self.topic_suffix else self.topic_prefix
 
 
 def check_prefix(prefix: str) -> str:
@@ -65,11 +67,11 @@ def check_prefix(prefix: str) -> str:
 
 
 def check_suffix(suffix: str) -> str:
-    """The suffix, if it is parts of letters, digits, `-` and `_` separated by `/`."""
+    """The suffix, if it is parts of letters, digits, `-` and `_` separated by `/` (or empty)."""
     if SUFFIX.fullmatch(suffix) is None or len(suffix) > 200:
         raise Invalid(
             f"topic suffix {suffix!r} must be parts of letters, digits, `-` or `_` separated by `/`, "
-            "e.g. `my/topic/suffix` (at most 200 characters)"
+            "e.g. `my/topic/suffix` (at most 200 characters), or empty for the dataset's stream on its bare prefix"
         )
     return suffix
 
@@ -213,8 +215,8 @@ def list_streams(conn: Connection, dataset_id: int) -> list[Datastream]:
 
 
 def streams_by_topic(conn: Connection, topics: Iterable[str]) -> dict[str, Datastream]:
-    """Topic (`prefix/suffix`) -> datastream, for the topics that name one."""
-    wanted = {t for t in topics if "/" in t}
+    """Topic (`prefix/suffix`, or a bare prefix) -> datastream, for the topics that name one."""
+    wanted = set(topics)
     prefixes = {t.partition("/")[0] for t in wanted}
     if not prefixes:
         return {}

@@ -42,7 +42,8 @@ class DatasetOut(BaseModel):
 
 class DatastreamIn(BaseModel):
     topic_suffix: str = Field(
-        description="parts of letters, digits, - and _ separated by /", examples=["my/topic/suffix"]
+        description="parts of letters, digits, - and _ separated by /; empty for the stream on the bare prefix",
+        examples=["my/topic/suffix"],
     )
     datatype: Datatype = Field(
         description="string, integer, double, or fixed (a number stored exactly to `decimals` places)"
