@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from meterhub.auth import keys
+from meterhub.auth.access import Principal
 from meterhub.core.datatypes import Datatype
 from meterhub.platform import Platform
 from meterhub.store import imports
@@ -31,14 +32,7 @@ def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(
         "n"
     ]
     lines = [f";{stream.id}"] + [f"2021-03-10T20:{i // 60:02d}:{i % 60:02d}.000Z;{i}" for i in range(600)]
-    with platform.db.writer.begin() as conn:
-        user_key = keys.authenticate(conn, _import_key(conn, account)).principal
-        created = imports.create(conn, user_id=account.user_id, credential_id=None, name="restart")
-    upload = platform.imports.files.partial(created.id)  # type: ignore[attr-defined]
-    upload.write_text("\n".join(lines) + "\n")
-    platform.imports.uploaded(created.id, upload.stat().st_size)  # moved into place
-    platform.imports.validate(created.id, user_key)
-    assert _settled(platform, created.id).status == imports.READY
+    created, user_key = _ready(platform, account, "\n".join(lines) + "\n")
 
     # The first 250 rows went in, then the server died in the middle of the ingest.
     platform.writer.write([(stream.id, 1615406400000 + i * 1000, i) for i in range(250)])
@@ -62,8 +56,18 @@ def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(
         restarted.close()
 
 
-def _import_key(conn, account: Account) -> str:  # type: ignore[no-untyped-def]
-    return keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("batch-import",))[1]
+def _ready(platform: Platform, account: Account, body: str) -> tuple[imports.Import, Principal]:
+    """An import of the body, uploaded and validated, and the principal of its token."""
+    with platform.db.writer.begin() as conn:
+        key = keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("batch-import",))[1]
+        who = keys.authenticate(conn, key).principal
+        created = imports.create(conn, user_id=account.user_id, credential_id=None, name="test")
+    upload = platform.imports.files.partial(created.id)  # type: ignore[attr-defined]
+    upload.write_text(body)
+    platform.imports.uploaded(created.id, upload.stat().st_size)  # moved into place
+    platform.imports.validate(created.id, who)
+    assert _settled(platform, created.id).status == imports.READY
+    return created, who
 
 
 def test_stopping_the_server_mid_ingest_leaves_a_resumable_import(
@@ -74,19 +78,14 @@ def test_stopping_the_server_mid_ingest_leaves_a_resumable_import(
     )
     ids = [s.id for s in streams.values()]
     rows = 40_000  # 160,000 values: two chunks
-    with platform.db.writer.begin() as conn:
-        who = keys.authenticate(conn, _import_key(conn, account)).principal
-        created = imports.create(conn, user_id=account.user_id, credential_id=None, name="stop")
-    upload = platform.imports.files.partial(created.id)  # type: ignore[attr-defined]
-    with upload.open("w") as out:
-        out.write(";" + ";".join(map(str, ids)) + "\n")
-        for i in range(rows):
-            out.write(
-                f"2021-03-{10 + i // 86400:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000Z;{i};{i};{i};{i}\n"
-            )
-    platform.imports.uploaded(created.id, upload.stat().st_size)
-    platform.imports.validate(created.id, who)
-    assert _settled(platform, created.id).status == imports.READY
+    times = (
+        f"2021-03-{10 + i // 86400:02d}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.000Z"
+        for i in range(rows)
+    )
+    body = (
+        ";" + ";".join(map(str, ids)) + "\n" + "".join(f"{t};{i};{i};{i};{i}\n" for i, t in enumerate(times))
+    )
+    created, who = _ready(platform, account, body)
     platform.imports.ingest(created.id, who)
     platform.imports.close()  # the server stops: after the chunk being written, if one is
 

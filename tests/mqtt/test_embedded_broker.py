@@ -8,8 +8,10 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -30,25 +32,34 @@ class Running:
     broker: EmbeddedBroker
 
 
-@pytest.fixture
-def broker(platform: Platform) -> Iterator[Running]:
-    """The embedded broker on a free loopback port, on an event loop of its own."""
-    port = _free_port()
+@contextmanager
+def running_broker(platform: Platform, **listeners: Any) -> Iterator[EmbeddedBroker]:
+    """The embedded broker on loopback, on an event loop of its own."""
     loop = asyncio.new_event_loop()
-    started: dict[str, EmbeddedBroker] = {}
-
-    async def start() -> None:
-        started["broker"] = EmbeddedBroker(platform, host="127.0.0.1", port=port)
-        await started["broker"].start()
-
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    yield Running(port, started["broker"])
-    asyncio.run_coroutine_threadsafe(started["broker"].shutdown(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+
+    async def start() -> EmbeddedBroker:
+        broker = EmbeddedBroker(platform, host="127.0.0.1", **listeners)
+        await broker.start()
+        return broker
+
+    broker = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    try:
+        yield broker
+    finally:
+        asyncio.run_coroutine_threadsafe(broker.shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def broker(platform: Platform) -> Iterator[Running]:
+    """The embedded broker on a free loopback port."""
+    port = _free_port()
+    with running_broker(platform, port=port) as started:
+        yield Running(port, started)
 
 
 @pytest.fixture
@@ -298,19 +309,7 @@ def test_a_tls_listener_when_a_certificate_is_configured(
         capture_output=True,
     )
     plain, tls = _free_port(), _free_port()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-
-    async def start() -> EmbeddedBroker:
-        broker = EmbeddedBroker(
-            platform, host="127.0.0.1", port=plain, tls_port=tls, certfile=str(cert), keyfile=str(key)
-        )
-        await broker.start()
-        return broker
-
-    running = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    try:
+    with running_broker(platform, port=plain, tls_port=tls, certfile=str(cert), keyfile=str(key)):
         client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="tls")
         client.username_pw_set(token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
         client.tls_set(ca_certs=str(cert))  # as the document's example: client.tls_set()
@@ -321,11 +320,6 @@ def test_a_tls_listener_when_a_certificate_is_configured(
         assert stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)]
         client.disconnect()
         client.loop_stop()
-    finally:
-        asyncio.run_coroutine_threadsafe(running.shutdown(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def test_the_documents_loop_on_a_bare_prefix_topic(

@@ -149,16 +149,18 @@ async def upload(import_id: int, request: Request) -> JSONResponse:
 @router.put("/{import_id}/validate", status_code=202, summary="Start validating the uploaded file")
 def validate(import_id: int, request: Request) -> JSONResponse:
     """Accepted at once; GET the import to follow the status (`validating` → `ready` or `invalid`)."""
-    who = token(request, IMPORT)
-    p = platform(request)
-    _mine(p, who, import_id)
-    return JSONResponse(_body(p.imports.validate(import_id, who)), status_code=202)
+    return _start(request, import_id, "validate")
 
 
 @router.put("/{import_id}/ingest", status_code=202, summary="Start ingesting the validated file")
 def ingest(import_id: int, request: Request) -> JSONResponse:
     """Accepted at once; GET the import to follow the status (`ingesting` → `done` or `failed`)."""
+    return _start(request, import_id, "ingest")
+
+
+def _start(request: Request, import_id: int, step: str) -> JSONResponse:
     who = token(request, IMPORT)
     p = platform(request)
     _mine(p, who, import_id)
-    return JSONResponse(_body(p.imports.ingest(import_id, who)), status_code=202)
+    started = p.imports.validate if step == "validate" else p.imports.ingest
+    return JSONResponse(_body(started(import_id, who)), status_code=202)
