@@ -22,8 +22,7 @@ from meterhub.platform import Platform
 from meterhub.store import accounts
 from tests.conftest import Account, Server, _free_port, make_account
 from tests.factories import datastreams, token
-
-TS = 1521797973469
+from tests.mqtt.clients import BAD_MESSAGES, TS, WILDCARD_TOPICS, connect, raw_publish, stored
 
 
 @dataclass
@@ -69,30 +68,6 @@ def streams(platform: Platform, account: Account) -> dict[str, int]:
     suffixes |= {f"my/topic/suffix{i}": Datatype.DOUBLE for i in range(1, 5)}
     found = datastreams(platform, site_id=account.site_id, prefix="my-topic-prefix", streams=suffixes)
     return {suffix: s.id for suffix, s in found.items()}
-
-
-def connect(port: int, key: str, client_id: str = "meterhub-test") -> tuple[mqtt.Client, list[int]]:
-    """A connected paho client (loop running) and where its CONNACK reason code lands."""
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-    client.username_pw_set(key)
-    codes: list[int] = []
-    client.on_connect = lambda c, userdata, flags, rc, props=None: codes.append(rc.value)
-    client.connect("127.0.0.1", port, 60)
-    client.loop_start()
-    deadline = time.monotonic() + 5
-    while not codes and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return client, codes
-
-
-def stored(platform: Platform, stream_id: int) -> list[tuple[int, object]]:
-    with platform.db.reader.connect() as conn:
-        return [
-            tuple(r)
-            for r in conn.exec_driver_sql(
-                f"SELECT ts, v FROM points_real WHERE stream_id = {stream_id} ORDER BY ts"
-            )
-        ]  # type: ignore[misc]
 
 
 def test_a_single_value_is_stored_before_its_puback(
@@ -159,9 +134,11 @@ def test_an_invalid_message_is_counted_not_stored_and_the_client_stays(
 ) -> None:
     client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
     client.publish(
-        "my-topic-prefix/my/topic/suffix", b'{"timestamp": 1, "value": "warm"}', qos=1
+        "my-topic-prefix/my/topic/suffix", b'{"timestamp": 1521797973469, "value": "warm"}', qos=1
     ).wait_for_publish(10)
-    client.publish("my-topic-prefix/nothing", b'{"timestamp": 1, "value": 1}', qos=1).wait_for_publish(10)
+    client.publish(
+        "my-topic-prefix/nothing", b'{"timestamp": 1521797973469, "value": 1}', qos=1
+    ).wait_for_publish(10)
     assert client.is_connected()
     (errors,) = platform.message_errors.values()
     assert errors.count == 2 and "no datastream" in errors.last
@@ -338,4 +315,25 @@ def test_the_documents_loop_on_a_bare_prefix_topic(
     with platform.db.reader.connect() as conn:
         count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM points WHERE stream_id = {bare.id}").scalar()
     assert count == 100
+    client.disconnect()
+
+
+def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, _ = connect(broker.port, key)
+    for topic, payload, _problem in BAD_MESSAGES:
+        client.publish(topic, payload, qos=1).wait_for_publish(10)
+    # MQTT forbids wildcards in a publish (3.3.2-2): the broker closes that connection only.
+    for topic in WILDCARD_TOPICS:
+        assert raw_publish(broker.port, key, topic, b'{"timestamp": 1521797973469, "value": 1}') == b""
+    (errors,) = platform.message_errors.values()
+    assert errors.count == len(BAD_MESSAGES)
+    assert client.is_connected()
+    assert all(stored(platform, sid) == [] for sid in streams.values())
+    client.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
+    ).wait_for_publish(10)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)]
     client.disconnect()

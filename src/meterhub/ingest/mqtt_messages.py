@@ -23,6 +23,9 @@ from meterhub.ingest.write_path import PointRow
 Resolver = Callable[[str], Column | None]
 
 MAX_PAYLOAD = 256 * 1024
+# Below this a timestamp is taken for seconds sent by mistake: as milliseconds it would fall before
+# 3 March 1973, while seconds up to the year 5138 stay under it.
+EARLIEST_MS = 100_000_000_000
 
 
 class MessageError(Invalid):
@@ -77,4 +80,9 @@ def _timestamp(given: Any) -> int:
         given = int(given)
     if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given < 2**53:
         raise MessageError(f"timestamp {given!r} is not milliseconds since 1970-01-01 (an integer)")
+    if given < EARLIEST_MS:
+        raise MessageError(
+            f"timestamp {given} looks like seconds (as milliseconds it is before 1973); send milliseconds "
+            "since 1970-01-01"
+        )
     return given

@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
@@ -24,18 +23,16 @@ from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
 from meterhub.auth import keys
-from meterhub.auth.access import Access, Principal, require_dataset, require_scope
-from meterhub.core.datatypes import Datatype, Value, to_text
+from meterhub.auth.access import Access, Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
-from meterhub.ingest.csv_import import Column
-from meterhub.ingest.mqtt_messages import MessageError, MessageErrors, point_rows
+from meterhub.ingest.mqtt_messages import MessageError, point_rows
 from meterhub.ingest.write_path import PointRow
+from meterhub.mqtt.topics import PUBSUB, Topics
 from meterhub.platform import Platform
-from meterhub.store import accounts, datasets
+from meterhub.store import accounts
 
 log = logging.getLogger(__name__)
 
-PUBSUB = "mqtt-pubsub"
 REVOKE_CHECK_S = 1.0
 # Messages of one client waiting to be stored (energydata.dk's incoming queue per client).
 CLIENT_QUEUE = 1000
@@ -59,7 +56,7 @@ class EmbeddedBroker(Broker):
         self.platform = platform
         self.loop = asyncio.get_running_loop()
         self.dropped = 0  # live-feed messages dropped because subscribers were behind
-        self._topics: dict[int, tuple[str, Datatype, int]] = {}
+        self.topics = Topics(platform)
         plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
         listeners: dict[str, dict[str, Any]] = {"default": {"type": "tcp", "bind": f"{host}:{port}"}}
         if certfile and keyfile and tls_port:
@@ -117,24 +114,15 @@ class EmbeddedBroker(Broker):
     def _feed(self, rows: list[PointRow]) -> None:
         filters = list(self.subscriptions)
         backlog = self._broadcast_queue.qsize()
-        for sid, ts, value in rows:
-            topic, datatype, decimals = self._topic(sid)
+        for row in rows:
+            topic = self.topics.of_stream(row[0])
             if not any(self._matches(topic, f) for f in filters):
                 continue
             if backlog >= FEED_BACKLOG:  # subscribers are behind: drop, count, never block the writer
                 self.dropped += 1
                 continue
             backlog += 1
-            payload = f'{{"timestamp": {ts}, "value": {_json(value, datatype, decimals)}}}'.encode()
-            self.loop.create_task(self.internal_message_broadcast(topic, payload, 0))
-
-    def _topic(self, stream_id: int) -> tuple[str, Datatype, int]:
-        found = self._topics.get(stream_id)
-        if found is None:
-            with self.platform.db.reader.connect() as conn:
-                stream = datasets.get_stream(conn, stream_id)
-            found = self._topics[stream_id] = (stream.topic, stream.datatype, stream.decimals)
-        return found
+            self.loop.create_task(self.internal_message_broadcast(topic, self.topics.message(row), 0))
 
     async def _initialize_client_session(
         self, *args: Any, **kwargs: Any
@@ -143,44 +131,6 @@ class EmbeddedBroker(Broker):
         handler.__class__ = _StoringHandler  # the same handler, with meterhub's publish handling
         handler.broker = self  # type: ignore[attr-defined]
         return handler, session
-
-    def writable(self, who: Principal, topic: str) -> bool:
-        """Whether the token may publish to the topic (a topic of a dataset it may write)."""
-        return self._dataset_access(who, topic, Access.WRITE)
-
-    def readable(self, who: Principal, topic: str) -> bool:
-        """Whether messages on the topic may go to the token's subscriptions."""
-        return self._dataset_access(who, topic, Access.READ)
-
-    def column(self, topic: str) -> Column | None:
-        """The datastream a full topic names."""
-        with self.platform.db.reader.connect() as conn:
-            found = datasets.streams_by_topic(conn, [topic]).get(topic)
-        return Column(found.id, found.datatype, found.decimals) if found else None
-
-    def count_error(self, topic: str, error: MessageError) -> None:
-        """Remember a refused message for its dataset (the management API shows them)."""
-        with self.platform.db.reader.connect() as conn:
-            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
-        if dataset is not None:
-            self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
-
-    def _dataset_access(self, who: Principal, topic: str, needed: Access) -> bool:
-        with self.platform.db.reader.connect() as conn:
-            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
-        if dataset is None:
-            return False
-        try:
-            require_dataset(who, site_id=dataset.site_id, dataset_id=dataset.id, needed=needed)
-        except Forbidden:
-            return False
-        return True
-
-
-def _json(value: Value, datatype: Datatype, decimals: int) -> str:
-    if datatype is Datatype.STRING:
-        return orjson.dumps(value).decode()
-    return to_text(value, datatype, decimals)
 
 
 class _StoringHandler(BrokerProtocolHandler):
@@ -198,7 +148,7 @@ class _StoringHandler(BrokerProtocolHandler):
         if self.waiting >= CLIENT_QUEUE:
             # As the document says: a client that outruns the broker loses what does not fit,
             # and nobody else waits for it.
-            self.broker.count_error(
+            self.broker.topics.count_error(
                 topic, MessageError(f"dropped: {CLIENT_QUEUE} messages of this client waiting")
             )
             return
@@ -211,7 +161,7 @@ class _StoringHandler(BrokerProtocolHandler):
     async def _publish(
         self, publish_packet: PublishPacket, topic: str, data: bytes | bytearray, who: Principal
     ) -> None:
-        if not self.broker.writable(who, topic):
+        if not self.broker.topics.may(who, topic, Access.WRITE):
             # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
             self.refused = True
             log.info(
@@ -223,7 +173,7 @@ class _StoringHandler(BrokerProtocolHandler):
                 await self.writer.close()
             return
         try:
-            rows = point_rows(topic, bytes(data), self.broker.column)
+            rows = point_rows(topic, bytes(data), self.broker.topics.column)
             if self.refused:
                 return
             outcome = await self.broker.platform.writer.store(rows, feed=False)
@@ -231,7 +181,9 @@ class _StoringHandler(BrokerProtocolHandler):
                 raise MessageError(f"a different value is stored at {outcome.clashes[0].ts} ms")
         except MeterhubError as exc:
             # Not stored, counted for the dataset; the client stays connected and gets its ack.
-            self.broker.count_error(topic, exc if isinstance(exc, MessageError) else MessageError(str(exc)))
+            self.broker.topics.count_error(
+                topic, exc if isinstance(exc, MessageError) else MessageError(str(exc))
+            )
             packet_id = publish_packet.variable_header.packet_id if publish_packet.variable_header else None
             if publish_packet.qos and packet_id is not None:
                 await self._send_packet(PubackPacket.build(packet_id))
@@ -273,5 +225,5 @@ class TopicAccess(BaseTopicPlugin):
         if who is None or topic is None:
             return False
         if action == Action.RECEIVE:
-            return broker.readable(who, topic)
+            return broker.topics.may(who, topic, Access.READ)
         return True  # subscriptions: checked per message; publishes: checked by _StoringHandler

@@ -1,0 +1,99 @@
+"""What both broker modes ask of topics: which datastream one names, who may use it, and where a
+refused message is counted."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from sqlalchemy import Connection
+
+from meterhub.auth.access import Access, Principal, require_dataset
+from meterhub.core.datatypes import Datatype, to_text
+from meterhub.core.errors import Forbidden
+from meterhub.ingest.csv_import import Column
+from meterhub.ingest.mqtt_messages import MessageError, MessageErrors
+from meterhub.ingest.write_path import PointRow
+from meterhub.platform import Platform
+from meterhub.store import datasets
+from meterhub.store.datasets import Dataset
+
+PUBSUB = "mqtt-pubsub"
+# Topic -> datastream lookups are remembered this long: a stream added meanwhile is found at once
+# (misses are not remembered), one deleted elsewhere is refused by the writer.
+COLUMNS_KEPT_S = 10.0
+
+
+class Topics:
+    """Topic lookups and access checks over one platform's database."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self._columns: dict[str, Column] = {}
+        self._columns_since = time.monotonic()
+        self._streams: dict[int, tuple[str, Datatype, int]] = {}
+
+    def column(self, topic: str) -> Column | None:
+        """The datastream a full topic (`prefix/suffix`) names."""
+        if time.monotonic() - self._columns_since > COLUMNS_KEPT_S:
+            self._columns.clear()
+            self._columns_since = time.monotonic()
+        found = self._columns.get(topic)
+        if found is None:
+            with self.platform.db.reader.connect() as conn:
+                stream = datasets.streams_by_topic(conn, [topic]).get(topic)
+            if stream is None:
+                return None
+            found = self._columns[topic] = Column(stream.id, stream.datatype, stream.decimals)
+        return found
+
+    def of_stream(self, stream_id: int) -> str:
+        """The topic of a datastream."""
+        return self._stream(stream_id)[0]
+
+    def message(self, row: PointRow) -> bytes:
+        """A stored point as a single-value message of section 3.4, for subscribers."""
+        sid, ts, value = row
+        _, datatype, decimals = self._stream(sid)
+        shown = (
+            orjson.dumps(value).decode()
+            if datatype is Datatype.STRING
+            else to_text(value, datatype, decimals)
+        )
+        return f'{{"timestamp": {ts}, "value": {shown}}}'.encode()
+
+    def _stream(self, stream_id: int) -> tuple[str, Datatype, int]:
+        found = self._streams.get(stream_id)
+        if found is None:
+            with self.platform.db.reader.connect() as conn:
+                stream = datasets.get_stream(conn, stream_id)
+            found = self._streams[stream_id] = (stream.topic, stream.datatype, stream.decimals)
+        return found
+
+    def may(self, who: Principal, topic: str, needed: Access) -> bool:
+        """Whether the token may publish (WRITE) to the topic or receive (READ) from it."""
+        with self.platform.db.reader.connect() as conn:
+            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
+        return dataset is not None and _allowed(who, dataset, needed)
+
+    def count_error(self, topic: str, error: MessageError) -> None:
+        """Remember a refused message for its dataset (the management API shows them)."""
+        with self.platform.db.reader.connect() as conn:
+            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
+        if dataset is not None:
+            self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
+
+
+def granted_prefixes(conn: Connection, who: Principal, needed: Access) -> list[str]:
+    """The topic prefixes of every dataset the token may use at that level, for brokers that keep
+    their own access lists."""
+    sites = None if who.is_admin else list(who.sites)
+    return [d.topic_prefix for d in datasets.list_datasets(conn, sites) if _allowed(who, d, needed)]
+
+
+def _allowed(who: Principal, dataset: Dataset, needed: Access) -> bool:
+    try:
+        require_dataset(who, site_id=dataset.site_id, dataset_id=dataset.id, needed=needed)
+    except Forbidden:
+        return False
+    return True

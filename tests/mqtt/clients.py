@@ -1,0 +1,90 @@
+"""MQTT clients as energydata.dk's users run them (paho-mqtt), and the bad messages they may send."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import time
+
+import paho.mqtt.client as mqtt
+
+from meterhub.platform import Platform
+
+TS = 1521797973469
+
+
+def connect(
+    port: int, key: str, client_id: str = "meterhub-test", *, password: str | None = None
+) -> tuple[mqtt.Client, list[int]]:
+    """A connected paho client (loop running) and where its CONNACK reason code lands."""
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.username_pw_set(key, password)
+    codes: list[int] = []
+    client.on_connect = lambda c, userdata, flags, rc, props=None: codes.append(rc.value)
+    client.connect("127.0.0.1", port, 60)
+    client.loop_start()
+    deadline = time.monotonic() + 5
+    while not codes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return client, codes
+
+
+def stored(platform: Platform, stream_id: int) -> list[tuple[int, object]]:
+    """The stream's points, oldest first."""
+    with platform.db.reader.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                f"SELECT ts, v FROM points_real WHERE stream_id = {stream_id} ORDER BY ts"
+            )
+        ]  # type: ignore[misc]
+
+
+def raw_publish(port: int, key: str, topic: str, payload: bytes) -> bytes:
+    """Publish at QoS 1 over a bare socket (paho refuses wildcard topics before sending them); what
+    came back: a PUBACK, or b"" when the broker closed the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        user = key.encode()
+        connect_body = b"\x00\x04MQTT\x04\xc2\x00\x3c" + _text(b"raw-publisher") + _text(user) + _text(user)
+        sock.sendall(b"\x10" + _length(len(connect_body)) + connect_body)
+        if sock.recv(4)[:1] != b"\x20":
+            raise AssertionError("no CONNACK")
+        body = _text(topic.encode()) + b"\x00\x01" + payload
+        sock.sendall(b"\x32" + _length(len(body)) + body)
+        try:
+            return sock.recv(4)
+        except (ConnectionResetError, TimeoutError):
+            return b""
+
+
+def _text(raw: bytes) -> bytes:
+    return struct.pack("!H", len(raw)) + raw
+
+
+def _length(n: int) -> bytes:
+    out = b""
+    while True:
+        n, digit = divmod(n, 128)
+        out += bytes([digit | (128 if n else 0)])
+        if not n:
+            return out
+
+
+def _message(value: object, ts: object = TS) -> bytes:
+    return json.dumps({"timestamp": ts, "value": value}).encode()
+
+
+# Messages no broker may store (topic, payload, what the error says), on the document's topics.
+BAD_MESSAGES = [
+    ("my-topic-prefix/my/topic/suffix", b'{"timestamp": 1521797973469, "value": ', "not JSON"),
+    ("my-topic-prefix/my/topic/suffix", b"14.47", "JSON object"),
+    ("my-topic-prefix/my/topic/suffix", _message("warm"), "not a number"),
+    ("my-topic-prefix/my/topic/suffix", _message([1, 2]), "not a number"),
+    ("my-topic-prefix/my/topic/suffix", _message("x" * 1_000_000), "at most"),
+    ("my-topic-prefix/nothing", _message(1.5), "no datastream"),
+    ("my-topic-prefix", _message({"my/topic/suffix1": 1, "nothing": 2}), "no datastream"),
+    ("my-topic-prefix/my/topic/suffix", _message(1.5, ts=1521797973), "looks like seconds"),
+    ("my-topic-prefix/my/topic/suffix", _message(1.5, ts="2018-03-23T09:39:33Z"), "timestamp"),
+]
+WILDCARD_TOPICS = ["my-topic-prefix/my/topic/+", "my-topic-prefix/#"]
