@@ -14,11 +14,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from amqtt.adapters import ReaderAdapter
 from amqtt.broker import Broker
+from amqtt.codecs_amqtt import decode_packet_id, decode_string
 from amqtt.contexts import Action
+from amqtt.mqtt import packet_dict
+from amqtt.mqtt.packet import PUBLISH, MQTTFixedHeader
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
-from amqtt.mqtt.publish import PublishPacket
+from amqtt.mqtt.publish import PublishPacket, PublishVariableHeader
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
@@ -133,6 +137,29 @@ class EmbeddedBroker(Broker):
         return handler, session
 
 
+class _WholePublishHeader(PublishVariableHeader):
+    """amqtt refuses a wildcard topic halfway through decoding a publish, leaving its payload in the
+    stream to be misread as packets. Read whole, the publish reaches `_StoringHandler`, which counts
+    it and closes the connection, as MQTT requires of a wildcard publish (3.3.2-2)."""
+
+    @classmethod
+    async def from_stream(
+        cls, reader: ReaderAdapter | asyncio.StreamReader, fixed_header: MQTTFixedHeader
+    ) -> _WholePublishHeader:
+        topic_name = await decode_string(reader)
+        packet_id = await decode_packet_id(reader) if (fixed_header.flags >> 1) & 0x03 else None
+        header = cls.__new__(cls)
+        header.topic_name, header.packet_id = topic_name, packet_id
+        return header
+
+
+class _WholePublish(PublishPacket):
+    VARIABLE_HEADER = _WholePublishHeader
+
+
+packet_dict[PUBLISH] = _WholePublish
+
+
 class _StoringHandler(BrokerProtocolHandler):
     """Publishes are checked, stored through the write path, and only then acknowledged."""
 
@@ -161,16 +188,15 @@ class _StoringHandler(BrokerProtocolHandler):
     async def _publish(
         self, publish_packet: PublishPacket, topic: str, data: bytes | bytearray, who: Principal
     ) -> None:
+        if "+" in topic or "#" in topic:
+            self.broker.topics.count_error(
+                topic, MessageError("wildcards + and # are for subscriptions; a message goes to one topic")
+            )
+            await self._refuse(f"published to the wildcard topic {topic}")
+            return
         if not self.broker.topics.may(who, topic, Access.WRITE):
             # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
-            self.refused = True
-            log.info(
-                "client %s may not publish to %s: disconnected",
-                self.session and self.session.client_id,
-                topic,
-            )
-            if self.writer is not None:
-                await self.writer.close()
+            await self._refuse(f"may not publish to {topic}")
             return
         try:
             rows = point_rows(topic, bytes(data), self.broker.topics.column)
@@ -189,6 +215,12 @@ class _StoringHandler(BrokerProtocolHandler):
                 await self._send_packet(PubackPacket.build(packet_id))
             return
         await super().handle_publish(publish_packet)  # delivery to subscribers, then the PUBACK
+
+    async def _refuse(self, why: str) -> None:
+        self.refused = True
+        log.info("client %s %s: disconnected", self.session and self.session.client_id, why)
+        if self.writer is not None:
+            await self.writer.close()
 
 
 class TokenAuth(BaseAuthPlugin):
