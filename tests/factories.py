@@ -73,6 +73,10 @@ def datastreams(
 def token(
     p: Platform, *, user_id: int, scopes: tuple[str, ...] = ("read",), licensed: tuple[int, ...] = ()
 ) -> str:
-    """An API token of the user (not bound to a site), with the permissions and licences given."""
+    """An API token of the user (not bound to a site), with the permissions and licences given (and
+    a client of the external broker, when the platform has one, as the management API makes it)."""
     with p.db.writer.begin() as conn:
-        return keys.issue_key(conn, user_id=user_id, site_id=None, scopes=scopes, datasets=licensed)[1]
+        key = keys.issue_key(conn, user_id=user_id, site_id=None, scopes=scopes, datasets=licensed)[1]
+        if p.broker_accounts is not None:
+            p.broker_accounts.issued(conn, key)
+        return key

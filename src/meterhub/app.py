@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from meterhub import __version__
 from meterhub.config import Settings
 from meterhub.core.errors import MeterhubError
 from meterhub.faces import dsmr_reader, energydata_dk, management
+from meterhub.mqtt.bridge import start_bridge
 from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
 from meterhub.web import landing
@@ -32,7 +34,10 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         app.state.platform = platform or Platform(settings)
         # Everything built so far lives as long as the server: keep the collector from walking it
         # again and again (full collections cost 50+ ms with a large heap).
-        broker = await _start_broker(app.state.platform) if settings.mqtt_port else None
+        broker = (
+            await _start_broker(app.state.platform) if settings.mqtt_port and not settings.mqtt_url else None
+        )
+        bridge = await asyncio.to_thread(start_bridge, app.state.platform) if settings.mqtt_url else None
         gc.collect()
         gc.freeze()
         try:
@@ -40,6 +45,8 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         finally:
             if broker is not None:
                 await broker.shutdown()
+            if bridge is not None:
+                await asyncio.to_thread(bridge.stop)
             if own:
                 app.state.platform.close()
 

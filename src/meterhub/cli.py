@@ -6,9 +6,12 @@ import argparse
 import getpass
 import os
 import secrets
+import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +28,8 @@ from meterhub.core.costs import Prices
 from meterhub.core.datatypes import Datatype
 from meterhub.core.errors import MeterhubError
 from meterhub.core.roles import Kind
+from meterhub.mqtt.broker_accounts import BrokerAccounts
+from meterhub.mqtt.dynsec import BrokerUrl, DynamicSecurity
 from meterhub.store import accounts, datasets, meters, tariffs
 from meterhub.store.db import Database
 
@@ -50,6 +55,24 @@ def _db(args: argparse.Namespace) -> Database:
     db = Database(_settings(args).resolved_database_url)
     db.migrate()
     return db
+
+
+@contextmanager
+def _broker_accounts(db: Database) -> Iterator[BrokerAccounts | None]:
+    """The external broker's accounts when METERHUB_MQTT_URL is set: tokens and access changed
+    here reach Mosquitto at once, not at the server's next round."""
+    url = Settings().mqtt_url
+    if not url:
+        yield None
+        return
+    with DynamicSecurity(BrokerUrl.parse(url)) as admin:
+        yield BrokerAccounts(db, admin)
+
+
+def _access_changed(db: Database) -> None:
+    with _broker_accounts(db) as broker:
+        if broker is not None:
+            broker.sync()
 
 
 def _timezone(name: str) -> str:
@@ -94,7 +117,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from meterhub.app import create_app
 
     settings = _settings(args)
-    for port, what in ((settings.port, "HTTP"), (settings.mqtt_port, "MQTT")):
+    mqtt_port = 0 if settings.mqtt_url else settings.mqtt_port  # an external broker listens itself
+    for port, what in ((settings.port, "HTTP"), (mqtt_port, "MQTT")):
         if port and not _can_listen(settings.host, port):
             variable = "METERHUB_PORT or --port" if what == "HTTP" else "METERHUB_MQTT_PORT (0: no MQTT)"
             raise SystemExit(
@@ -108,6 +132,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
     )
+
+
+def cmd_mqtt_ingest(args: argparse.Namespace) -> None:
+    from meterhub.mqtt.bridge import start_bridge
+    from meterhub.platform import Platform
+
+    settings = _settings(args)
+    if not settings.mqtt_url:
+        raise SystemExit("set METERHUB_MQTT_URL to the external broker this worker takes messages from")
+    platform = Platform(settings)
+    bridge = start_bridge(platform)
+    share = f" (share {settings.mqtt_share!r})" if settings.mqtt_share else ""
+    console.print(
+        f"meterhub ingest worker {settings.mqtt_client_id!r}{share} on {bridge.url}; Ctrl-C stops it"
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bridge.stop()
+        platform.close()
 
 
 def _can_listen(host: str, port: int) -> bool:
@@ -162,7 +210,8 @@ def cmd_user_passwd(args: argparse.Namespace) -> None:
 
 def cmd_key_create(args: argparse.Namespace) -> None:
     expires = to_ms(datetime.now(UTC) + timedelta(days=args.expires_days)) if args.expires_days else None
-    with _db(args).writer.begin() as conn:
+    db = _db(args)
+    with _broker_accounts(db) as broker, db.writer.begin() as conn:
         user = accounts.get_user(conn, email=args.user)
         if args.site is not None:
             accounts.get_site(conn, args.site)
@@ -177,6 +226,8 @@ def cmd_key_create(args: argparse.Namespace) -> None:
             expires_ms=expires,
             datasets=args.dataset or (),
         )
+        if broker is not None:
+            broker.issued(conn, key)
     where = f"site {args.site}" if args.site is not None else f"the sites of {args.user}"
     console.print(f"key {key_id} for {where} (shown once):\n{key}")
 
@@ -206,15 +257,19 @@ def cmd_key_list(args: argparse.Namespace) -> None:
 
 
 def cmd_key_revoke(args: argparse.Namespace) -> None:
-    with _db(args).writer.begin() as conn:
+    db = _db(args)
+    with db.writer.begin() as conn:
         accounts.revoke_credential(conn, credential_id=args.id)
+    _access_changed(db)
     console.print(f"key {args.id} revoked")
 
 
 def cmd_dataset_add(args: argparse.Namespace) -> None:
-    with _db(args).writer.begin() as conn:
+    db = _db(args)
+    with db.writer.begin() as conn:
         accounts.get_site(conn, args.site)
         found = datasets.add_dataset(conn, site_id=args.site, topic_prefix=args.prefix, name=args.name)
+    _access_changed(db)
     console.print(f"dataset {found.id} '{found.topic_prefix}' created in site {found.site_id}")
 
 
@@ -308,10 +363,12 @@ def cmd_site_list(args: argparse.Namespace) -> None:
 
 
 def cmd_site_member(args: argparse.Namespace) -> None:
-    with _db(args).writer.begin() as conn:
+    db = _db(args)
+    with db.writer.begin() as conn:
         accounts.get_site(conn, args.id)
         user = accounts.get_user(conn, email=args.email)
         accounts.add_member(conn, site_id=args.id, user_id=user.id, access=args.access)
+    _access_changed(db)
     console.print(f"<{args.email}> may {args.access} site {args.id}")
 
 
@@ -407,6 +464,11 @@ def _parser() -> argparse.ArgumentParser:
         help="time zone of the first site, created on first start",
     )
     add("migrate", cmd_migrate, "create or upgrade the database schema")
+    add(
+        "mqtt-ingest",
+        cmd_mqtt_ingest,
+        "one more ingest worker for the external broker of METERHUB_MQTT_URL (no HTTP)",
+    )
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     p = add("add", cmd_user_add, "create a user", user)

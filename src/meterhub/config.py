@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     mqtt_tls_port: int = 8883
     mqtt_certfile: str = ""
     mqtt_keyfile: str = ""
+    # An external Mosquitto instead of the embedded broker: mqtt://ADMIN:PASSWORD@HOST:PORT, the
+    # dynamic-security administrator (see the README). meterhub then ingests through a persistent
+    # session with this client id; workers sharing the load give each their own id and one share
+    # group name (a shared subscription).
+    mqtt_url: str = ""
+    mqtt_client_id: str = "meterhub-ingest"
+    mqtt_share: str = ""
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.ingest.mqtt_messages import MessageErrors
@@ -10,6 +12,9 @@ from meterhub.ingest.writer import Writer
 from meterhub.services.import_files import LocalFiles, S3Files
 from meterhub.services.imports import Imports
 from meterhub.store.db import Database
+
+if TYPE_CHECKING:
+    from meterhub.mqtt.broker_accounts import BrokerAccounts
 
 
 class Platform:
@@ -21,15 +26,19 @@ class Platform:
         self.db.migrate()
         self.writer = Writer(self.db.writer, max_points=settings.writer_max_points)
         self.registry = Registry(self.db)
+        self.secret = _secret(settings)
         files = (
             S3Files(settings.import_storage, endpoint_url=settings.s3_endpoint_url)
             if settings.import_storage
-            else LocalFiles(settings.data_dir / "imports", _secret(settings))
+            else LocalFiles(settings.data_dir / "imports", self.secret)
         )
         self.imports = Imports(self.db, self.writer, files)
         # Dataset id -> the MQTT messages refused since the server started (shown by the
         # management API).
         self.message_errors: dict[int, MessageErrors] = {}
+        # With an external broker (METERHUB_MQTT_URL): its accounts, told of new tokens and of
+        # changes to who may use which dataset.
+        self.broker_accounts: BrokerAccounts | None = None
 
     def close(self) -> None:
         """Finish queued writes and close the database."""

@@ -15,32 +15,35 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import _free_port, telegram
+from tests.mqtt.mosquitto import mosquitto
 
 MEHUB = [sys.executable, "-m", "meterhub"]
 
 
-def run(data_dir: Path, *args: str, stdin: str | None = None) -> str:
+def run(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [*MEHUB, *args, "--data-dir", str(data_dir)],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
 
 @contextmanager
-def serving(data_dir: Path, port: int, mqtt_port: int = 0) -> Iterator[subprocess.Popen[str]]:
+def serving(
+    data_dir: Path, port: int, mqtt_port: int = 0, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """`meterhub serve` in a child process, stopped afterwards."""
     with subprocess.Popen(
         [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200", "METERHUB_MQTT_PORT": str(mqtt_port)},
+        env={**os.environ, "COLUMNS": "200", "METERHUB_MQTT_PORT": str(mqtt_port), **(env or {})},
     ) as server:
         try:
             yield server
@@ -141,3 +144,71 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
         text=True,
     )
     assert bad.returncode == 2 and "no user with email" in bad.stdout
+
+
+def test_serve_on_an_external_mosquitto_with_the_documents_command_line_clients(tmp_path: Path) -> None:
+    with mosquitto(tmp_path / "mosquitto") as broker:
+        external = {"METERHUB_MQTT_URL": broker.admin_url}
+        port = _free_port()
+        with serving(tmp_path, port, env=external) as server:
+            output_until_serving(server)
+            made = run(tmp_path, "dataset", "add", "my-topic-prefix", "--site", "1", env=external)
+            dataset = re.search(r"dataset (\d+)", made)
+            assert dataset, made
+            made = run(tmp_path, "stream", "add", dataset[1], "my/topic/suffix", env=external)
+            stream = re.search(r"datastream (\d+)", made)
+            assert stream, made
+            created = run(
+                tmp_path,
+                "key",
+                "create",
+                "--user",
+                "admin@localhost",
+                "--scope",
+                "mqtt-pubsub",
+                "--scope",
+                "read",
+                env=external,
+            )
+            key = created.strip().splitlines()[-1]
+            at = ["-h", "127.0.0.1", "-p", str(broker.port), "-u", key, "-P", key]  # the token twice
+            with subprocess.Popen(
+                ["mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20"],
+                stdout=subprocess.PIPE,
+                text=True,
+            ) as listener:
+                time.sleep(0.3)
+                message = '{"value":"0.16300000250339508","timestamp":1521797973052}'
+                subprocess.run(
+                    [
+                        "mosquitto_pub",
+                        "-t",
+                        "my-topic-prefix/my/topic/suffix",
+                        *at,
+                        "-i",
+                        "me",
+                        "-q",
+                        "1",
+                        "-m",
+                        message,
+                    ],
+                    check=True,
+                    timeout=20,
+                )
+                assert listener.communicate(timeout=20)[0].strip() == message
+            values = f"http://127.0.0.1:{port}/api/v1/datastreams/values?ids={stream[1]}&latest=true"
+            for _ in range(100):
+                answered = httpx.get(values, headers={"Authorization": f"Bearer {key}"})
+                if "1521797973052" in answered.text:
+                    break
+                time.sleep(0.05)
+            assert "0.16300000250339508" in answered.text, answered.text
+            run(tmp_path, "key", "revoke", "1", env=external)  # the first-start key: no MQTT client
+            run(tmp_path, "key", "revoke", "2", env=external)
+            refused = subprocess.run(
+                ["mosquitto_pub", "-t", "my-topic-prefix/my/topic/suffix", *at, "-m", message],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert refused.returncode != 0 and "not authori" in refused.stderr.lower(), refused.stderr

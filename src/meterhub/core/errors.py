@@ -31,6 +31,10 @@ class Conflict(MeterhubError):
     """The write contradicts what is already stored."""
 
 
+class Unavailable(MeterhubError):
+    """A service meterhub depends on (an external broker, say) cannot be used right now."""
+
+
 class RateLimited(MeterhubError):
     """Too many requests; retry after the given number of seconds."""
 

@@ -101,10 +101,13 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="meterhub-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, rows: Sequence[PointRow], extra: Extra | None = None) -> Future[BatchOutcome]:
-        """Queue a batch; the future resolves after its transaction committed."""
+    def submit(
+        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True
+    ) -> Future[BatchOutcome]:
+        """Queue a batch; the future resolves after its transaction committed. `feed=False` keeps
+        its points from the watchers (they came from a feed of their own)."""
         future: Future[BatchOutcome] = Future()
-        self._queue.put(_Job(rows, extra, future))
+        self._queue.put(_Job(rows, extra, future, feed))
         return future
 
     async def store(

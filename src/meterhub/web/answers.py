@@ -17,6 +17,7 @@ _STATUS: Mapping[type[errors.MeterhubError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
 }
 
 

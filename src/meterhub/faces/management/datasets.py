@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from meterhub.auth.access import Access, Principal, require_dataset, require_site
 from meterhub.core.errors import Conflict
-from meterhub.faces.management.deps import Caller, platform
+from meterhub.faces.management.deps import Caller, access_changed, platform
 from meterhub.faces.management.models import (
     DatasetIn,
     DatasetOut,
@@ -41,9 +41,11 @@ def list_datasets(request: Request, who: Caller) -> list[DatasetOut]:
 def create_dataset(body: DatasetIn, request: Request, who: Caller) -> DatasetOut:
     require_site(who, body.site_id, Access.ADMIN)
     with platform(request).db.writer.begin() as conn:
-        return DatasetOut.of(
-            datasets.add_dataset(conn, site_id=body.site_id, topic_prefix=body.topic_prefix, name=body.name)
+        created = datasets.add_dataset(
+            conn, site_id=body.site_id, topic_prefix=body.topic_prefix, name=body.name
         )
+    access_changed(request)
+    return DatasetOut.of(created)
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetOut, summary="One dataset")
@@ -67,6 +69,7 @@ def delete_dataset(dataset_id: int, request: Request, who: Caller) -> Response:
         gone = [s.id for s in datasets.list_streams(conn, dataset_id)]
         datasets.delete_dataset(conn, dataset_id)
     platform(request).writer.forget(gone)
+    access_changed(request)
     return Response(status_code=204)
 
 

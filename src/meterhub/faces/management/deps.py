@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -11,8 +12,10 @@ from starlette.requests import Request
 
 from meterhub.auth import keys, logins
 from meterhub.auth.access import Principal, require_scope
-from meterhub.core.errors import Forbidden, Unauthorized
+from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
 from meterhub.platform import Platform
+
+log = logging.getLogger(__name__)
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="meterhub"'}
 
@@ -60,3 +63,15 @@ def _basic(value: str) -> tuple[str, str]:
     if not sep:
         raise Unauthorized("Basic credentials without a password")
     return email, password
+
+
+def access_changed(request: Request) -> None:
+    """Tell an external broker that who may use which dataset changed (the embedded broker asks the
+    database itself). A broker out of reach catches up at its next round."""
+    broker = platform(request).broker_accounts
+    if broker is None:
+        return
+    try:
+        broker.sync()
+    except MeterhubError as exc:
+        log.warning("the MQTT broker's accounts will catch up later: %s", exc)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_site
 from meterhub.core.buckets import to_ms
-from meterhub.faces.management.deps import Caller, platform
+from meterhub.faces.management.deps import Caller, access_changed, platform
 from meterhub.faces.management.models import NewToken, TokenIn, TokenOut, TokenPatch
 from meterhub.store import accounts, datasets
 from meterhub.store.accounts import Credential
@@ -60,6 +60,8 @@ def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
             expires_ms=expires,
             datasets=body.datasets,
         )
+        if (broker := platform(request).broker_accounts) is not None:
+            broker.issued(conn, key)  # refused by the broker: no token either
         created = _own(conn, who, key_id)
     return NewToken.model_validate({**_out(created, sorted(set(body.datasets))), "token": key})
 
@@ -75,6 +77,7 @@ def update_token(token_id: int, body: TokenPatch, request: Request, who: Caller)
             accounts.rename_credential(conn, credential_id=token_id, name=body.name)
         found = _own(conn, who, token_id)
         licensed = accounts.licensed_datasets(conn, [token_id]).get(token_id, [])
+    access_changed(request)
     return TokenOut.model_validate(_out(found, licensed))
 
 
@@ -83,6 +86,7 @@ def revoke_token(token_id: int, request: Request, who: Caller) -> Response:
     with platform(request).db.writer.begin() as conn:
         _own(conn, who, token_id)
         accounts.revoke_credential(conn, credential_id=token_id)
+    access_changed(request)
     return Response(status_code=204)
 
 

@@ -1,0 +1,199 @@
+"""meterhub on an external Mosquitto: ingest through a persistent session, the live feed, and the
+broker's accounts kept in line with meterhub's tokens.
+
+Mosquitto acknowledges a publisher on receipt. What makes that safe is meterhub's session: clean
+start off and no expiry, QoS 1, and each message acknowledged to Mosquitto only once its points are
+committed. Until then Mosquitto keeps it, and sends it again when meterhub reconnects, whether
+meterhub was killed or the network failed; the write path settles a repeat as already stored.
+Messages published while meterhub is away wait in the session (with Mosquitto's persistence on,
+even across a broker restart).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from functools import partial
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from meterhub.core.errors import MeterhubError
+from meterhub.ingest.mqtt_messages import MessageError, point_rows
+from meterhub.ingest.write_path import BatchOutcome, PointRow
+from meterhub.mqtt.broker_accounts import SERVICE_CLIENT, BrokerAccounts
+from meterhub.mqtt.dynsec import BrokerUnavailable, BrokerUrl, DynamicSecurity
+from meterhub.mqtt.topics import Topics
+from meterhub.platform import Platform
+
+log = logging.getLogger(__name__)
+
+# Messages Mosquitto may have sent meterhub and not yet had acknowledged (MQTT 5 Receive Maximum):
+# enough to fill several commits, so that the broker never waits for one.
+IN_FLIGHT = 2000
+NEVER_EXPIRES = 0xFFFFFFFF
+ACCOUNTS_LOOK_S = 1.0  # revoked and expired tokens
+ACCOUNTS_SYNC_S = 10.0  # everything else (datasets, licences, memberships)
+FEED_BACKLOG = 10_000
+CONNECT_TIMEOUT_S = 10.0
+
+
+def service_password(secret: bytes) -> str:
+    """The password of meterhub's own broker client, the same for every worker sharing the key."""
+    return hmac.new(secret, b"mqtt service client", hashlib.sha256).hexdigest()
+
+
+class MosquittoBridge:
+    """One ingest worker: a persistent session subscribed to every topic (or to a shared
+    subscription's share, when several workers split the load)."""
+
+    def __init__(self, platform: Platform, url: BrokerUrl, *, client_id: str, share: str = "") -> None:
+        self.platform = platform
+        self.url = url
+        self.topics = Topics(platform)
+        self.dropped = 0  # live-feed messages dropped because the broker was behind
+        self._share = share
+        self._admin = DynamicSecurity(url)
+        self.accounts = BrokerAccounts(platform.db, self._admin)
+        password = service_password(platform.secret)
+        self.accounts.prepare(password)
+        self.accounts.sync()
+        self._client = url.client(client_id, SERVICE_CLIENT, password, protocol=mqtt.MQTTv5, manual_ack=True)
+        self._client.on_connect = self._connected
+        self._client.on_message = self._arrived
+        self._subscribed = threading.Event()
+        self._client.on_subscribe = lambda *_: self._subscribed.set()
+        self._feed: queue.SimpleQueue[list[PointRow] | None] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._look_after_accounts, name="meterhub-mqtt-accounts", daemon=True),
+            threading.Thread(target=self._publish_feed, name="meterhub-mqtt-feed", daemon=True),
+        ]
+
+    def start(self) -> None:
+        """Connect, resume the session (and take what waited in it), and start feeding."""
+        session = Properties(PacketTypes.CONNECT)
+        session.SessionExpiryInterval = NEVER_EXPIRES
+        session.ReceiveMaximum = IN_FLIGHT
+        try:
+            self._client.connect(
+                self.url.host, self.url.port, keepalive=30, clean_start=False, properties=session
+            )
+        except OSError as exc:
+            raise BrokerUnavailable(f"the MQTT broker at {self.url} cannot be reached ({exc})") from None
+        self._client.loop_start()
+        if not self._subscribed.wait(CONNECT_TIMEOUT_S):
+            self._client.loop_stop()
+            self._admin.close()
+            raise BrokerUnavailable(
+                f"meterhub's client could not subscribe at {self.url}: see the broker's log"
+            )
+        self.platform.writer.watch(self._committed)
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop taking messages; what is not yet acknowledged stays with the broker."""
+        self._stop.set()
+        if self._subscribed.is_set():
+            self.platform.writer.unwatch(self._committed)
+        self._feed.put(None)
+        self._client.disconnect()
+        self._client.loop_stop()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(5)
+        self._admin.close()
+
+    def _connected(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: object,
+        rc: mqtt.ReasonCode,
+        _props: object = None,
+    ) -> None:
+        if rc.is_failure:
+            log.error("the MQTT broker at %s refused meterhub's client: %s", self.url, rc)
+            return
+        # Retained messages were stored when they were published; don't take them again.
+        options = SubscribeOptions(qos=1, noLocal=not self._share, retainHandling=2)
+        # Shared subscriptions may not set no-local: a worker then gets the feed's messages back too,
+        # which the write path finds already stored.
+        if self._share:
+            options = SubscribeOptions(qos=1, retainHandling=2)
+        client.subscribe(f"$share/{self._share}/#" if self._share else "#", options=options)
+
+    def _arrived(self, client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        try:
+            rows = point_rows(message.topic, message.payload, self.topics.column)
+        except MessageError as exc:
+            self.topics.count_error(message.topic, exc)
+            client.ack(message.mid, message.qos)
+            return
+        stored = self.platform.writer.submit(rows, feed=False)
+        stored.add_done_callback(partial(self._settled, message))
+
+    def _settled(self, message: mqtt.MQTTMessage, stored: Future[BatchOutcome]) -> None:
+        # On the writer's thread, in commit order.
+        problem = stored.exception()
+        if problem is not None and not isinstance(problem, MeterhubError):
+            # The database failed: no ack, so the broker keeps the message and sends it again.
+            log.error("an MQTT message on %s could not be stored: %s", message.topic, problem)
+            return
+        if problem is not None:
+            self.topics.count_error(message.topic, MessageError(str(problem)))
+        elif clashes := stored.result().clashes:
+            self.topics.count_error(
+                message.topic, MessageError(f"a different value is stored at {clashes[0].ts} ms")
+            )
+        self._client.ack(message.mid, message.qos)
+
+    def _committed(self, rows: list[PointRow]) -> None:
+        # On the writer's thread: hand over, never wait for the broker.
+        if self._feed.qsize() >= FEED_BACKLOG:
+            self.dropped += len(rows)
+            return
+        self._feed.put(rows)
+
+    def _publish_feed(self) -> None:
+        while (rows := self._feed.get()) is not None:
+            for row in rows:
+                self._client.publish(self.topics.of_stream(row[0]), self.topics.message(row), qos=0)
+
+    def _look_after_accounts(self) -> None:
+        since_sync = 0.0
+        while not self._stop.wait(ACCOUNTS_LOOK_S):
+            since_sync += ACCOUNTS_LOOK_S
+            try:
+                if since_sync >= ACCOUNTS_SYNC_S:
+                    since_sync = 0.0
+                    self.accounts.sync()
+                else:
+                    self.accounts.drop_unusable()
+            except MeterhubError as exc:
+                log.warning("the broker's accounts could not be brought in line: %s", exc)
+
+
+def start_bridge(platform: Platform) -> MosquittoBridge:
+    """The configured external broker's ingest worker, started, its accounts given to the platform;
+    SystemExit saying what to fix when the broker cannot be used."""
+    settings = platform.settings
+    try:
+        bridge = MosquittoBridge(
+            platform,
+            BrokerUrl.parse(settings.mqtt_url),
+            client_id=settings.mqtt_client_id,
+            share=settings.mqtt_share,
+        )
+        bridge.start()
+    except (ValueError, MeterhubError) as exc:
+        raise SystemExit(f"{exc}") from None
+    platform.broker_accounts = bridge.accounts
+    return bridge

@@ -1,0 +1,315 @@
+"""Section 3 of the energydata.dk document on an external Mosquitto (dynamic security, persistence),
+with meterhub ingesting through its persistent session; paho-mqtt as the client.
+
+Where Mosquitto differs from the document (CONTRACT.md): the token is also the password, a forbidden
+publish is dropped rather than disconnected, and a PUBACK means the broker has the message; so
+these tests wait for points to be stored instead of taking the PUBACK for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from meterhub.auth import keys
+from meterhub.core.datatypes import Datatype
+from meterhub.mqtt.bridge import MosquittoBridge
+from meterhub.mqtt.broker_accounts import BrokerAccounts
+from meterhub.mqtt.dynsec import BrokerUrl, DynamicSecurity
+from meterhub.platform import Platform
+from meterhub.store import accounts
+from tests.conftest import Account, Server, make_account
+from tests.factories import datastreams, token
+from tests.mqtt.clients import BAD_MESSAGES, TS, WILDCARD_TOPICS, connect, raw_publish, stored
+from tests.mqtt.mosquitto import Mosquitto, mosquitto
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    with mosquitto(tmp_path / "mosquitto") as started:
+        yield started
+
+
+@pytest.fixture
+def bridge(platform: Platform, broker: Mosquitto) -> Iterator[MosquittoBridge]:
+    """meterhub's ingest worker on that broker, as `meterhub serve` runs it with METERHUB_MQTT_URL."""
+    worker = MosquittoBridge(platform, BrokerUrl.parse(broker.admin_url), client_id="meterhub-ingest")
+    worker.start()
+    platform.broker_accounts = worker.accounts
+    yield worker
+    platform.broker_accounts = None
+    worker.stop()
+
+
+@pytest.fixture
+def streams(platform: Platform, account: Account) -> dict[str, int]:
+    """The document's topics: my-topic-prefix/my/topic/suffix, …suffix1 … suffix4."""
+    suffixes = {"my/topic/suffix": Datatype.DOUBLE}
+    suffixes |= {f"my/topic/suffix{i}": Datatype.DOUBLE for i in range(1, 5)}
+    found = datastreams(platform, site_id=account.site_id, prefix="my-topic-prefix", streams=suffixes)
+    return {suffix: s.id for suffix, s in found.items()}
+
+
+def pubsub(platform: Platform, account: Account) -> str:
+    return token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("not within {seconds} s")
+        time.sleep(0.02)
+
+
+def test_a_single_value_publish_is_stored(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = pubsub(platform, account)
+    client, codes = connect(broker.port, key, password=key)
+    assert codes == [0]
+    client.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
+    ).wait_for_publish(10)
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)])
+    client.disconnect()
+
+
+def test_the_token_must_also_be_the_password(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account
+) -> None:
+    key = pubsub(platform, account)
+    for password in (None, "", "anything"):
+        client, codes = connect(broker.port, key, password=password)
+        assert codes and codes[0] != 0
+        client.loop_stop()
+    for key in ("nope", token(platform, user_id=account.user_id, scopes=("read",))):
+        client, codes = connect(broker.port, key, password=key)
+        assert codes and codes[0] != 0
+        client.loop_stop()
+
+
+def test_a_subscription_receives_single_and_multi_value_messages(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = pubsub(platform, account)
+    listener, _ = connect(broker.port, key, "listener", password=key)
+    got: list[tuple[str, dict[str, object]]] = []
+    listener.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
+    listener.subscribe("#", qos=1)
+    time.sleep(0.2)
+    publisher, _ = connect(broker.port, key, "publisher", password=key)
+    single = {"timestamp": TS, "value": 14.47}
+    multi = {"timestamp": TS + 1, "value": {"my/topic/suffix1": 14.47, "my/topic/suffix2": 34}}
+    publisher.publish("my-topic-prefix/my/topic/suffix", json.dumps(single), qos=1).wait_for_publish(10)
+    publisher.publish("my-topic-prefix", json.dumps(multi), qos=1).wait_for_publish(10)
+    eventually(lambda: len(got) == 2)
+    assert got == [("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)]
+    eventually(lambda: stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)])
+    assert stored(platform, streams["my/topic/suffix1"]) == [(TS + 1, 14.47)]
+    publisher.disconnect()
+    listener.disconnect()
+
+
+def test_points_stored_by_http_reach_subscribers(
+    bridge: MosquittoBridge,
+    broker: Mosquitto,
+    server: Server,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+) -> None:
+    key = pubsub(platform, account)
+    listener, _ = connect(broker.port, key, "listener", password=key)
+    got: list[tuple[str, bytes]] = []
+    listener.on_message = lambda c, u, m: got.append((m.topic, m.payload))
+    listener.subscribe("my-topic-prefix/#", qos=0)
+    time.sleep(0.2)
+    platform.writer.write([(streams["my/topic/suffix3"], TS, 4.87)])
+    eventually(
+        lambda: got == [("my-topic-prefix/my/topic/suffix3", b'{"timestamp": 1521797973469, "value": 4.87}')]
+    )
+    listener.disconnect()
+
+
+def test_messages_of_datasets_a_token_may_not_read_never_reach_it(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = pubsub(platform, stranger)
+    listener, _ = connect(broker.port, theirs, "stranger", password=theirs)
+    got: list[str] = []
+    listener.on_message = lambda c, u, m: got.append(m.topic)
+    listener.subscribe("#", qos=1)
+    time.sleep(0.2)
+    mine = pubsub(platform, account)
+    publisher, _ = connect(broker.port, mine, "owner", password=mine)
+    publisher.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 1.0}), qos=1
+    ).wait_for_publish(10)
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 1.0)])
+    time.sleep(0.2)
+    assert got == []
+    publisher.disconnect()
+    listener.disconnect()
+
+
+def test_a_forbidden_publish_is_never_stored_and_mqtt5_clients_hear_not_authorized(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = pubsub(platform, stranger)
+    reasons: list[int] = []
+    intruder = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="intruder", protocol=mqtt.MQTTv5)
+    intruder.username_pw_set(theirs, theirs)
+    intruder.on_publish = lambda c, u, mid, rc, props=None: reasons.append(rc.value)
+    intruder.connect("127.0.0.1", broker.port)
+    intruder.loop_start()
+    intruder.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 666.0}), qos=1
+    ).wait_for_publish(10)
+    assert reasons == [0x87]  # not authorized; Mosquitto keeps the client connected
+    mine = pubsub(platform, account)
+    owner, _ = connect(broker.port, mine, "owner", password=mine)
+    owner.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + 1, "value": 1.0}), qos=1
+    ).wait_for_publish(10)
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS + 1, 1.0)])
+    intruder.disconnect()
+    intruder.loop_stop()
+    owner.disconnect()
+
+
+def test_a_revoked_token_loses_its_connection_and_cannot_come_back(
+    bridge: MosquittoBridge, broker: Mosquitto, server: Server, platform: Platform, account: Account
+) -> None:
+    key = pubsub(platform, account)
+    client, codes = connect(broker.port, key, password=key)
+    assert codes == [0]
+    with platform.db.reader.connect() as conn:
+        (cred,) = [c for c in accounts.list_credentials(conn) if c.hint == key[:4] and c.kind == "api_key"]
+    revoked = server.client().delete(
+        f"/api/meterhub/v1/tokens/{cred.id}", auth=("owner@example.org", "correct horse")
+    )
+    assert revoked.status_code == 204
+    eventually(lambda: not client.is_connected(), 5)
+    client.loop_stop()
+    again, codes = connect(broker.port, key, password=key)
+    assert codes and codes[0] != 0
+    again.loop_stop()
+
+
+def test_an_expired_token_loses_its_connection(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account
+) -> None:
+    with platform.db.writer.begin() as conn:
+        _, key = keys.issue_key(
+            conn,
+            user_id=account.user_id,
+            site_id=None,
+            scopes=("mqtt-pubsub",),
+            expires_ms=accounts.now_ms() + 1500,
+        )
+        bridge.accounts.issued(conn, key)
+    client, codes = connect(broker.port, key, password=key)
+    assert codes == [0]
+    eventually(lambda: not client.is_connected(), 5)
+    client.loop_stop()
+
+
+def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = pubsub(platform, account)
+    client, _ = connect(broker.port, key, password=key)
+    for topic, payload, _problem in BAD_MESSAGES:
+        client.publish(topic, payload, qos=1).wait_for_publish(10)
+    # MQTT forbids wildcards in a publish: Mosquitto closes that connection, nothing reaches meterhub.
+    for topic in WILDCARD_TOPICS:
+        assert raw_publish(broker.port, key, topic, b'{"timestamp": 1521797973469, "value": 1}') == b""
+    eventually(lambda: sum(e.count for e in platform.message_errors.values()) == len(BAD_MESSAGES))
+    (errors,) = platform.message_errors.values()
+    assert client.is_connected()
+    assert all(stored(platform, sid) == [] for sid in streams.values())
+    client.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
+    ).wait_for_publish(10)
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)])
+    assert errors.count == len(BAD_MESSAGES)
+    client.disconnect()
+
+
+def test_the_qos1_loop_of_section_3_6_stores_exactly_10000_points(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = pubsub(platform, account)
+    client, _ = connect(broker.port, key, password=key)
+    for i in range(0, 10000):
+        message = json.dumps({"timestamp": TS + i, "value": i})
+        client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(timeout=10)
+    eventually(lambda: len(stored(platform, streams["my/topic/suffix"])) >= 10000, 30)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS + i, float(i)) for i in range(10000)]
+    client.disconnect()
+
+
+def ingest_worker(platform: Platform, broker: Mosquitto) -> subprocess.Popen[str]:
+    """`meterhub mqtt-ingest` in a process of its own, started (its session subscribed)."""
+    settings = platform.settings
+    env = {
+        **os.environ,
+        "METERHUB_DATA_DIR": str(settings.data_dir),
+        "METERHUB_DATABASE_URL": settings.resolved_database_url,
+        "METERHUB_MQTT_URL": broker.admin_url,
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "meterhub", "mqtt-ingest"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert worker.stdout is not None and "ingest worker" in worker.stdout.readline()
+    worker.stdout.close()  # it says nothing more there
+    return worker
+
+
+def test_kill_9_mid_stream_loses_no_acknowledged_message_and_stores_none_twice(
+    broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    worker = ingest_worker(platform, broker)
+    with DynamicSecurity(BrokerUrl.parse(broker.admin_url)) as admin, platform.db.writer.begin() as conn:
+        _, key = keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",))
+        BrokerAccounts(platform.db, admin).issued(conn, key)
+    acked: list[int] = []
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="stream")
+    publisher.username_pw_set(key, key)
+    publisher.max_inflight_messages_set(20)
+    publisher.on_publish = lambda c, u, mid, rc, props=None: acked.append(mid)
+    publisher.connect("127.0.0.1", broker.port)
+    publisher.loop_start()
+    total, sid = 20_000, streams["my/topic/suffix"]
+    for i in range(total):
+        publisher.publish(
+            "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + i, "value": i}), qos=1
+        )
+        if i == 2_000:  # meterhub is taking messages: kill it without warning
+            eventually(lambda: len(stored(platform, sid)) > 500)
+            worker.kill()
+            worker.wait()
+            at_kill = len(stored(platform, sid))
+    eventually(lambda: len(acked) == total, 30)  # the broker has them all, meterhub is away
+    assert len(stored(platform, sid)) == at_kill
+    worker = ingest_worker(platform, broker)
+    try:
+        eventually(lambda: len(stored(platform, sid)) >= total, 60)
+        assert stored(platform, sid) == [(TS + i, float(i)) for i in range(total)]
+        assert platform.message_errors == {}
+    finally:
+        worker.terminate()
+        worker.wait(10)
+        publisher.disconnect()
+        publisher.loop_stop()
