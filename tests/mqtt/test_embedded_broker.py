@@ -337,3 +337,19 @@ def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
     ).wait_for_publish(10)
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)]
     client.disconnect()
+
+
+def test_qos_0_and_2_are_stored_too(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
+    client.publish(
+        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 2.0}), qos=2
+    ).wait_for_publish(10)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0)]  # at the end of QoS 2's handshake
+    client.publish("my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + 1, "value": 0.0}), qos=0)
+    deadline = time.monotonic() + 5
+    while len(stored(platform, streams["my/topic/suffix"])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0), (TS + 1, 0.0)]
+    client.disconnect()

@@ -313,3 +313,31 @@ def test_kill_9_mid_stream_loses_no_acknowledged_message_and_stores_none_twice(
         worker.wait(10)
         publisher.disconnect()
         publisher.loop_stop()
+
+
+def test_a_token_the_broker_cannot_take_is_not_issued(
+    bridge: MosquittoBridge, broker: Mosquitto, server: Server, platform: Platform, account: Account
+) -> None:
+    owner = ("owner@example.org", "correct horse")
+    broker.process.terminate()
+    broker.process.wait(10)
+    eventually(lambda: not bridge.accounts.admin.connected, 5)
+    made = server.client().post(
+        "/api/meterhub/v1/tokens", json={"name": "sensor", "permissions": ["mqtt-pubsub"]}, auth=owner
+    )
+    assert made.status_code == 503 and "not reachable" in made.json()["detail"]
+    listed = server.client().get("/api/meterhub/v1/tokens", auth=owner).json()
+    assert [t["permissions"] for t in listed] == [["read", "write"]]  # the account's key alone
+
+
+def test_qos_0_and_2_are_stored_too(
+    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = pubsub(platform, account)
+    client, _ = connect(broker.port, key, password=key)
+    for qos, ts in ((0, TS), (2, TS + 1)):
+        client.publish(
+            "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": ts, "value": qos}), qos=qos
+        )
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 0.0), (TS + 1, 2.0)])
+    client.disconnect()

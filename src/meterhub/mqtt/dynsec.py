@@ -115,6 +115,10 @@ class DynamicSecurity:
         the error text contains one of `tolerate` (e.g. "already exists")."""
         if not commands:
             return []
+        if not self.connected:
+            raise BrokerUnavailable(
+                f"the MQTT broker at {self.url} is not reachable: start it, then try again"
+            )
         ids = [uuid.uuid4().hex for _ in commands]
         sent = [{**c, "correlationData": i} for c, i in zip(commands, ids, strict=True)]
         with self._lock:
@@ -130,6 +134,11 @@ class DynamicSecurity:
             if error and not any(t in error for t in tolerate):
                 raise DynsecRefused(f"Mosquitto refused {command['command']}: {error}")
         return [a.get("data") or {} for a in answers]
+
+    @property
+    def connected(self) -> bool:
+        """Whether the administrator's connection is up (paho reconnects it when it drops)."""
+        return self._client.is_connected()
 
     def close(self) -> None:
         """Disconnect."""
