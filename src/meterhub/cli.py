@@ -124,6 +124,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
             raise SystemExit(
                 f"{settings.host}:{port} is in use: meterhub's {what} port must be free; set {variable}"
             )
+    if settings.mqtt_url:
+        _reach_broker(settings.mqtt_url)
     db = Database(settings.resolved_database_url)
     db.migrate()
     first_start(db, timezone=_timezone(args.timezone), base_url=f"http://{settings.host}:{settings.port}")
@@ -132,6 +134,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
     )
+
+
+def _reach_broker(url: str) -> None:
+    # Said plainly before the server starts, not as a traceback from inside its start-up.
+    try:
+        DynamicSecurity(BrokerUrl.parse(url)).close()
+    except (ValueError, MeterhubError) as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cmd_mqtt_ingest(args: argparse.Namespace) -> None:

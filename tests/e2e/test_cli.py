@@ -212,3 +212,10 @@ def test_serve_on_an_external_mosquitto_with_the_documents_command_line_clients(
                 timeout=20,
             )
             assert refused.returncode != 0 and "not authori" in refused.stderr.lower(), refused.stderr
+
+
+def test_an_external_broker_out_of_reach_is_a_clear_error_at_start(tmp_path: Path) -> None:
+    unreachable = {"METERHUB_MQTT_URL": f"mqtt://admin:secret@127.0.0.1:{_free_port()}"}
+    with serving(tmp_path, _free_port(), env=unreachable) as server:
+        said = server.communicate(timeout=30)[0]
+    assert server.returncode != 0 and "cannot be reached" in said and "Traceback" not in said, said
