@@ -4,6 +4,7 @@ refused message is counted."""
 from __future__ import annotations
 
 import time
+from typing import TypeVar
 
 import orjson
 from sqlalchemy import Connection
@@ -19,9 +20,10 @@ from meterhub.store import datasets
 from meterhub.store.datasets import Dataset
 
 PUBSUB = "mqtt-pubsub"
-# Topic -> datastream lookups are remembered this long: a stream added meanwhile is found at once
-# (misses are not remembered), one deleted elsewhere is refused by the writer.
-COLUMNS_KEPT_S = 10.0
+T = TypeVar("T")
+# Lookups of datastreams and datasets by topic are remembered this long: one added meanwhile is
+# found at once (misses are not remembered); writes to one deleted elsewhere are refused by the writer.
+KEPT_S = 10.0
 
 
 class Topics:
@@ -30,15 +32,13 @@ class Topics:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self._columns: dict[str, Column] = {}
-        self._columns_since = time.monotonic()
+        self._datasets: dict[str, Dataset] = {}
+        self._since = time.monotonic()
         self._streams: dict[int, tuple[str, Datatype, int]] = {}
 
     def column(self, topic: str) -> Column | None:
         """The datastream a full topic (`prefix/suffix`) names."""
-        if time.monotonic() - self._columns_since > COLUMNS_KEPT_S:
-            self._columns.clear()
-            self._columns_since = time.monotonic()
-        found = self._columns.get(topic)
+        found = self._remembered(self._columns).get(topic)
         if found is None:
             with self.platform.db.reader.connect() as conn:
                 stream = datasets.streams_by_topic(conn, [topic]).get(topic)
@@ -46,6 +46,25 @@ class Topics:
                 return None
             found = self._columns[topic] = Column(stream.id, stream.datatype, stream.decimals)
         return found
+
+    def dataset(self, topic: str) -> Dataset | None:
+        """The dataset whose prefix the topic starts with."""
+        prefix = topic.partition("/")[0]
+        found = self._remembered(self._datasets).get(prefix)
+        if found is None:
+            with self.platform.db.reader.connect() as conn:
+                found = datasets.dataset_by_prefix(conn, prefix)
+            if found is None:
+                return None
+            self._datasets[prefix] = found
+        return found
+
+    def _remembered(self, lookups: dict[str, T]) -> dict[str, T]:
+        if time.monotonic() - self._since > KEPT_S:
+            self._columns.clear()
+            self._datasets.clear()
+            self._since = time.monotonic()
+        return lookups
 
     def of_stream(self, stream_id: int) -> str:
         """The topic of a datastream."""
@@ -72,14 +91,12 @@ class Topics:
 
     def may(self, who: Principal, topic: str, needed: Access) -> bool:
         """Whether the token may publish (WRITE) to the topic or receive (READ) from it."""
-        with self.platform.db.reader.connect() as conn:
-            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
+        dataset = self.dataset(topic)
         return dataset is not None and _allowed(who, dataset, needed)
 
     def count_error(self, topic: str, error: MessageError) -> None:
         """Remember a refused message for its dataset (the management API shows them)."""
-        with self.platform.db.reader.connect() as conn:
-            dataset = datasets.dataset_by_prefix(conn, topic.partition("/")[0])
+        dataset = self.dataset(topic)
         if dataset is not None:
             self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
 
