@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -21,6 +22,7 @@ import pytest
 
 from meterhub.auth import keys
 from meterhub.core.datatypes import Datatype
+from meterhub.ingest.write_path import BatchOutcome, PointRow
 from meterhub.mqtt.bridge import MosquittoBridge
 from meterhub.mqtt.broker_accounts import BrokerAccounts
 from meterhub.mqtt.dynsec import BrokerUrl, DynamicSecurity
@@ -340,4 +342,30 @@ def test_qos_0_and_2_are_stored_too(
             "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": ts, "value": qos}), qos=qos
         )
     eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 0.0), (TS + 1, 2.0)])
+    client.disconnect()
+
+
+def test_a_message_the_database_fails_to_take_is_written_again_not_lost(
+    bridge: MosquittoBridge,
+    broker: Mosquitto,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real, failures = platform.writer.submit, [RuntimeError("the database restarts")]
+
+    def failing_once(rows: list[PointRow], extra: None = None, *, feed: bool = True) -> Future[BatchOutcome]:
+        if not failures:
+            return real(rows, extra, feed=feed)
+        failed: Future[BatchOutcome] = Future()
+        failed.set_exception(failures.pop())
+        return failed
+
+    monkeypatch.setattr(platform.writer, "submit", failing_once)
+    key = pubsub(platform, account)
+    client, _ = connect(broker.port, key, password=key)
+    client.publish("my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 1.5}), qos=1)
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 1.5)], 5)
+    assert failures == [] and platform.message_errors == {}
     client.disconnect()
