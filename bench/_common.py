@@ -216,14 +216,15 @@ class Server:
 
     def __init__(self, command: Sequence[str], port: int, log: Path) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        # Its embedded MQTT broker on a free port too, whatever else runs on this machine.
+        self.mqtt_port = free_port()
         self._log = log.open("wb")
         self.proc = subprocess.Popen(
             command,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             preexec_fn=None if SERVER_ON_ALL_CPUS else lambda: pin(SERVER_CPU),
-            # Its embedded MQTT broker on a free port too, whatever else runs on this machine.
-            env={**os.environ, "METERHUB_MQTT_PORT": str(free_port())},
+            env={**os.environ, "METERHUB_MQTT_PORT": str(self.mqtt_port)},
         )
         self._wait_ready(log)
 
