@@ -17,6 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from meterhub.core.datatypes import Datatype
+from meterhub.mqtt import embedded
 from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
 from meterhub.store import accounts
@@ -161,14 +162,16 @@ def test_subscribers_get_messages_of_datasets_they_may_read(
     listener.subscribe("#", qos=1)
     time.sleep(0.2)
     sender, _ = connect(broker.port, key, "sender")
-    sender.publish(
-        "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
-    ).wait_for_publish(10)
+    single = {"timestamp": TS, "value": 14.47}
+    multi = {"timestamp": TS + 1, "value": {"my/topic/suffix1": 14.47, "my/topic/suffix2": 34}}
+    sender.publish("my-topic-prefix/my/topic/suffix", json.dumps(single), qos=1).wait_for_publish(10)
+    sender.publish("my-topic-prefix", json.dumps(multi), qos=1).wait_for_publish(10)
     deadline = time.monotonic() + 5
-    while not got and time.monotonic() < deadline:
+    while len(got) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     time.sleep(0.3)  # a second copy (through the live feed as well) would be here by now
-    assert got == [("my-topic-prefix/my/topic/suffix", {"timestamp": TS, "value": 14.47})]
+    assert got == [("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)]
+    assert stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)]
     listener.disconnect()
     sender.disconnect()
 
@@ -192,6 +195,72 @@ def test_points_stored_by_http_or_import_reach_subscribers_too(
         ("my-topic-prefix/my/topic/suffix2", {"timestamp": TS, "value": -1.33e-16}),
     ]
     listener.disconnect()
+
+
+def test_a_subscriber_that_stops_reading_holds_up_no_one_and_only_misses_messages(
+    broker: Running,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(embedded, "SUBSCRIBER_QUEUE", 50)
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    stuck, _ = connect(broker.port, key, "stuck")
+    subscribed = threading.Event()
+    stuck.on_subscribe = lambda *args: subscribed.set()
+    stuck.subscribe("#", qos=1)
+    assert subscribed.wait(5)
+    stuck.loop_stop()  # connected, subscribed, and no longer reading: no delivery is acknowledged
+    sender, _ = connect(broker.port, key, "sender")
+    for i in range(300):
+        message = json.dumps({"timestamp": TS + i, "value": i})
+        sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(timeout=10)
+    assert len(stored(platform, streams["my/topic/suffix"])) == 300
+    assert broker.broker.dropped >= 200  # what the stuck subscriber could not take is not queued for it
+    with caplog.at_level("WARNING", logger=embedded.__name__):
+        deadline = time.monotonic() + 3
+        while "not delivered" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert "stored but not delivered" in caplog.text
+    sender.disconnect()
+    stuck.socket().close()
+
+
+def test_a_persistent_subscriber_gets_what_arrived_while_it_was_away(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    got: list[dict[str, object]] = []
+
+    def listener() -> mqtt.Client:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="away", clean_session=False)
+        client.username_pw_set(key)
+        client.on_message = lambda c, u, m: got.append(json.loads(m.payload))
+        subscribed = threading.Event()
+        client.on_subscribe = lambda *args: subscribed.set()
+        client.on_connect = lambda c, *args: c.subscribe("my-topic-prefix/#", qos=1)
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        assert subscribed.wait(5)
+        return client
+
+    away = listener()
+    away.disconnect()
+    away.loop_stop()
+    sender, _ = connect(broker.port, key, "sender")
+    for i in range(3):
+        message = json.dumps({"timestamp": TS + i, "value": i})
+        sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
+    back = listener()
+    deadline = time.monotonic() + 5
+    while len(got) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(m["timestamp"] for m in got) == [TS, TS + 1, TS + 2]  # type: ignore[type-var]
+    back.disconnect()
+    back.loop_stop()
+    sender.disconnect()
 
 
 def test_the_qos1_loop_of_section_3_6_stores_every_message(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from amqtt.adapters import ReaderAdapter
-from amqtt.broker import Broker
+from amqtt.broker import Broker, RetainedApplicationMessage
 from amqtt.codecs_amqtt import decode_packet_id, decode_string
 from amqtt.contexts import Action
 from amqtt.mqtt import packet_dict
@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 REVOKE_CHECK_S = 1.0
 # Messages of one client waiting to be stored (energydata.dk's incoming queue per client).
 CLIENT_QUEUE = 1000
-# Live-feed messages waiting for the broker to deliver them; beyond, new ones are dropped.
-FEED_BACKLOG = 10_000
+# Messages on their way to one subscriber (or kept for its persistent session while it is away):
+# beyond, it misses new ones (they are stored all the same), and nobody else waits for it.
+SUBSCRIBER_QUEUE = 1000
 
 
 class EmbeddedBroker(Broker):
@@ -59,7 +60,8 @@ class EmbeddedBroker(Broker):
     ) -> None:
         self.platform = platform
         self.loop = asyncio.get_running_loop()
-        self.dropped = 0  # live-feed messages dropped because subscribers were behind
+        self.dropped = 0  # deliveries skipped because their subscriber was behind
+        self._dropped_told = 0
         self.topics = Topics(platform)
         plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
         listeners: dict[str, dict[str, Any]] = {"default": {"type": "tcp", "bind": f"{host}:{port}"}}
@@ -91,6 +93,7 @@ class EmbeddedBroker(Broker):
         # from another process, so this looks rather than waits to be told).
         while True:
             await asyncio.sleep(REVOKE_CHECK_S)
+            self._tell_dropped()
             connected = [
                 (getattr(session, "meterhub_principal", None), handler)
                 for session, handler in list(self.sessions.values())
@@ -115,18 +118,51 @@ class EmbeddedBroker(Broker):
         if self.subscriptions:
             self.loop.call_soon_threadsafe(self._feed, rows)
 
+    def deliver(self, topic: str, data: bytes | bytearray, qos: int) -> None:
+        """Send a stored message to every subscriber whose token may read it, at once and without
+        waiting for any of them.
+
+        amqtt's own delivery passes each message through two queues and a broadcast loop one at
+        a time; under load that loop fell behind by thousands of messages a second, unbounded.
+        Here each delivery is a task of its own, and each subscriber has its bound.
+        """
+        targets: dict[str | None, tuple[Session, int]] = {}  # by client id: once each, at its best QoS
+        for a_filter, subscribers in self.subscriptions.items():
+            if self._matches(topic, a_filter):
+                for session, granted in subscribers:
+                    best = targets.get(session.client_id, (session, 0))[1]
+                    targets[session.client_id] = session, max(best, min(qos, granted))
+        for session, at in targets.values():
+            who: Principal | None = getattr(session, "meterhub_principal", None)
+            if who is None or not self.topics.may(who, topic, Access.READ):
+                continue
+            handler = self._get_handler(session)
+            if isinstance(handler, _StoringHandler) and session.transitions.state == "connected":
+                if handler.outgoing >= SUBSCRIBER_QUEUE:
+                    self.dropped += 1
+                    continue
+                handler.outgoing += 1
+                task = self.loop.create_task(handler.mqtt_publish(topic, data, at, retain=False))
+                task.add_done_callback(handler.delivered)
+            elif at and not session.clean_session:
+                # Kept for the persistent session while it is away; amqtt sends it when it is back.
+                if session.retained_messages.qsize() >= SUBSCRIBER_QUEUE:
+                    self.dropped += 1
+                    continue
+                session.retained_messages.put_nowait(RetainedApplicationMessage(None, topic, data, at))
+
+    def _tell_dropped(self) -> None:
+        if self.dropped > self._dropped_told:
+            log.warning(
+                "%d MQTT messages were stored but not delivered: their subscribers were %d behind",
+                self.dropped - self._dropped_told,
+                SUBSCRIBER_QUEUE,
+            )
+            self._dropped_told = self.dropped
+
     def _feed(self, rows: list[PointRow]) -> None:
-        filters = list(self.subscriptions)
-        backlog = self._broadcast_queue.qsize()
         for row in rows:
-            topic = self.topics.of_stream(row[0])
-            if not any(self._matches(topic, f) for f in filters):
-                continue
-            if backlog >= FEED_BACKLOG:  # subscribers are behind: drop, count, never block the writer
-                self.dropped += 1
-                continue
-            backlog += 1
-            self.loop.create_task(self.internal_message_broadcast(topic, self.topics.message(row), 0))
+            self.deliver(self.topics.of_stream(row[0]), self.topics.message(row), 0)
 
     async def _initialize_client_session(
         self, *args: Any, **kwargs: Any
@@ -165,6 +201,7 @@ class _StoringHandler(BrokerProtocolHandler):
 
     broker: EmbeddedBroker
     waiting = 0  # this client's messages on their way to the database
+    outgoing = 0  # messages on their way to this client as a subscriber
     refused = False  # it published where it may not: whatever else it sent is discarded
 
     async def handle_publish(self, publish_packet: PublishPacket) -> None:
@@ -198,23 +235,47 @@ class _StoringHandler(BrokerProtocolHandler):
             # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
             await self._refuse(f"may not publish to {topic}")
             return
+        stored = await self._store(topic, data)
+        if self.refused:
+            return
+        if publish_packet.qos == 2 or (stored and publish_packet.retain_flag):
+            # QoS 2's handshake and retained messages stay amqtt's, which delivers them too (a QoS 2
+            # message that could not be stored as well).
+            await super().handle_publish(publish_packet)
+            return
+        await self._acknowledge(publish_packet)
+        if stored:
+            self.broker.deliver(topic, data, publish_packet.qos)
+
+    async def _store(self, topic: str, data: bytes | bytearray) -> bool:
+        """Store the message through the write path; an invalid one is counted for its dataset
+        (the client stays connected and gets its ack)."""
         try:
             rows = point_rows(topic, bytes(data), self.broker.topics.column)
             if self.refused:
-                return
+                return False
             outcome = await self.broker.platform.writer.store(rows, feed=False)
             if outcome.clashes:
                 raise MessageError(f"a different value is stored at {outcome.clashes[0].ts} ms")
         except MeterhubError as exc:
-            # Not stored, counted for the dataset; the client stays connected and gets its ack.
             self.broker.topics.count_error(
                 topic, exc if isinstance(exc, MessageError) else MessageError(str(exc))
             )
-            packet_id = publish_packet.variable_header.packet_id if publish_packet.variable_header else None
-            if publish_packet.qos and packet_id is not None:
-                await self._send_packet(PubackPacket.build(packet_id))
-            return
-        await super().handle_publish(publish_packet)  # delivery to subscribers, then the PUBACK
+            return False
+        return True
+
+    async def _acknowledge(self, publish_packet: PublishPacket) -> None:
+        packet_id = publish_packet.variable_header.packet_id if publish_packet.variable_header else None
+        if publish_packet.qos == 1 and packet_id is not None:
+            await self._send_packet(PubackPacket.build(packet_id))
+
+    def delivered(self, task: asyncio.Task[Any]) -> None:
+        """A message sent to this subscriber is through (acknowledged, or given up)."""
+        self.outgoing -= 1
+        if not task.cancelled() and (problem := task.exception()) is not None:
+            log.debug(
+                "a message for %s was not delivered: %s", self.session and self.session.client_id, problem
+            )
 
     async def _refuse(self, why: str) -> None:
         self.refused = True
