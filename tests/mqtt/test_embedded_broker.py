@@ -106,6 +106,49 @@ def test_unknown_tokens_and_tokens_without_the_permission_are_refused(
         client.loop_stop()
 
 
+def test_a_client_id_belongs_to_its_token(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    mine = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = token(platform, user_id=stranger.user_id, scopes=("mqtt-pubsub",))
+    victim, _ = connect(broker.port, mine, "meter-1")
+    got: list[bytes] = []
+    victim.on_message = lambda c, u, m: got.append(m.payload)
+    subscribed = threading.Event()
+    victim.on_subscribe = lambda *args: subscribed.set()
+    victim.subscribe("my-topic-prefix/#", qos=1)
+    assert subscribed.wait(5)
+    # Neither a refused token nor another user's token naming the same client id ends its session.
+    for key in ("nope", theirs):
+        other, codes = connect(broker.port, key, "meter-1")
+        assert codes and (codes[0] == 0) == (key == theirs)
+        other.disconnect()
+        other.loop_stop()
+    time.sleep(0.2)
+    assert victim.is_connected()
+    sender, _ = connect(broker.port, mine, "sender")
+    message = json.dumps({"timestamp": TS, "value": 1.5})
+    sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
+    deadline = time.monotonic() + 5
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert got == [message.encode()]
+    # The same token with the same client id takes the session over, as MQTT has it.
+    ended = threading.Event()
+    victim.on_disconnect = lambda *args: ended.set()
+    again, codes = connect(broker.port, mine, "meter-1")
+    assert codes == [0] and ended.wait(5)
+    victim.loop_stop()
+    for client in (again, sender):
+        client.disconnect()
+        client.loop_stop()
+    deadline = time.monotonic() + 5
+    while broker.broker.sessions and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert broker.broker.sessions == {}  # clean and refused sessions leave nothing behind
+
+
 def test_a_forbidden_publish_disconnects_that_client_only_and_stores_nothing(
     broker: Running, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:

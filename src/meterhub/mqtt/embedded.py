@@ -3,8 +3,10 @@
 energydata.dk's broker behaves in ways no amqtt plugin hook gives (section 3.6 of its document):
 a publish the token may not make disconnects the client at once, its queued messages discarded;
 and here a QoS 1 PUBACK means the point is *stored*. Both live in `_StoringHandler`, amqtt's
-per-connection protocol handler with its publish handling extended. It reaches into amqtt's
-internals, so the amqtt version is pinned exactly and the behaviour is covered by tests.
+per-connection protocol handler with its publish handling extended; stored messages are delivered
+by `EmbeddedBroker.deliver`, and a client's session is found only by its own token. All of it
+reaches into amqtt's internals, so the amqtt version is pinned exactly and the behaviour is
+covered by tests.
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from amqtt.adapters import ReaderAdapter
-from amqtt.broker import Broker, RetainedApplicationMessage
+from amqtt.adapters import ReaderAdapter, WriterAdapter
+from amqtt.broker import Broker, RetainedApplicationMessage, Server
 from amqtt.codecs_amqtt import decode_packet_id, decode_string
-from amqtt.contexts import Action
+from amqtt.contexts import Action, ListenerConfig
+from amqtt.errors import MQTTError
 from amqtt.mqtt import packet_dict
 from amqtt.mqtt.packet import PUBLISH, MQTTFixedHeader
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.mqtt.publish import PublishPacket, PublishVariableHeader
-from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
+from amqtt.plugins.base import BaseTopicPlugin
 from amqtt.session import Session
+from amqtt.utils import gen_client_id
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_scope
@@ -63,7 +67,7 @@ class EmbeddedBroker(Broker):
         self.dropped = 0  # deliveries skipped because their subscriber was behind
         self._dropped_told = 0
         self.topics = Topics(platform)
-        plugins = {f"{__name__}.TokenAuth": {"broker": self}, f"{__name__}.TopicAccess": {"broker": self}}
+        plugins = {f"{__name__}.TopicAccess": {"broker": self}}
         listeners: dict[str, dict[str, Any]] = {"default": {"type": "tcp", "bind": f"{host}:{port}"}}
         if certfile and keyfile and tls_port:
             listeners["tls"] = {
@@ -165,12 +169,68 @@ class EmbeddedBroker(Broker):
             self.deliver(self.topics.of_stream(row[0]), self.topics.message(row), 0)
 
     async def _initialize_client_session(
-        self, *args: Any, **kwargs: Any
+        self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int
     ) -> tuple[BrokerProtocolHandler, Session]:
-        handler, session = await super()._initialize_client_session(*args, **kwargs)
-        handler.__class__ = _StoringHandler  # the same handler, with meterhub's publish handling
+        # amqtt's own looks the client id up in its session table, deleting or taking over the
+        # session it finds, before the client is authenticated: anyone naming another token's
+        # client id could end that session. Here the token is checked first, and a session is
+        # found only by the token that made it (the table is keyed by token and client id).
+        try:
+            handler, session = await _StoringHandler.init_from_connect(reader, writer, self.plugins_manager)
+        except MQTTError:
+            await writer.close()
+            raise
         handler.broker = self  # type: ignore[attr-defined]
+        who = self._principal(session.username or "")
+        if who is None:
+            session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
+        else:
+            session.client_id = f"{who.credential_id}/{session.client_id or gen_client_id()}"
+        session.parent = 0
+        if session.clean_session:
+            before = self._sessions.get(session.client_id)
+            await self._delete_session(session.client_id)
+            if before is not None and before[1] is not None and before[1].writer is not None:
+                await before[1].writer.close()  # the client id's earlier connection ends (MQTT 3.1.4-2)
+        elif (found := self._sessions.get(session.client_id)) is not None:
+            kept = found[0]
+            for name in ("will_flag", "will_message", "will_topic", "will_qos", "will_retain", "keep_alive"):
+                setattr(kept, name, getattr(session, name))
+            kept.parent = 1
+            session = kept
+        session.meterhub_principal = who  # type: ignore[attr-defined]
         return handler, session
+
+    def _principal(self, token: str) -> Principal | None:
+        """The token's principal, if it may use MQTT (the mqtt-pubsub permission)."""
+        with self.platform.db.reader.connect() as conn:
+            try:
+                who = keys.authenticate(conn, token).principal
+                require_scope(who, PUBSUB)
+            except (Unauthorized, Forbidden):
+                return None
+        return who
+
+    async def _authenticate(self, session: Session, _: ListenerConfig) -> bool:
+        return getattr(session, "meterhub_principal", None) is not None
+
+    async def _handle_client_session(
+        self,
+        reader: ReaderAdapter,
+        writer: WriterAdapter,
+        session: Session,
+        handler: BrokerProtocolHandler,
+        server: Server,
+        listener_name: str,
+    ) -> None:
+        try:
+            await super()._handle_client_session(reader, writer, session, handler, server, listener_name)
+        finally:
+            # amqtt keeps every session in its table, with its subscriptions, until its client id
+            # connects again; a refused or clean one has nothing to keep.
+            client_id = session.client_id or ""
+            if session.clean_session and self._sessions.get(client_id, (None,))[0] is session:
+                await self._cleanup_session(client_id)
 
 
 class _WholePublishHeader(PublishVariableHeader):
@@ -282,25 +342,6 @@ class _StoringHandler(BrokerProtocolHandler):
         log.info("client %s %s: disconnected", self.session and self.session.client_id, why)
         if self.writer is not None:
             await self.writer.close()
-
-
-class TokenAuth(BaseAuthPlugin):
-    """The token is the username (any password); it needs the mqtt-pubsub permission."""
-
-    @dataclass
-    class Config:
-        broker: Any = field(default=None)
-
-    async def authenticate(self, *, session: Session) -> bool | None:
-        broker: EmbeddedBroker = self.context.config.broker  # type: ignore[union-attr]
-        with broker.platform.db.reader.connect() as conn:
-            try:
-                who = keys.authenticate(conn, session.username or "").principal
-                require_scope(who, PUBSUB)
-            except (Unauthorized, Forbidden):
-                return False
-        session.meterhub_principal = who  # type: ignore[attr-defined]
-        return True
 
 
 class TopicAccess(BaseTopicPlugin):
