@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 
 from meterhub.core.buckets import day_start_ms
 from meterhub.core.errors import NotFound
+from meterhub.ingest import write_path
 from meterhub.ingest.write_path import Clash
 from meterhub.platform import Platform
 from meterhub.services import statistics
@@ -219,3 +221,51 @@ def test_an_event_loop_awaits_its_batches_and_a_client_that_left_changes_nothing
 
     asyncio.run(post())
     assert point_count(platform) == 110
+
+
+def test_a_moving_batch_takes_the_next_free_millisecond_and_is_found_there_again(
+    platform: Platform, account: Account
+) -> None:
+    # MQTT messages move on when their millisecond holds another value (section 3.6's loop stamps
+    # by the clock): the point goes to the first free millisecond, or to one with its own value.
+    meter = electricity_meter(platform, account.site_id)
+    sid = meter.streams["import_kw"]
+    platform.writer.write([(sid, 1000, 5), (sid, 1001, 6), (sid, 1003, 7)])
+    refused = platform.writer.write([(sid, 1000, 8)])
+    assert refused.stored == 0 and refused.clashes  # only a moving batch moves
+    moved = platform.writer.write([(sid, 1000, 8)], move=True)
+    assert (moved.stored, moved.moved) == (1, [(sid, 1000, 1002)])
+    again = platform.writer.write([(sid, 1000, 8)], move=True)  # sent again: found where it went
+    assert (again.stored, again.duplicates, again.moved) == (0, 1, [(sid, 1000, 1002)])
+    after = platform.writer.write([(sid, 1002, 9), (sid, 1010, 1)], move=True)
+    assert after.moved == [(sid, 1002, 1004)]
+    with platform.db.reader.connect() as conn:
+        points = conn.execute(text(f"SELECT ts, v FROM points WHERE stream_id = {sid} ORDER BY ts")).all()
+    assert [tuple(p) for p in points] == [(1000, 5), (1001, 6), (1002, 8), (1003, 7), (1004, 9), (1010, 1)]
+
+
+def test_moving_batches_of_one_commit_take_a_millisecond_each(platform: Platform, account: Account) -> None:
+    meter = electricity_meter(platform, account.site_id)
+    sid = meter.streams["import_kw"]
+    gate = threading.Event()
+    held = platform.writer.submit([], extra=lambda conn: gate.wait(30) and None)  # the next commit waits
+    queued = [platform.writer.submit([(sid, 2000, v)], move=True) for v in (1, 2, 3, 2)]
+    gate.set()
+    held.result(30)
+    outcomes = [f.result(30) for f in queued]
+    assert [o.stored for o in outcomes] == [1, 1, 1, 0]  # the second 2 is the first sent again
+    with platform.db.reader.connect() as conn:
+        points = conn.execute(text(f"SELECT ts, v FROM points WHERE stream_id = {sid} ORDER BY ts")).all()
+    assert [tuple(p) for p in points] == [(2000, 1), (2001, 2), (2002, 3)]
+
+
+def test_a_moving_batch_with_no_free_millisecond_near_is_refused(
+    platform: Platform, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write_path, "LATER_MS", 2)
+    meter = electricity_meter(platform, account.site_id)
+    sid = meter.streams["import_kw"]
+    platform.writer.write([(sid, 3000, 1), (sid, 3001, 2), (sid, 3002, 3)])
+    outcome = platform.writer.write([(sid, 3000, 4)], move=True)
+    assert outcome.stored == 0 and outcome.clashes == [Clash(sid, 3000, 1, 4)]
+    assert point_count(platform) == 3

@@ -30,6 +30,24 @@ def connect(
     return client, codes
 
 
+def documents_loop(port: int, token: str, topic: str, n: int, *, password: str | None = None) -> None:
+    """Section 3.6's loop as the document writes it (host, port, token and topic changed): QoS 1,
+    each message stamped `int(time.time() * 1000)` and waiting for its acknowledgement."""
+    client = mqtt.Client(client_id="documents-loop", callback_api_version=mqtt.CallbackAPIVersion.VERSION2)
+    client.username_pw_set(token, password)
+    client.connect("127.0.0.1", port, 60)
+    client.loop_start()
+    for i in range(0, n):
+        timestamp = int(time.time() * 1000)
+        message = json.dumps({"timestamp": timestamp, "value": i})
+        message_info = client.publish(topic, message, qos=1)
+        message_info.wait_for_publish(timeout=10)
+        if not message_info.is_published():
+            raise AssertionError(f"message {i} was not acknowledged within 10 s")
+    client.disconnect()
+    client.loop_stop()
+
+
 def stored(platform: Platform, stream_id: int) -> list[tuple[int, object]]:
     """The stream's points, oldest first."""
     with platform.db.reader.connect() as conn:

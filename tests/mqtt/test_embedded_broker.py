@@ -23,7 +23,15 @@ from meterhub.platform import Platform
 from meterhub.store import accounts
 from tests.conftest import Account, Server, _free_port, make_account
 from tests.factories import datastreams, token
-from tests.mqtt.clients import BAD_MESSAGES, TS, WILDCARD_TOPICS, connect, raw_publish, stored
+from tests.mqtt.clients import (
+    BAD_MESSAGES,
+    TS,
+    WILDCARD_TOPICS,
+    connect,
+    documents_loop,
+    raw_publish,
+    stored,
+)
 
 
 @dataclass
@@ -309,14 +317,12 @@ def test_a_persistent_subscriber_gets_what_arrived_while_it_was_away(
 def test_the_qos1_loop_of_section_3_6_stores_every_message(
     broker: Running, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:
-    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
-    # The document's loop, each message waiting for its PUBACK (a timestamp of its own per message:
-    # two values for one stream in the same millisecond would be a clash, refused).
-    for i in range(0, 10000):
-        message = json.dumps({"timestamp": TS + i, "value": i})
-        client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(timeout=10)
-    assert len(stored(platform, streams["my/topic/suffix"])) == 10000
-    client.disconnect()
+    # Stamped by the clock, two of its messages share a millisecond whenever the PUBACK comes back
+    # within one: the later is stored at the next free millisecond, so that every message is kept.
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    documents_loop(broker.port, key, "my-topic-prefix/my/topic/suffix", 10000)
+    assert [v for _, v in stored(platform, streams["my/topic/suffix"])] == list(range(10000))
+    assert platform.message_errors == {}
 
 
 def test_a_revoked_token_loses_its_connection_and_cannot_come_back(
@@ -419,15 +425,15 @@ def test_the_documents_loop_on_a_bare_prefix_topic(
         ""
     ]
     assert bare.topic == "my-topic"
-    client, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
-    for i in range(0, 100):
-        message = json.dumps({"timestamp": TS + i, "value": i})
-        message_info = client.publish("my-topic", message, qos=1)
-        message_info.wait_for_publish(timeout=10)
+    documents_loop(
+        broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)), "my-topic", 100
+    )
     with platform.db.reader.connect() as conn:
-        count = conn.exec_driver_sql(f"SELECT COUNT(*) FROM points WHERE stream_id = {bare.id}").scalar()
-    assert count == 100
-    client.disconnect()
+        values = [
+            v
+            for (v,) in conn.exec_driver_sql(f"SELECT v FROM points WHERE stream_id = {bare.id} ORDER BY ts")
+        ]
+    assert values == list(range(100))
 
 
 def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(

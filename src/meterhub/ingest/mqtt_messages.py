@@ -17,7 +17,7 @@ import orjson
 from meterhub.core.datatypes import BadValue, from_json
 from meterhub.core.errors import Invalid
 from meterhub.ingest.csv_import import Column
-from meterhub.ingest.write_path import PointRow
+from meterhub.ingest.write_path import LATER_MS, PointRow
 
 # Full topic (`prefix/suffix`) -> the datastream it names, or None.
 Resolver = Callable[[str], Column | None]
@@ -61,6 +61,15 @@ def point_rows(topic: str, payload: bytes, resolve: Resolver) -> list[PointRow]:
             raise MessageError("a multi-value message needs at least one suffix: value")
         return [_row(f"{topic}/{suffix}", ts, v, resolve) for suffix, v in value.items()]
     return [_row(topic, ts, value, resolve)]
+
+
+def taken(ts: int) -> MessageError:
+    """What to say of a message refused because its millisecond, and each of the LATER_MS after
+    it, holds other values (brokers store a message at the next free millisecond when its own is
+    taken: section 3.6's loop stamps `int(time.time() * 1000)`, two messages to a millisecond)."""
+    return MessageError(
+        f"other values are stored at {ts} ms and at every millisecond of the {LATER_MS // 1000} s after it"
+    )
 
 
 def _row(topic: str, ts: int, value: Any, resolve: Resolver) -> PointRow:

@@ -3,7 +3,7 @@
 A batch is a list of (stream_id, ts_ms, value) rows, values as integers in the stream's units.
 Writing a point that is already stored with the same value is a no-op (a retried telegram,
 an MQTT redelivery); a different value for a stored (stream, ts) is a clash, reported and not
-written. Aggregates are brought up to date in the same transaction: by merging when a batch
+written, unless the batch asks for its points to move on to the stream's next free millisecond. Aggregates are brought up to date in the same transaction: by merging when a batch
 only appends to a stream (the common case, cheap), by recomputing the touched buckets from the
 stored points when it goes back in time.
 """
@@ -24,6 +24,9 @@ from meterhub.store.writes import StreamMeta, StreamState
 
 PointRow = tuple[int, int, int]  # (stream_id, ts_ms, value)
 
+# How far a point of a batch that moves on when its millisecond is taken may go.
+LATER_MS = 10_000
+
 
 @dataclass(frozen=True)
 class Clash:
@@ -38,6 +41,8 @@ class BatchOutcome:
     stored: int = 0
     duplicates: int = 0
     clashes: list[Clash] = field(default_factory=list)
+    # Points of a moving batch that went to a later millisecond: (stream, offered ts, ts).
+    moved: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def write_batches(
@@ -45,13 +50,22 @@ def write_batches(
     batches: Sequence[Sequence[PointRow]],
     meta: Mapping[int, StreamMeta],
     fresh: list[PointRow] | None = None,
+    moving: Sequence[bool] = (),
 ) -> list[BatchOutcome]:
     """Store the batches' points in one transaction (the caller's) and update aggregates.
 
     `fresh`, when given, receives the points that were not stored before (for the live feed).
+    A batch marked in `moving` has each point whose millisecond holds another value (stored, or
+    of a batch before it) moved on to the first one that is free or holds the same value, so that
+    a point sent again is found where it went; at most LATER_MS on, or it is a clash.
     """
     outcomes = [BatchOutcome() for _ in batches]
     per_stream: dict[int, dict[int, int]] = {}
+    states: dict[int, StreamState] | None = None
+    if any(moving):
+        # Where points move to depends on the stored ones: the states first (locked as below).
+        states = writes.lock_states(conn, sorted({sid for batch in batches for sid, _, _ in batch}))
+        batches = _moved(conn, batches, moving, meta, states, outcomes)
     for bi, batch in enumerate(batches):
         outcome = outcomes[bi]
         for sid, ts, v in batch:
@@ -68,7 +82,8 @@ def write_batches(
     if not per_stream:
         return outcomes
 
-    states = writes.lock_states(conn, sorted(per_stream))
+    if states is None:
+        states = writes.lock_states(conn, sorted(per_stream))
     new_rows: dict[str, list[PointRow]] = {}
     agg_rows: dict[str, list[tuple[int, aggregate.BucketKey, aggregate.Agg]]] = {}
     for sid, series in per_stream.items():
@@ -109,6 +124,88 @@ def write_batches(
     writes.save_states(conn, {sid: states[sid] for sid in per_stream if sid in states})
     _count_stored(batches, outcomes)
     return outcomes
+
+
+def _moved(
+    conn: Connection,
+    batches: Sequence[Sequence[PointRow]],
+    moving: Sequence[bool],
+    meta: Mapping[int, StreamMeta],
+    states: Mapping[int, StreamState],
+    outcomes: list[BatchOutcome],
+) -> list[Sequence[PointRow]]:
+    """The batches with the points of moving ones moved past the milliseconds held by other values.
+
+    A point after its stream's newest stored one stays put without a look at the stored points
+    (the common case), unless a batch before it in this transaction offered another value there.
+    """
+    offered: dict[int, dict[int, int]] = {}  # stream -> ms -> the value first offered for it
+    stored: dict[int, _StoredNear] = {}
+    out: list[Sequence[PointRow]] = []
+    for bi, batch in enumerate(batches):
+        if bi >= len(moving) or not moving[bi]:
+            out.append(batch)
+            for sid, ts, v in batch:
+                offered.setdefault(sid, {}).setdefault(ts, v)
+            continue
+        rows: list[PointRow] = []
+        for sid, ts, v in batch:
+            here = offered.setdefault(sid, {})
+            near = stored.get(sid)
+            if near is None:
+                state = states.get(sid)
+                near = stored[sid] = _StoredNear(
+                    conn, sid, meta[sid].family, state.last_ts if state else None
+                )
+            if _held_by_other(near, here, ts, v):
+                to = next(
+                    (t for t in range(ts + 1, ts + LATER_MS + 1) if not _held_by_other(near, here, t, v)), ts
+                )
+                if to != ts:
+                    outcomes[bi].moved.append((sid, ts, to))
+                    ts = to
+            here.setdefault(ts, v)
+            rows.append((sid, ts, v))
+        out.append(rows)
+    return out
+
+
+def _held_by_other(near: _StoredNear, offered: Mapping[int, int], ts: int, v: int) -> bool:
+    """Whether the millisecond holds another value than v: stored, or offered by a batch before."""
+    have = near.at(ts)
+    if have is None:
+        have = offered.get(ts)
+    return have is not None and have != v
+
+
+class _StoredNear:
+    """One stream's stored values near the points being moved, read as far as they are looked at
+    (nothing is stored after the stream's newest point)."""
+
+    def __init__(self, conn: Connection, sid: int, family: str, newest: int | None) -> None:
+        self._conn, self._sid, self._family, self._newest = conn, sid, family, newest
+        self._values: dict[int, int] = {}
+        self._span: tuple[int, int] | None = None  # the milliseconds read
+        self._ahead = 64  # how far on to read next, doubled each time
+
+    def at(self, ts: int) -> int | None:
+        """The value stored at ts, if any."""
+        if self._newest is None or ts > self._newest:
+            return None
+        if self._span is None:
+            self._read(ts, ts + self._ahead)
+        elif ts < self._span[0]:
+            self._read(ts, self._span[0] - 1)
+        elif ts > self._span[1]:
+            self._read(self._span[1] + 1, ts + self._ahead)
+        return self._values.get(ts)
+
+    def _read(self, lo: int, hi: int) -> None:
+        assert self._newest is not None
+        hi = min(hi, self._newest)
+        self._values.update(writes.stored_points(self._conn, self._sid, lo, hi, self._family))
+        self._span = (lo, hi) if self._span is None else (min(lo, self._span[0]), max(hi, self._span[1]))
+        self._ahead *= 2
 
 
 def _previous(conn: Connection, info: StreamMeta, state: StreamState | None, ts: int) -> Point | None:

@@ -74,6 +74,8 @@ class _Job:
     reply: _Reply
     # Whether watchers hear of the points (not those an MQTT broker delivers itself).
     feed: bool = True
+    # Whether a point whose millisecond holds another value moves on to the next free one.
+    move: bool = False
 
 
 # Told, on the writer thread, of every commit's newly stored points (the MQTT live feed).
@@ -102,20 +104,22 @@ class Writer:
         self._thread.start()
 
     def submit(
-        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True
+        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True, move: bool = False
     ) -> Future[BatchOutcome]:
         """Queue a batch; the future resolves after its transaction committed. `feed=False` keeps
-        its points from the watchers (they came from a feed of their own)."""
+        its points from the watchers (they came from a feed of their own); `move=True` moves a
+        point whose millisecond holds another value on to the stream's next free one
+        (write_batches' `moving`) instead of refusing the batch."""
         future: Future[BatchOutcome] = Future()
-        self._queue.put(_Job(rows, extra, future, feed))
+        self._queue.put(_Job(rows, extra, future, feed, move))
         return future
 
     async def store(
-        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True
+        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True, move: bool = False
     ) -> BatchOutcome:
         """Queue a batch from the event loop and wait for its commit (cheaper than wrapping submit)."""
         reply = _LoopReply(asyncio.get_running_loop())
-        self._queue.put(_Job(rows, extra, reply, feed))
+        self._queue.put(_Job(rows, extra, reply, feed, move))
         return await reply.future
 
     def watch(self, watcher: Watcher) -> None:
@@ -127,9 +131,11 @@ class Writer:
         """Stop telling the watcher."""
         self._watchers.remove(watcher)
 
-    def write(self, rows: Sequence[PointRow], extra: Extra | None = None) -> BatchOutcome:
+    def write(
+        self, rows: Sequence[PointRow], extra: Extra | None = None, *, move: bool = False
+    ) -> BatchOutcome:
         """Write a batch and wait for its commit."""
-        return self.submit(rows, extra).result()
+        return self.submit(rows, extra, move=move).result()
 
     def forget(self, stream_ids: Sequence[int]) -> None:
         """Drop deleted streams from what the writer knows, so that writes to them are refused."""
@@ -166,19 +172,22 @@ class Writer:
                     self._conn.close()
                 return
 
-    def _commit(self, jobs: list[_Job]) -> None:
+    def _commit(self, jobs: list[_Job], moving: bool = False) -> None:
         runnable = [job for job in jobs if self._known(job)]
         if not runnable:
             return
         try:
-            outcomes = self._transaction(runnable)
+            outcomes = self._transaction(runnable, moving)
         except _Clashed as clashed:
-            # A batch is all or nothing: one that contradicts stored data is refused whole.
+            # A batch is all or nothing: one that contradicts stored data is refused whole, unless
+            # it may move, and goes again with its points moved on (only then, as that costs reads).
+            again = set() if moving else {i for i in clashed.refused if runnable[i].move}
             for i, outcome in clashed.refused.items():
-                runnable[i].reply.set_result(replace(outcome, stored=0))
-            rest = [job for i, job in enumerate(runnable) if i not in clashed.refused]
+                if i not in again:
+                    runnable[i].reply.set_result(replace(outcome, stored=0))
+            rest = [job for i, job in enumerate(runnable) if i not in clashed.refused or i in again]
             if rest:
-                self._commit(rest)
+                self._commit(rest, moving or bool(again))
             return
         except Exception:
             if len(runnable) == 1:
@@ -187,7 +196,7 @@ class Writer:
                 return
             # One bad batch must not sink the others that shared its transaction.
             for job in runnable:
-                self._commit([job])
+                self._commit([job], moving)
             return
         # One wake-up of each event loop per commit, however many of its requests it carried.
         waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[BatchOutcome], BatchOutcome]]] = {}
@@ -206,11 +215,17 @@ class Writer:
             self._conn = self._engine.connect()
         return self._conn
 
-    def _transaction(self, jobs: list[_Job]) -> list[BatchOutcome]:
+    def _transaction(self, jobs: list[_Job], moving: bool) -> list[BatchOutcome]:
         conn = self._connection()
         fresh: list[PointRow] | None = [] if self._watchers else None
         with conn.begin():
-            outcomes = write_batches(conn, [job.rows for job in jobs], self._meta, fresh)
+            outcomes = write_batches(
+                conn,
+                [job.rows for job in jobs],
+                self._meta,
+                fresh,
+                [job.move for job in jobs] if moving else (),
+            )
             refused = {i: outcome for i, outcome in enumerate(outcomes) if outcome.clashes}
             if refused:
                 raise _Clashed(refused)
@@ -218,11 +233,17 @@ class Writer:
                 if job.extra is not None:
                     job.extra(conn)
         if fresh:
-            self._tell_watchers(jobs, fresh)
+            self._tell_watchers(jobs, outcomes, fresh)
         return outcomes
 
-    def _tell_watchers(self, jobs: list[_Job], fresh: list[PointRow]) -> None:
+    def _tell_watchers(self, jobs: list[_Job], outcomes: list[BatchOutcome], fresh: list[PointRow]) -> None:
         unfed = {(sid, ts) for job in jobs if not job.feed for sid, ts, _ in job.rows}
+        unfed.update(
+            (sid, ts)
+            for job, outcome in zip(jobs, outcomes, strict=True)
+            if not job.feed
+            for sid, _, ts in outcome.moved
+        )
         if unfed:
             fresh = [row for row in fresh if (row[0], row[1]) not in unfed]
         for watcher in list(self._watchers):

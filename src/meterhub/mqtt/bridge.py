@@ -27,7 +27,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from meterhub.core.errors import MeterhubError
-from meterhub.ingest.mqtt_messages import MessageError, point_rows
+from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
 from meterhub.ingest.write_path import BatchOutcome, PointRow
 from meterhub.mqtt.broker_accounts import SERVICE_CLIENT, BrokerAccounts
 from meterhub.mqtt.dynsec import BrokerUnavailable, BrokerUrl, DynamicSecurity
@@ -206,7 +206,7 @@ class MosquittoBridge:
                 self._writing = False
                 return
         rows = [row for _, message_rows in batch for row in message_rows]
-        stored = self.platform.writer.submit(rows, feed=False)
+        stored = self.platform.writer.submit(rows, feed=False, move=True)
         stored.add_done_callback(partial(self._batch_settled, batch))
 
     def _batch_settled(self, batch: Pending, stored: Future[BatchOutcome]) -> None:
@@ -225,7 +225,7 @@ class MosquittoBridge:
 
     def _write_alone(self, message: Message, rows: list[PointRow]) -> None:
         if not self._stop.is_set():
-            self.platform.writer.submit(rows, feed=False).add_done_callback(
+            self.platform.writer.submit(rows, feed=False, move=True).add_done_callback(
                 partial(self._settled, message, rows)
             )
 
@@ -244,9 +244,7 @@ class MosquittoBridge:
         if problem is not None:
             self.topics.count_error(message.topic, MessageError(str(problem)))
         elif clashes := stored.result().clashes:
-            self.topics.count_error(
-                message.topic, MessageError(f"a different value is stored at {clashes[0].ts} ms")
-            )
+            self.topics.count_error(message.topic, taken(clashes[0].ts))
         self._client.ack(message.mid, message.qos)
 
     def _committed(self, rows: list[PointRow]) -> None:

@@ -33,7 +33,7 @@ from amqtt.utils import gen_client_id
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
-from meterhub.ingest.mqtt_messages import MessageError, point_rows
+from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
 from meterhub.ingest.write_path import PointRow
 from meterhub.mqtt.topics import PUBSUB, Topics
 from meterhub.platform import Platform
@@ -314,9 +314,9 @@ class _StoringHandler(BrokerProtocolHandler):
             rows = point_rows(topic, bytes(data), self.broker.topics.column)
             if self.refused:
                 return False
-            outcome = await self.broker.platform.writer.store(rows, feed=False)
+            outcome = await self.broker.platform.writer.store(rows, feed=False, move=True)
             if outcome.clashes:
-                raise MessageError(f"a different value is stored at {outcome.clashes[0].ts} ms")
+                raise taken(outcome.clashes[0].ts)
         except MeterhubError as exc:
             self.broker.topics.count_error(
                 topic, exc if isinstance(exc, MessageError) else MessageError(str(exc))
