@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import _free_port, telegram
 from tests.mqtt.mosquitto import mosquitto
@@ -146,16 +147,27 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no user with email" in bad.stdout
 
 
-def test_serve_on_an_external_mosquitto_with_the_documents_command_line_clients(tmp_path: Path) -> None:
-    with mosquitto(tmp_path / "mosquitto") as broker:
-        external = {"METERHUB_MQTT_URL": broker.admin_url}
+@contextmanager
+def broker_of(mode: str, directory: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Where `meterhub serve` takes MQTT in that mode: its port, and the environment to say so."""
+    if mode == "embedded":
         port = _free_port()
-        with serving(tmp_path, port, env=external) as server:
+        yield port, {"METERHUB_MQTT_PORT": str(port)}
+    else:
+        with mosquitto(directory / "mosquitto") as broker:
+            yield broker.port, {"METERHUB_MQTT_URL": broker.admin_url}
+
+
+@pytest.mark.parametrize("mode", ["embedded", "mosquitto"])
+def test_serve_with_the_documents_command_line_clients(tmp_path: Path, mode: str) -> None:
+    with broker_of(mode, tmp_path) as (mqtt_port, env):
+        port = _free_port()
+        with serving(tmp_path, port, env=env) as server:
             output_until_serving(server)
-            made = run(tmp_path, "dataset", "add", "my-topic-prefix", "--site", "1", env=external)
+            made = run(tmp_path, "dataset", "add", "my-topic-prefix", "--site", "1", env=env)
             dataset = re.search(r"dataset (\d+)", made)
             assert dataset, made
-            made = run(tmp_path, "stream", "add", dataset[1], "my/topic/suffix", env=external)
+            made = run(tmp_path, "stream", "add", dataset[1], "my/topic/suffix", env=env)
             stream = re.search(r"datastream (\d+)", made)
             assert stream, made
             created = run(
@@ -168,10 +180,19 @@ def test_serve_on_an_external_mosquitto_with_the_documents_command_line_clients(
                 "mqtt-pubsub",
                 "--scope",
                 "read",
-                env=external,
+                env=env,
             )
             key = created.strip().splitlines()[-1]
-            at = ["-h", "127.0.0.1", "-p", str(broker.port), "-u", key, "-P", key]  # the token twice
+            # The document's commands with host, port and token; Mosquitto also needs the token as password.
+            at = [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(mqtt_port),
+                "-u",
+                key,
+                *(["-P", key] if mode == "mosquitto" else []),
+            ]
             with subprocess.Popen(
                 ["mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20"],
                 stdout=subprocess.PIPE,
@@ -203,8 +224,8 @@ def test_serve_on_an_external_mosquitto_with_the_documents_command_line_clients(
                     break
                 time.sleep(0.05)
             assert "0.16300000250339508" in answered.text, answered.text
-            run(tmp_path, "key", "revoke", "1", env=external)  # the first-start key: no MQTT client
-            run(tmp_path, "key", "revoke", "2", env=external)
+            run(tmp_path, "key", "revoke", "1", env=env)  # the first-start key: no MQTT client
+            run(tmp_path, "key", "revoke", "2", env=env)
             refused = subprocess.run(
                 ["mosquitto_pub", "-t", "my-topic-prefix/my/topic/suffix", *at, "-m", message],
                 capture_output=True,
