@@ -227,6 +227,29 @@ def test_subscribers_get_messages_of_datasets_they_may_read(
     sender.disconnect()
 
 
+def test_a_retained_message_reaches_only_subscribers_who_may_read_it(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    mine = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = token(platform, user_id=stranger.user_id, scopes=("mqtt-pubsub",))
+    sender, _ = connect(broker.port, mine, "sender")
+    message = json.dumps({"timestamp": TS, "value": 14.47})
+    sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1, retain=True).wait_for_publish(10)
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)]
+    got: dict[str, list[bytes]] = {mine: [], theirs: []}
+    for key in (mine, theirs):
+        listener, _ = connect(broker.port, key, f"listener-{key[:6]}")
+        listener.on_message = lambda c, u, m, key=key: got[key].append(m.payload)
+        listener.subscribe("#", qos=1)
+    deadline = time.monotonic() + 5
+    while not got[mine] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert got == {mine: [message.encode()], theirs: []}
+    sender.disconnect()
+
+
 def test_points_stored_by_http_or_import_reach_subscribers_too(
     broker: Running, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:

@@ -155,6 +155,23 @@ class EmbeddedBroker(Broker):
                     continue
                 session.retained_messages.put_nowait(RetainedApplicationMessage(None, topic, data, at))
 
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Session
+    ) -> None:
+        # amqtt hands a new subscription every matching retained message, readable or not.
+        who: Principal | None = getattr(session, "meterhub_principal", None)
+        handler = self._get_handler(session)
+        if who is None or handler is None:
+            return
+        topic_filter, qos = subscription
+        sends = [
+            handler.mqtt_publish(topic, kept.data, min(qos, kept.qos or qos), retain=True)
+            for topic, kept in list(self._retained_messages.items())
+            if self._matches(topic, topic_filter) and self.topics.may(who, topic, Access.READ)
+        ]
+        if sends:
+            await asyncio.gather(*sends, return_exceptions=True)
+
     def _tell_dropped(self) -> None:
         if self.dropped > self._dropped_told:
             log.warning(
