@@ -15,11 +15,19 @@ TS = 1521797973469
 
 
 def connect(
-    port: int, key: str, client_id: str = "meterhub-test", *, password: str | None = None
+    port: int,
+    key: str,
+    client_id: str = "meterhub-test",
+    *,
+    password: str | None = None,
+    will: tuple[str, bytes] | None = None,
 ) -> tuple[mqtt.Client, list[int]]:
-    """A connected paho client (loop running) and where its CONNACK reason code lands."""
+    """A connected paho client (loop running) and where its CONNACK reason code lands; `will`: a
+    last will (topic, payload) at QoS 1."""
     client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
     client.username_pw_set(key, password)
+    if will is not None:
+        client.will_set(*will, qos=1)
     codes: list[int] = []
     client.on_connect = lambda c, userdata, flags, rc, props=None: codes.append(rc.value)
     client.connect("127.0.0.1", port, 60)
@@ -89,7 +97,7 @@ def _length(n: int) -> bytes:
             return out
 
 
-def _message(value: object, ts: object = TS) -> bytes:
+def single_value(value: object, ts: object = TS) -> bytes:
     return json.dumps({"timestamp": ts, "value": value}).encode()
 
 
@@ -97,12 +105,12 @@ def _message(value: object, ts: object = TS) -> bytes:
 BAD_MESSAGES = [
     ("my-topic-prefix/my/topic/suffix", b'{"timestamp": 1521797973469, "value": ', "not JSON"),
     ("my-topic-prefix/my/topic/suffix", b"14.47", "JSON object"),
-    ("my-topic-prefix/my/topic/suffix", _message("warm"), "not a number"),
-    ("my-topic-prefix/my/topic/suffix", _message([1, 2]), "not a number"),
-    ("my-topic-prefix/my/topic/suffix", _message("x" * 1_000_000), "at most"),
-    ("my-topic-prefix/nothing", _message(1.5), "no datastream"),
-    ("my-topic-prefix", _message({"my/topic/suffix1": 1, "nothing": 2}), "no datastream"),
-    ("my-topic-prefix/my/topic/suffix", _message(1.5, ts=1521797973), "looks like seconds"),
-    ("my-topic-prefix/my/topic/suffix", _message(1.5, ts="2018-03-23T09:39:33Z"), "timestamp"),
+    ("my-topic-prefix/my/topic/suffix", single_value("warm"), "not a number"),
+    ("my-topic-prefix/my/topic/suffix", single_value([1, 2]), "not a number"),
+    ("my-topic-prefix/my/topic/suffix", single_value("x" * 1_000_000), "at most"),
+    ("my-topic-prefix/nothing", single_value(1.5), "no datastream"),
+    ("my-topic-prefix", single_value({"my/topic/suffix1": 1, "nothing": 2}), "no datastream"),
+    ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts=1521797973), "looks like seconds"),
+    ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts="2018-03-23T09:39:33Z"), "timestamp"),
 ]
 WILDCARD_TOPICS = ["my-topic-prefix/my/topic/+", "my-topic-prefix/#"]

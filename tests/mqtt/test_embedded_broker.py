@@ -30,6 +30,7 @@ from tests.mqtt.clients import (
     connect,
     documents_loop,
     raw_publish,
+    single_value,
     stored,
 )
 
@@ -155,6 +156,19 @@ def test_a_client_id_belongs_to_its_token(
     while broker.broker.sessions and time.monotonic() < deadline:
         time.sleep(0.01)
     assert broker.broker.sessions == {}  # clean and refused sessions leave nothing behind
+
+
+def test_a_last_will_on_a_topic_the_token_may_not_publish_to_is_refused_at_connect(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    stranger = make_account(platform, email="stranger@example.org")
+    datastreams(platform, site_id=stranger.site_id, prefix="theirs", streams={"x": Datatype.DOUBLE})
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    for will, allowed in (("theirs/x", False), ("my-topic-prefix/my/topic/suffix", True)):
+        client, codes = connect(broker.port, key, "testament", will=(will, single_value(1.0)))
+        assert codes and (codes[0] == 0) == allowed
+        client.disconnect()
+        client.loop_stop()
 
 
 def test_a_forbidden_publish_disconnects_that_client_only_and_stores_nothing(

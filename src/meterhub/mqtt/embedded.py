@@ -199,6 +199,12 @@ class EmbeddedBroker(Broker):
             raise
         handler.broker = self  # type: ignore[attr-defined]
         who = self._principal(session.username or "")
+        if (
+            who is not None
+            and session.will_flag
+            and not self.topics.may(who, session.will_topic or "", Access.WRITE)
+        ):
+            who = None  # a last will on a topic it may not publish to would forge a message there
         if who is None:
             session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
         else:
