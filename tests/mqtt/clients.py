@@ -6,6 +6,7 @@ import json
 import socket
 import struct
 import time
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
@@ -54,6 +55,15 @@ def documents_loop(port: int, token: str, topic: str, n: int, *, password: str |
             raise AssertionError(f"message {i} was not acknowledged within 10 s")
     client.disconnect()
     client.loop_stop()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    """Wait until the check holds; AssertionError when it does not within the time."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s")
+        time.sleep(0.01)
 
 
 def stored(platform: Platform, stream_id: int) -> list[tuple[int, object]]:

@@ -29,6 +29,7 @@ from tests.mqtt.clients import (
     WILDCARD_TOPICS,
     connect,
     documents_loop,
+    eventually,
     raw_publish,
     single_value,
     stored,
@@ -139,9 +140,7 @@ def test_a_client_id_belongs_to_its_token(
     sender, _ = connect(broker.port, mine, "sender")
     message = json.dumps({"timestamp": TS, "value": 1.5})
     sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
-    deadline = time.monotonic() + 5
-    while not got and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: bool(got), 5)
     assert got == [message.encode()]
     # The same token with the same client id takes the session over, as MQTT has it.
     ended = threading.Event()
@@ -152,9 +151,7 @@ def test_a_client_id_belongs_to_its_token(
     for client in (again, sender):
         client.disconnect()
         client.loop_stop()
-    deadline = time.monotonic() + 5
-    while broker.broker.sessions and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: not broker.broker.sessions, 5)
     assert broker.broker.sessions == {}  # clean and refused sessions leave nothing behind
 
 
@@ -231,9 +228,7 @@ def test_subscribers_get_messages_of_datasets_they_may_read(
     multi = {"timestamp": TS + 1, "value": {"my/topic/suffix1": 14.47, "my/topic/suffix2": 34}}
     sender.publish("my-topic-prefix/my/topic/suffix", json.dumps(single), qos=1).wait_for_publish(10)
     sender.publish("my-topic-prefix", json.dumps(multi), qos=1).wait_for_publish(10)
-    deadline = time.monotonic() + 5
-    while len(got) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: len(got) >= 2, 5)
     time.sleep(0.3)  # a second copy (through the live feed as well) would be here by now
     assert got == [("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)]
     assert stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)]
@@ -256,9 +251,7 @@ def test_a_retained_message_reaches_only_subscribers_who_may_read_it(
         listener, _ = connect(broker.port, key, f"listener-{key[:6]}")
         listener.on_message = lambda c, u, m, key=key: got[key].append(m.payload)
         listener.subscribe("#", qos=1)
-    deadline = time.monotonic() + 5
-    while not got[mine] and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: bool(got[mine]), 5)
     time.sleep(0.3)
     assert got == {mine: [message.encode()], theirs: []}
     sender.disconnect()
@@ -275,9 +268,7 @@ def test_points_stored_by_http_or_import_reach_subscribers_too(
     platform.writer.write(
         [(streams["my/topic/suffix1"], TS, 21.5), (streams["my/topic/suffix2"], TS, -1.33e-16)]
     )
-    deadline = time.monotonic() + 5
-    while len(got) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: len(got) >= 2, 5)
     assert sorted(got) == [
         ("my-topic-prefix/my/topic/suffix1", {"timestamp": TS, "value": 21.5}),
         ("my-topic-prefix/my/topic/suffix2", {"timestamp": TS, "value": -1.33e-16}),
@@ -308,9 +299,7 @@ def test_a_subscriber_that_stops_reading_holds_up_no_one_and_only_misses_message
     assert len(stored(platform, streams["my/topic/suffix"])) == 300
     assert broker.broker.dropped >= 200  # what the stuck subscriber could not take is not queued for it
     with caplog.at_level("WARNING", logger=embedded.__name__):
-        deadline = time.monotonic() + 3
-        while "not delivered" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(lambda: "not delivered" in caplog.text, 3)
     assert "stored but not delivered" in caplog.text
     sender.disconnect()
     stuck.socket().close()
@@ -342,9 +331,7 @@ def test_a_persistent_subscriber_gets_what_arrived_while_it_was_away(
         message = json.dumps({"timestamp": TS + i, "value": i})
         sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
     back = listener()
-    deadline = time.monotonic() + 5
-    while len(got) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: len(got) >= 3, 5)
     assert sorted(m["timestamp"] for m in got) == [TS, TS + 1, TS + 2]  # type: ignore[type-var]
     back.disconnect()
     back.loop_stop()
@@ -503,8 +490,6 @@ def test_qos_0_and_2_are_stored_too(
     ).wait_for_publish(10)
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0)]  # at the end of QoS 2's handshake
     client.publish("my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + 1, "value": 0.0}), qos=0)
-    deadline = time.monotonic() + 5
-    while len(stored(platform, streams["my/topic/suffix"])) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: len(stored(platform, streams["my/topic/suffix"])) >= 2, 5)
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0), (TS + 1, 0.0)]
     client.disconnect()

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from tests.mqtt.clients import (
     WILDCARD_TOPICS,
     connect,
     documents_loop,
+    eventually,
     raw_publish,
     stored,
 )
@@ -70,14 +71,6 @@ def streams(platform: Platform, account: Account) -> dict[str, int]:
 
 def pubsub(platform: Platform, account: Account) -> str:
     return token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s")
-        time.sleep(0.02)
 
 
 def test_a_single_value_publish_is_stored(
