@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from meterhub.core.window import DEFAULT_EARLIEST, TimeWindow
 
 
 class Settings(BaseSettings):
@@ -17,8 +20,12 @@ class Settings(BaseSettings):
     port: int = 8000
     # Telegrams are ~1 kB; anything near this is not a telegram and is refused before parsing.
     max_body_bytes: int = 256 * 1024
-    # Group commit: the writer takes what has queued up, at most this many points per transaction.
-    writer_max_points: int = 200_000
+    # Group commit: the writer takes what has queued up, at most this many points per transaction
+    # (about 50 ms of writing: a telegram arriving meanwhile waits for that commit at most).
+    writer_max_points: int = 20_000
+    # Points stamped before this day (UTC) are refused on every way in, as are points more than
+    # 24 hours after the server's clock.
+    earliest_timestamp: date = DEFAULT_EARLIEST
     # Signs upload URLs. Empty: a random key kept in data_dir/secret.key (set it when several
     # servers share one database).
     secret_key: str = ""
@@ -44,6 +51,11 @@ class Settings(BaseSettings):
     mqtt_url: str = ""
     mqtt_client_id: str = "meterhub-ingest"
     mqtt_share: str = ""
+
+    @property
+    def window(self) -> TimeWindow:
+        """The instants points may have."""
+        return TimeWindow.from_day(self.earliest_timestamp)
 
     @property
     def resolved_database_url(self) -> str:

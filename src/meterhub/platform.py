@@ -24,7 +24,9 @@ class Platform:
         self.settings = settings
         self.db = Database(settings.resolved_database_url)
         self.db.migrate()
-        self.writer = Writer(self.db.writer, max_points=settings.writer_max_points)
+        # The instants points may have, on every way in.
+        self.window = settings.window
+        self.writer = Writer(self.db.writer, max_points=settings.writer_max_points, window=self.window)
         self.registry = Registry(self.db)
         self.secret = _secret(settings)
         files = (

@@ -6,20 +6,26 @@ import asyncio
 import random
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from meterhub.core.buckets import day_start_ms
-from meterhub.core.errors import NotFound
+from meterhub.config import Settings
+from meterhub.core import aggregate
+from meterhub.core.buckets import day_start_ms, local_hour_and_day
+from meterhub.core.errors import Invalid, NotFound
 from meterhub.ingest import write_path
 from meterhub.ingest.write_path import Clash
 from meterhub.platform import Platform
 from meterhub.services import statistics
-from tests.conftest import Account
+from meterhub.store import writes
+from tests.conftest import Account, make_account
 from tests.factories import day_of_readings, electricity_meter
 
 TZ = "Europe/Amsterdam"
+# An instant to count milliseconds from, in the window of times meterhub stores.
+T = day_start_ms(TZ, date(2026, 2, 3))
 
 
 def aggregates(p: Platform) -> list[tuple[object, ...]]:
@@ -164,7 +170,6 @@ def stream_aggregates(p: Platform, sid: int) -> dict[tuple[int, int], tuple[obje
 def test_appends_stay_exact_with_a_second_writer_and_rolled_back_batches(
     platform: Platform, account: Account
 ) -> None:
-    from meterhub.core import aggregate
     from meterhub.ingest.writer import Writer
 
     meter = electricity_meter(platform, account.site_id)
@@ -213,7 +218,7 @@ def test_an_event_loop_awaits_its_batches_and_a_client_that_left_changes_nothing
         outcomes = await asyncio.gather(*(platform.writer.store(rows[i : i + 10]) for i in range(0, 100, 10)))
         assert [o.stored for o in outcomes] == [10] * 10
         with pytest.raises(NotFound):
-            await platform.writer.store([(999_999, 0, 1)])
+            await platform.writer.store([(999_999, rows[0][1], 1)])
         gone = asyncio.ensure_future(platform.writer.store(rows[100:110]))
         await asyncio.sleep(0)
         gone.cancel()  # the request was dropped; the batch is still written once
@@ -230,18 +235,25 @@ def test_a_moving_batch_takes_the_next_free_millisecond_and_is_found_there_again
     # by the clock): the point goes to the first free millisecond, or to one with its own value.
     meter = electricity_meter(platform, account.site_id)
     sid = meter.streams["import_kw"]
-    platform.writer.write([(sid, 1000, 5), (sid, 1001, 6), (sid, 1003, 7)])
-    refused = platform.writer.write([(sid, 1000, 8)])
+    platform.writer.write([(sid, T + 1000, 5), (sid, T + 1001, 6), (sid, T + 1003, 7)])
+    refused = platform.writer.write([(sid, T + 1000, 8)])
     assert refused.stored == 0 and refused.clashes  # only a moving batch moves
-    moved = platform.writer.write([(sid, 1000, 8)], move=True)
-    assert (moved.stored, moved.moved) == (1, [(sid, 1000, 1002)])
-    again = platform.writer.write([(sid, 1000, 8)], move=True)  # sent again: found where it went
-    assert (again.stored, again.duplicates, again.moved) == (0, 1, [(sid, 1000, 1002)])
-    after = platform.writer.write([(sid, 1002, 9), (sid, 1010, 1)], move=True)
-    assert after.moved == [(sid, 1002, 1004)]
+    moved = platform.writer.write([(sid, T + 1000, 8)], move=True)
+    assert (moved.stored, moved.moved) == (1, [(sid, T + 1000, T + 1002)])
+    again = platform.writer.write([(sid, T + 1000, 8)], move=True)  # sent again: found where it went
+    assert (again.stored, again.duplicates, again.moved) == (0, 1, [(sid, T + 1000, T + 1002)])
+    after = platform.writer.write([(sid, T + 1002, 9), (sid, T + 1010, 1)], move=True)
+    assert after.moved == [(sid, T + 1002, T + 1004)]
     with platform.db.reader.connect() as conn:
         points = conn.execute(text(f"SELECT ts, v FROM points WHERE stream_id = {sid} ORDER BY ts")).all()
-    assert [tuple(p) for p in points] == [(1000, 5), (1001, 6), (1002, 8), (1003, 7), (1004, 9), (1010, 1)]
+    assert [(ts - T, v) for ts, v in points] == [
+        (1000, 5),
+        (1001, 6),
+        (1002, 8),
+        (1003, 7),
+        (1004, 9),
+        (1010, 1),
+    ]
 
 
 def test_moving_batches_of_one_commit_take_a_millisecond_each(platform: Platform, account: Account) -> None:
@@ -249,14 +261,14 @@ def test_moving_batches_of_one_commit_take_a_millisecond_each(platform: Platform
     sid = meter.streams["import_kw"]
     gate = threading.Event()
     held = platform.writer.submit([], extra=lambda conn: gate.wait(30) and None)  # the next commit waits
-    queued = [platform.writer.submit([(sid, 2000, v)], move=True) for v in (1, 2, 3, 2)]
+    queued = [platform.writer.submit([(sid, T + 2000, v)], move=True) for v in (1, 2, 3, 2)]
     gate.set()
     held.result(30)
     outcomes = [f.result(30) for f in queued]
     assert [o.stored for o in outcomes] == [1, 1, 1, 0]  # the second 2 is the first sent again
     with platform.db.reader.connect() as conn:
         points = conn.execute(text(f"SELECT ts, v FROM points WHERE stream_id = {sid} ORDER BY ts")).all()
-    assert [tuple(p) for p in points] == [(2000, 1), (2001, 2), (2002, 3)]
+    assert [(ts - T, v) for ts, v in points] == [(2000, 1), (2001, 2), (2002, 3)]
 
 
 def test_a_moving_batch_with_no_free_millisecond_near_is_refused(
@@ -265,7 +277,65 @@ def test_a_moving_batch_with_no_free_millisecond_near_is_refused(
     monkeypatch.setattr(write_path, "LATER_MS", 2)
     meter = electricity_meter(platform, account.site_id)
     sid = meter.streams["import_kw"]
-    platform.writer.write([(sid, 3000, 1), (sid, 3001, 2), (sid, 3002, 3)])
-    outcome = platform.writer.write([(sid, 3000, 4)], move=True)
-    assert outcome.stored == 0 and outcome.clashes == [Clash(sid, 3000, 1, 4)]
+    platform.writer.write([(sid, T + 3000, 1), (sid, T + 3001, 2), (sid, T + 3002, 3)])
+    outcome = platform.writer.write([(sid, T + 3000, 4)], move=True)
+    assert outcome.stored == 0 and outcome.clashes == [Clash(sid, T + 3000, 1, 4)]
     assert point_count(platform) == 3
+
+
+def calendar_lookups() -> int:
+    info = local_hour_and_day.cache_info()
+    return info.hits + info.misses
+
+
+def test_a_point_decades_before_a_streams_others_costs_only_its_own_buckets(
+    platform: Platform, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A meter with a flat clock battery says 2000-01-01; a gateway with a broken one says tomorrow.
+    # Neither may cost the years between it and the stream's other points.
+    meter = electricity_meter(platform, account.site_id)
+    sid = meter.streams["import_t1_kwh"]
+    rows = [r for r in day_of_readings(meter, TZ, date(2026, 2, 3), every_s=10) if r[0] == sid]
+    platform.writer.write(rows[1000:])
+    earliest = (sid, platform.window.earliest_ms, rows[0][2] - 500)
+    ahead = (sid, platform.window.latest_ms() - 3_600_000, rows[-1][2] + 500)
+    read: list[int] = []
+    stored_points = writes.stored_points
+    monkeypatch.setattr(
+        writes, "stored_points", lambda *a, **k: read.append(len(found := stored_points(*a, **k))) or found
+    )
+    before = calendar_lookups()
+    platform.writer.write([earliest])
+    platform.writer.write([ahead])
+    platform.writer.write([earliest, *rows[:1000:100]])  # late, and decades apart, in one batch
+    platform.writer.write(rows[:1000])  # ordinary values, now all before the one ahead
+    assert calendar_lookups() - before < 2_000  # 911,000 quarters lie between 2000 and 2026
+    assert sum(read) < 3_000  # the points near the late ones, not the stream's 8,640
+    points = sorted([(t, v) for _, t, v in [earliest, *rows, ahead]])
+    expected = aggregate.roll_up(aggregate.quarters(points, previous=None, counter=True), TZ)
+    assert stream_aggregates(platform, sid) == {key: tuple(agg) for key, agg in expected.items()}
+
+
+def test_a_batch_with_a_point_outside_the_window_is_refused_whole(
+    platform: Platform, account: Account
+) -> None:
+    meter = electricity_meter(platform, account.site_id)
+    sid = meter.streams["import_t1_kwh"]
+    good = (sid, T, 1000)
+    for ts in (platform.window.earliest_ms - 1, platform.window.latest_ms() + 60_000, -(10**15), 10**15):
+        with pytest.raises(Invalid, match="nothing was stored"):
+            platform.writer.write([good, (sid, ts, 1001)])
+    assert point_count(platform) == 0
+    assert platform.writer.write([good]).stored == 1
+
+
+def test_the_earliest_day_is_configurable(tmp_path: Path, database_url: str) -> None:
+    p = Platform(Settings(data_dir=tmp_path, database_url=database_url, earliest_timestamp=date(1990, 1, 1)))
+    try:
+        account = make_account(p)
+        sid = electricity_meter(p, account.site_id).streams["import_t1_kwh"]
+        assert p.writer.write([(sid, day_start_ms("UTC", date(1996, 3, 1)), 1)]).stored == 1
+        with pytest.raises(Invalid, match="1989-12-31 23:59:59 UTC is before 1990-01-01 00:00:00 UTC"):
+            p.writer.write([(sid, day_start_ms("UTC", date(1990, 1, 1)) - 1000, 1)])
+    finally:
+        p.close()

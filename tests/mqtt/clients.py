@@ -122,5 +122,13 @@ BAD_MESSAGES = [
     ("my-topic-prefix", single_value({"my/topic/suffix1": 1, "nothing": 2}), "no datastream"),
     ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts=1521797973), "looks like seconds"),
     ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts="2018-03-23T09:39:33Z"), "timestamp"),
+    ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts=946_684_799_999), "before 2000-01-01"),
+    ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts=253_402_300_800_000), "more than 24 hours"),
+    ("my-topic-prefix/my/topic/suffix", single_value(1.5, ts=2**53 - 1), "more than 24 hours"),
+    (
+        "my-topic-prefix/my/topic/suffix",
+        single_value(1.5, ts=int(time.time() * 1000) + 25 * 3_600_000),
+        "more than 24 hours",
+    ),
 ]
 WILDCARD_TOPICS = ["my-topic-prefix/my/topic/+", "my-topic-prefix/#"]

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from meterhub.core.datatypes import Datatype
+from meterhub.core.window import DEFAULT_WINDOW
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.mqtt_messages import MessageError, point_rows
 
@@ -22,7 +23,7 @@ STREAMS = {
 
 
 def rows(topic: str, message: object) -> list[tuple[int, int, object]]:
-    return point_rows(topic, json.dumps(message).encode(), STREAMS.get)
+    return point_rows(topic, json.dumps(message).encode(), STREAMS.get, DEFAULT_WINDOW)
 
 
 def test_the_single_value_example() -> None:
@@ -77,8 +78,11 @@ def test_the_multi_value_example_stores_every_value_at_one_timestamp() -> None:
         ),
         ("my-topic-prefix", b'{"timestamp": 1521797973469, "value": {}}', "at least one"),
         ("my-topic-prefix/my/topic/suffix", b" " * 300_000, "at most"),
+        ("my-topic-prefix/my/topic/suffix", b'{"timestamp": 946684799999, "value": 1}', "before 2000-01-01"),
+        ("my-topic-prefix/my/topic/suffix", b'{"timestamp": 4102444800000, "value": 1}', "more than 24 hours"),
+        ("my-topic-prefix/my/topic/suffix", b'{"timestamp": 253402300800000, "value": 1}', "more than 24"),
     ],
 )
 def test_a_bad_message_is_refused_whole_saying_why(topic: str, payload: bytes, problem: str) -> None:
     with pytest.raises(MessageError, match=problem):
-        point_rows(topic, payload, STREAMS.get)
+        point_rows(topic, payload, STREAMS.get, DEFAULT_WINDOW)

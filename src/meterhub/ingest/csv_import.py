@@ -24,6 +24,7 @@ from itertools import pairwise
 from typing import Any, BinaryIO, Final, NamedTuple
 
 from meterhub.core.datatypes import BadValue, Datatype, Value, column_values, from_text, scaled
+from meterhub.core.window import TimeWindow
 from meterhub.ingest.write_path import PointRow
 
 MAX_PROBLEMS: Final = 100  # listed; all are counted
@@ -108,9 +109,10 @@ def check(
     resolve: Resolver,
     stored: Stored,
     *,
+    window: TimeWindow,
     progress: Callable[[int], None] = lambda done: None,
 ) -> Report:
-    """Read the whole file; the report of every problem."""
+    """Read the whole file; the report of every problem (times outside the window included)."""
     report = Report()
     rows = _reader(source)
     columns = _header(rows, resolve, report)
@@ -129,6 +131,9 @@ def check(
             ts = time_ms(fields[0])
             if ts is None:
                 report.add(line, 1, f"`{_show(fields[0])}` is not a UTC time like 2021-05-01T10:12:44.432Z")
+                continue
+            if (problem := window.problem(ts)) is not None:
+                report.add(line, 1, problem)
                 continue
             times.append(ts)
             lines.append(line)
@@ -158,7 +163,7 @@ def header_columns(source: BinaryIO, resolve: Resolver, report: Report) -> list[
 
 
 def point_rows(
-    source: BinaryIO, columns: Sequence[Column], *, skip_rows: int = 0, batch_values: int = 100_000
+    source: BinaryIO, columns: Sequence[Column], *, skip_rows: int = 0, batch_values: int = 20_000
 ) -> Iterator[tuple[int, list[PointRow]]]:
     """The point rows of a checked file, in batches; with each batch, how many rows are done."""
     rows = _reader(source)

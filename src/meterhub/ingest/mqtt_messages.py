@@ -16,6 +16,7 @@ import orjson
 
 from meterhub.core.datatypes import BadValue, from_json
 from meterhub.core.errors import Invalid
+from meterhub.core.window import TimeWindow
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.write_path import LATER_MS, PointRow
 
@@ -44,8 +45,9 @@ class MessageErrors:
         self.last = f"{topic}: {error}"
 
 
-def point_rows(topic: str, payload: bytes, resolve: Resolver) -> list[PointRow]:
-    """The message's points; MessageError when any part of it cannot be stored."""
+def point_rows(topic: str, payload: bytes, resolve: Resolver, window: TimeWindow) -> list[PointRow]:
+    """The message's points; MessageError when any part of it cannot be stored (its timestamp
+    outside the window included)."""
     if len(payload) > MAX_PAYLOAD:
         raise MessageError(f"the message is {len(payload)} bytes; at most {MAX_PAYLOAD} are read")
     try:
@@ -54,7 +56,7 @@ def point_rows(topic: str, payload: bytes, resolve: Resolver) -> list[PointRow]:
         raise MessageError(f"the payload is not JSON ({exc})") from None
     if not isinstance(message, dict) or "timestamp" not in message or "value" not in message:
         raise MessageError('the payload must be a JSON object {"timestamp": <epoch ms>, "value": …}')
-    ts = _timestamp(message["timestamp"])
+    ts = _timestamp(message["timestamp"], window)
     value = message["value"]
     if isinstance(value, dict):
         if not value:
@@ -84,7 +86,7 @@ def _row(topic: str, ts: int, value: Any, resolve: Resolver) -> PointRow:
         ) from None
 
 
-def _timestamp(given: Any) -> int:
+def _timestamp(given: Any, window: TimeWindow) -> int:
     if isinstance(given, float) and given.is_integer():
         given = int(given)
     if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given < 2**53:
@@ -94,4 +96,6 @@ def _timestamp(given: Any) -> int:
             f"timestamp {given} looks like seconds (as milliseconds it is before 1973); send milliseconds "
             "since 1970-01-01"
         )
+    if (problem := window.problem(given)) is not None:
+        raise MessageError(f"timestamp {given}: {problem}")
     return given

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 
 from dsmr_parser import telegram_specifications as specs  # type: ignore[import-untyped]
 
+from meterhub.core.buckets import to_ms
 from meterhub.core.errors import Invalid
 from meterhub.core.roles import ROLES, MeterType
+from meterhub.core.window import DEFAULT_WINDOW, TimeWindow
 from meterhub.ingest.crc import crc16_arc
 
 
@@ -180,7 +182,6 @@ _UNIT_SHIFTS: Final[Mapping[tuple[str, str], int]] = {
 _STRIP: Final = "\x00 \t\r\n\x0b\x0c"
 _MAX_CHARS: Final = 64 * 1024  # the longest real telegrams (Fluvius with 13 months of peaks) are ~3 kB
 _HEX: Final = frozenset("0123456789ABCDEFabcdef")
-_FUTURE: Final = timedelta(hours=24)
 # Meters stamp an M-Bus channel that was never read with the Unix epoch (or 2000-01-01).
 _PLACEHOLDER_BEFORE: Final = datetime(2001, 1, 1, tzinfo=UTC)
 # dsmr-parser reads every meter time as Dutch time, whatever the country; so does this module.
@@ -246,8 +247,11 @@ class _Device:
         self.reading: tuple[int, str, datetime | None, Decimal | None, str | None] | None = None
 
 
-def parse_telegram(text: str, *, now: datetime, check_crc: bool = True) -> Telegram:
-    """Parse one P1 telegram of any supported dialect, or raise TelegramError saying what is wrong."""
+def parse_telegram(
+    text: str, *, now: datetime, window: TimeWindow = DEFAULT_WINDOW, check_crc: bool = True
+) -> Telegram:
+    """Parse one P1 telegram of any supported dialect, or raise TelegramError saying what is wrong
+    (a meter time outside the window included)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     s = text.strip(_STRIP)
@@ -276,7 +280,7 @@ def parse_telegram(text: str, *, now: datetime, check_crc: bool = True) -> Teleg
     dialect = _DIALECTS.get(protocol.name)
     if dialect is None:
         dialect = _DIALECTS[protocol.name] = _Dialect(protocol.spec)
-    return _telegram(s[start:crc_end], protocol, dialect, obis, now)
+    return _telegram(s[start:crc_end], protocol, dialect, obis, _Clock(now.astimezone(UTC), window))
 
 
 def _locate(s: str) -> tuple[int, int, str, int]:
@@ -379,8 +383,21 @@ def _detect(header: str, obis: Mapping[str, tuple[int, str]], crc: bool) -> str:
     return "iskra_ie"
 
 
+@dataclass(frozen=True)
+class _Clock:
+    """The server's clock, and the window of times it takes readings for."""
+
+    now: datetime
+    window: TimeWindow
+
+    def check(self, timestamp: datetime, what: str) -> None:
+        problem = self.window.problem(to_ms(timestamp), to_ms(self.now))
+        if problem is not None:
+            raise TelegramError(f"The {what} is wrong: {problem}.")
+
+
 def _telegram(
-    text: str, protocol: Protocol, dialect: _Dialect, obis: Mapping[str, tuple[int, str]], now: datetime
+    text: str, protocol: Protocol, dialect: _Dialect, obis: Mapping[str, tuple[int, str]], server: _Clock
 ) -> Telegram:
     values: dict[str, Decimal] = {}
     totals: dict[str, Decimal] = {}
@@ -429,15 +446,14 @@ def _telegram(
         elif (device := devices.setdefault(channel, _Device())).reading is None:
             device.reading = _reading(n, code, rest, width)
 
-    now = now.astimezone(UTC)
     if clock is None:
         if protocol.clock:
             raise TelegramError(
                 f"The telegram has no `0-0:1.0.0(YYMMDDhhmmssW)` timestamp line, which every {protocol.name} "
                 "telegram carries: it was cut or altered. Send it unchanged."
             )
-        clock = now  # DSMR 2.2/3 meters have no clock; DSMR-reader stamps their readings on arrival
-    _refuse_future(clock, now, "meter's clock")
+        clock = server.now  # DSMR 2.2/3 meters have no clock; DSMR-reader stamps their readings on arrival
+    server.check(clock, "meter's clock")
     for role, total in totals.items():
         values.setdefault(role, total)
     # A second tariff the meter lacks stands still at zero (DSMR-reader stores it so).
@@ -446,7 +462,7 @@ def _telegram(
     if "export_t1_kwh" in values:
         values.setdefault("export_t2_kwh", _ZERO)
     samples = tuple(
-        sample for channel in sorted(devices) if (sample := _device_sample(channel, devices[channel], now))
+        sample for channel in sorted(devices) if (sample := _device_sample(channel, devices[channel], server))
     )
     if not values and not samples:
         raise TelegramError(
@@ -495,7 +511,7 @@ def _reading(
     return n, code + rest, _timestamp(groups[0]), Decimal(value) if value else None, unit or None
 
 
-def _device_sample(channel: int, device: _Device, now: datetime) -> MeterSample | None:
+def _device_sample(channel: int, device: _Device, clock: _Clock) -> MeterSample | None:
     """The device's reading as a sample; None if it has none, or none a role can hold."""
     if device.reading is None:
         return None
@@ -512,17 +528,8 @@ def _device_sample(channel: int, device: _Device, now: datetime) -> MeterSample 
         return None
     if unit is not None and unit != ROLES[role].unit:
         value = _in_unit(value, unit, ROLES[role].unit, n, line)
-    _refuse_future(timestamp, now, f"M-Bus channel {channel} reading's time")
+    clock.check(timestamp, f"M-Bus channel {channel} reading's time")
     return MeterSample(_meter_id(device.id), meter, channel, timestamp, MappingProxyType({role: value}))
-
-
-def _refuse_future(timestamp: datetime, now: datetime, what: str) -> None:
-    # DSMR-reader refuses these too: meters with a broken clock report years ahead.
-    if timestamp > now + _FUTURE:
-        raise TelegramError(
-            f"The {what} says {timestamp:%Y-%m-%d %H:%M:%S} UTC, more than 24 hours after the server's "
-            f"{now:%Y-%m-%d %H:%M:%S} UTC; set the meter's, the datalogger's or the server's clock right."
-        )
 
 
 def _timestamp(text: str) -> datetime | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
 
 from sqlalchemy import Connection
 
@@ -26,6 +27,8 @@ PointRow = tuple[int, int, int]  # (stream_id, ts_ms, value)
 
 # How far a point of a batch that moves on when its millisecond is taken may go.
 LATER_MS = 10_000
+# Late points further apart than this are checked and rebuilt as separate runs.
+RUN_GAP_MS = HOUR_MS
 
 
 @dataclass(frozen=True)
@@ -106,14 +109,13 @@ def write_batches(
             if family in writes.AGGREGATES:
                 previous = _previous(conn, info, state, points[0][0])
                 agg_rows.setdefault(family, []).extend(_appended(sid, info, points, previous))
+            unwritten = points
         else:
-            stored = dict(writes.stored_points(conn, sid, points[0][0], points[-1][0], family))
-            points = _drop_stored(sid, points, stored, batches, outcomes)
-            if not points:
+            runs = _late(conn, sid, info, points, batches, outcomes, fresh)
+            if not runs:
                 continue
-            if family in writes.AGGREGATES:
-                _recompute(conn, sid, info, points)
-        new_rows.setdefault(family, []).extend((sid, ts, v) for ts, v in points)
+            points, unwritten = [p for run in runs for p in run], runs[-1]
+        new_rows.setdefault(family, []).extend((sid, ts, v) for ts, v in unwritten)
         states[sid] = _advance(state, points, family)
     for family, rows in new_rows.items():
         writes.insert_points(conn, rows, family)
@@ -208,6 +210,45 @@ class _StoredNear:
         self._ahead *= 2
 
 
+def _late(
+    conn: Connection,
+    sid: int,
+    info: StreamMeta,
+    points: list[Point],
+    batches: Sequence[Sequence[PointRow]],
+    outcomes: list[BatchOutcome],
+    fresh: list[PointRow] | None,
+) -> list[list[Point]]:
+    """Points that go back in time, in runs without long gaps, each checked against the stored points
+    and its buckets rebuilt on its own: what a run costs is its neighbourhood, never the years
+    between it and another. The runs that are new are returned; all but the last are inserted
+    already, since the next run's figures are computed from the stored points."""
+    runs: list[list[Point]] = []
+    for run in _runs(points):
+        stored = dict(writes.stored_points(conn, sid, run[0][0], run[-1][0], info.family))
+        run = _drop_stored(sid, run, stored, batches, outcomes)
+        if not run:
+            continue
+        if runs:
+            writes.insert_points(conn, [(sid, ts, v) for ts, v in runs[-1]], info.family)
+            if fresh is not None:
+                fresh.extend((sid, ts, v) for ts, v in runs[-1])
+        if info.family in writes.AGGREGATES:
+            _recompute(conn, sid, info, run)
+        runs.append(run)
+    return runs
+
+
+def _runs(points: list[Point]) -> list[list[Point]]:
+    """Time-ordered points cut where two follow each other more than RUN_GAP_MS apart."""
+    runs = [[points[0]]]
+    for before, point in pairwise(points):
+        if point[0] - before[0] > RUN_GAP_MS:
+            runs.append([])
+        runs[-1].append(point)
+    return runs
+
+
 def _previous(conn: Connection, info: StreamMeta, state: StreamState | None, ts: int) -> Point | None:
     """The stored point before appended ones, where their aggregates need it (counters' steps)."""
     if state is None or not info.counter:
@@ -280,10 +321,13 @@ def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Po
         writes.upsert_aggregates(conn, [(sid, (QUARTER, q), a) for q, a in quarters.items()], family)
         return
 
-    touched = {bucket_of(HOUR, tz, q) for q in range(lo, hi, QUARTER_MS)}
-    hour_lo, hour_hi = min(touched), max(touched) + 1
+    # Every hour from the first quarter's to the last's is rebuilt from its quarters (those with
+    # rows: what this costs follows the rows, not the years between the two).
+    hour_lo, hour_hi = bucket_of(HOUR, tz, lo), bucket_of(HOUR, tz, last_q) + 1
     siblings = writes.aggregates_between(conn, sid, QUARTER, hour_lo, hour_hi + HOUR_MS, family)
-    siblings = {q: a for q, a in siblings.items() if bucket_of(HOUR, tz, q) in touched and not lo <= q < hi}
+    siblings = {
+        q: a for q, a in siblings.items() if hour_lo <= bucket_of(HOUR, tz, q) < hour_hi and not lo <= q < hi
+    }
     hours = aggregate.combine(siblings | quarters, HOUR, tz)
     day_lo, day_hi = bucket_of(DAY, tz, lo), day_start_ms(tz, day_of(tz, last_q) + timedelta(days=1))
     other_hours = writes.aggregates_between(conn, sid, HOUR, day_lo, day_hi, family)

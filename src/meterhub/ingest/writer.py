@@ -18,7 +18,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
-from meterhub.core.errors import NotFound
+from meterhub.core.errors import Invalid, NotFound
+from meterhub.core.window import DEFAULT_WINDOW, TimeWindow
 from meterhub.ingest.write_path import BatchOutcome, PointRow, write_batches
 from meterhub.store import writes
 from meterhub.store.writes import StreamMeta
@@ -93,9 +94,13 @@ class _Clashed(Exception):
 class Writer:
     """The single writer of points: submit() from any thread, or await store() on an event loop."""
 
-    def __init__(self, engine: Engine, *, max_points: int = 200_000) -> None:
+    def __init__(
+        self, engine: Engine, *, max_points: int = 20_000, window: TimeWindow = DEFAULT_WINDOW
+    ) -> None:
         self._engine = engine
         self._max_points = max_points
+        # The instants points may have; batches with a point outside are refused before they queue.
+        self.window = window
         self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._meta: dict[int, StreamMeta] = {}
@@ -111,16 +116,31 @@ class Writer:
         point whose millisecond holds another value on to the stream's next free one
         (write_batches' `moving`) instead of refusing the batch."""
         future: Future[BatchOutcome] = Future()
-        self._queue.put(_Job(rows, extra, future, feed, move))
+        if (outside := self._outside(rows)) is not None:
+            future.set_exception(outside)
+        else:
+            self._queue.put(_Job(rows, extra, future, feed, move))
         return future
 
     async def store(
         self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True, move: bool = False
     ) -> BatchOutcome:
         """Queue a batch from the event loop and wait for its commit (cheaper than wrapping submit)."""
+        if (outside := self._outside(rows)) is not None:
+            raise outside
         reply = _LoopReply(asyncio.get_running_loop())
         self._queue.put(_Job(rows, extra, reply, feed, move))
         return await reply.future
+
+    def _outside(self, rows: Sequence[PointRow]) -> Invalid | None:
+        """Why a batch is refused before it queues: a point stamped outside the window. Faces check
+        the window themselves to name the field; this is what holds for every way in."""
+        if not rows:
+            return None
+        problem = self.window.problem(min(row[1] for row in rows)) or self.window.problem(
+            max(row[1] for row in rows)
+        )
+        return None if problem is None else Invalid(f"nothing was stored: {problem}")
 
     def watch(self, watcher: Watcher) -> None:
         """Tell the watcher of the points each commit stores (it must be quick: it runs in the commit's

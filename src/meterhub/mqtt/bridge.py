@@ -185,7 +185,7 @@ class MosquittoBridge:
 
     def _arrived(self, client: mqtt.Client, _userdata: object, message: Message) -> None:
         try:
-            rows = point_rows(message.topic, message.payload, self.topics.column)
+            rows = point_rows(message.topic, message.payload, self.topics.column, self.platform.window)
         except MessageError as exc:
             self.topics.count_error(message.topic, exc)
             client.ack(message.mid, message.qos)

@@ -334,7 +334,7 @@ class _StoringHandler(BrokerProtocolHandler):
         """Store the message through the write path; an invalid one is counted for its dataset
         (the client stays connected and gets its ack)."""
         try:
-            rows = point_rows(topic, bytes(data), self.broker.topics.column)
+            rows = point_rows(topic, bytes(data), self.broker.topics.column, self.broker.platform.window)
             if self.refused:
                 return False
             outcome = await self.broker.platform.writer.store(rows, feed=False, move=True)

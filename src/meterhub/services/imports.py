@@ -125,7 +125,9 @@ class Imports:
 
                 resolved: dict[int, Datastream] = {}
                 resolve = _resolver(conn, who, resolved)
-                report = csv_import.check(source, resolve, stored, progress=step.bytes)
+                report = csv_import.check(
+                    source, resolve, stored, window=self._writer.window, progress=step.bytes
+                )
         except _Stopping:
             self._end(import_id, UPLOADED, message=_CUT_CHECK)
             return

@@ -22,8 +22,9 @@ def with_crc(body: str) -> str:
     return body + f"{crc16_arc(body.encode('latin-1')):04X}\r\n"
 
 
-def future_telegram() -> str:
-    ts = (datetime.now(UTC) + timedelta(days=3)).strftime("%y%m%d%H%M%S") + "W"
+def telegram_at(moment: datetime) -> str:
+    """The good telegram, its meter clock showing that moment."""
+    ts = moment.strftime("%y%m%d%H%M%S") + "W"
     lines = [line if not line.startswith("0-0:1.0.0(") else f"0-0:1.0.0({ts})" for line in GOOD.split("\r\n")]
     body = "\r\n".join(lines)
     return with_crc(body[: body.index("!") + 1])
@@ -50,7 +51,10 @@ def bad_telegrams() -> list[tuple[str, str | bytes]]:
             with_crc(GOOD.replace("1-0:1.8.1(123456.", "1-0:1.8.1(1234x6.")[: GOOD.index("!") + 1]),
         ),
         ("huge line", with_crc(GOOD[:20] + "9" * 200_000 + GOOD[20 : GOOD.index("!") + 1])),
-        ("future timestamp", future_telegram()),
+        ("future timestamp", telegram_at(datetime.now(UTC) + timedelta(days=3))),
+        ("clock a day and a minute ahead", telegram_at(datetime.now(UTC) + timedelta(hours=25, minutes=1))),
+        ("clock in 1996 (flat battery)", telegram_at(datetime(1996, 3, 1, tzinfo=UTC))),
+        ("clock on 1999-12-31", telegram_at(datetime(1999, 12, 31, 22, tzinfo=UTC))),
         ("binary junk", bytes(range(256)) * 4),
         ("non-UTF-8 in values", GOOD.encode("latin-1").replace(b"1-0:1.8.1(", b"1-0:1.8.1(\xff\xfe")),
         ("json instead", json.dumps({"telegram": GOOD})),
@@ -135,6 +139,15 @@ BAD_READINGS: list[tuple[str, dict[str, object], str]] = (
         ("timestamp garbage", {**VALID, "timestamp": "yesterday"}, "timestamp"),
         ("timestamp 25th month", {**VALID, "timestamp": "2017-25-15T00:00:00Z"}, "timestamp"),
         ("timestamp far future", {**VALID, "timestamp": "2099-01-01T00:00:00Z"}, "timestamp"),
+        ("timestamp before 2000", {**VALID, "timestamp": "1996-01-01T00:00:00Z"}, "timestamp"),
+        ("timestamp in year 1", {**VALID, "timestamp": "0001-01-01T00:00:00"}, "timestamp"),
+        ("timestamp in year 1000", {**VALID, "timestamp": "1000-06-01T00:00:00Z"}, "timestamp"),
+        ("timestamp in year 9999", {**VALID, "timestamp": "9999-12-31T23:59:59Z"}, "timestamp"),
+        (
+            "gas time before 2000",
+            {**VALID, "extra_device_timestamp": "1999-04-15T00:00:00Z", "extra_device_delivered": "1.0"},
+            "extra_device_timestamp",
+        ),
         ("phase current above 999", {**VALID, "phase_power_current_l1": "1000"}, "phase_power_current_l1"),
         ("phase current negative", {**VALID, "phase_power_current_l1": "-1"}, "phase_power_current_l1"),
         ("phase current decimal", {**VALID, "phase_power_current_l1": "1.5"}, "phase_power_current_l1"),
@@ -170,3 +183,20 @@ def test_every_bad_reading_gets_a_400_naming_the_field(
     assert client.post(V2, json={**VALID, "electricity_delivered_1": True}).status_code == 400
     assert points(server) == 0
     assert client.post(V2, json=VALID).status_code == 201
+
+
+def test_a_meter_clock_outside_the_window_is_named_in_the_hint(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    old = client.post(V1, data={"telegram": telegram_at(datetime(1996, 3, 1, 12, tzinfo=UTC))})
+    assert old.status_code == 400
+    assert "meter's clock is wrong: 1996-03-01 11:00:00 UTC is before 2000-01-01 00:00:00 UTC" in old.text
+    ahead = client.post(V1, data={"telegram": telegram_at(datetime.now(UTC) + timedelta(days=3))})
+    assert ahead.status_code == 400 and "more than 24 hours after the server's clock" in ahead.text
+    reading = client.post(V2, json={**VALID, "timestamp": "1996-01-01T00:00:00Z"})
+    assert reading.status_code == 400
+    assert reading.json()["timestamp"] == [
+        "This moment cannot be stored: 1996-01-01 00:00:00 UTC is before 2000-01-01 00:00:00 UTC, the "
+        "earliest time meterhub stores; set the clock of the device that sent it right (an earlier limit is "
+        "set with METERHUB_EARLIEST_TIMESTAMP)."
+    ]
+    assert points(server) == 0

@@ -184,3 +184,6 @@ def test_importing_a_historic_day(server: Server, account: Account) -> None:
     assert listed["count"] == 1 and listed["results"][0] == body
     missing = client.post("/api/v2/statistics/day", data={"day": "2015-06-02"})
     assert missing.status_code == 400 and "electricity1" in missing.json() and "total_cost" in missing.json()
+    for outside in ("1996-06-01", "0001-01-01", "9999-12-31"):
+        refused = client.post("/api/v2/statistics/day", data={**day, "day": outside})
+        assert refused.status_code == 400 and "cannot be stored" in refused.json()["day"][0], outside

@@ -205,11 +205,13 @@ def test_every_problem_is_reported_with_its_row_and_column(example: Example) -> 
         "2021-03-10T20:24:32.000Z;c;one;2.5;3\n"  # not a double, not an integer
         "2021-03-10T20:24:30.139Z;d;1;2;3\n"  # the time of row 2 again
         "2021-03-10T20:24:33.000Z;e;1\n"  # too few fields
+        "1999-12-31T23:59:59.999Z;f;1;2;3\n"  # before the earliest time stored
+        "9999-12-31T23:59:59.999Z;g;1;2;3\n"  # more than a day ahead
     )
     found = example.validated((header + rows).encode())
     assert found["status"] == "invalid"
     problems = {(e["row"], e["column"]) for e in found["errors"]}
-    assert {(1, 5), (3, 1), (4, 3), (4, 4), (5, 1), (6, None)} <= problems
+    assert {(1, 5), (3, 1), (4, 3), (4, 4), (5, 1), (6, None), (7, 1), (8, 1)} <= problems
     assert found["error_count"] == len(found["errors"])
     assert example.stored() == 0
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from meterhub.core.buckets import zone
+from meterhub.core.buckets import to_ms, zone
+from meterhub.core.window import TimeWindow
 
 REQUIRED = "This field is required."
 DATETIME_FORMAT = (
@@ -18,9 +19,11 @@ DATETIME_FORMAT = (
 class Form:
     """Collects every field's problems, like a serializer's is_valid()."""
 
-    def __init__(self, data: dict[str, Any], tz: str) -> None:
+    def __init__(self, data: dict[str, Any], tz: str, window: TimeWindow) -> None:
         self.data = data
         self.tz = tz
+        # Moments and days outside it are refused as the field's problem.
+        self.window = window
         self.problems: dict[str, list[str]] = {}
 
     def _raw(self, name: str, required: bool) -> Any:
@@ -97,7 +100,8 @@ class Form:
         except ValueError:
             self.problems[name] = [DATETIME_FORMAT]
             return None
-        return value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
+        value = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
+        return value if self._in_window(name, to_ms(value)) else None
 
     def day(self, name: str, *, required: bool = False) -> date | None:
         """A DateField."""
@@ -105,7 +109,16 @@ class Form:
         if raw is None:
             return None
         try:
-            return date.fromisoformat(str(raw).strip())
+            value = date.fromisoformat(str(raw).strip())
         except ValueError:
             self.problems[name] = ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
             return None
+        # (not day_start_ms: its round trip through UTC overflows in year 1)
+        midnight = datetime.combine(value, time(), zone(self.tz))
+        return value if self._in_window(name, to_ms(midnight)) else None
+
+    def _in_window(self, name: str, ts_ms: int) -> bool:
+        problem = self.window.problem(ts_ms)
+        if problem is not None:
+            self.problems[name] = [f"This moment cannot be stored: {problem}."]
+        return problem is None

@@ -46,7 +46,7 @@ async def dsmrreading(request: Request) -> Response:
     if not isinstance(text, str) or not text.strip("\x00 \r\n\t"):
         raise errors.v1(400, NO_TELEGRAM)
     try:
-        telegram = parse_telegram(text, now=datetime.now(UTC))
+        telegram = parse_telegram(text, now=datetime.now(UTC), window=p.window)
     except TelegramError as exc:
         await p.writer.store([], meters.rejected(who.site.id))
         raise errors.v1(400, f"Failed to parse telegram: {exc}") from None

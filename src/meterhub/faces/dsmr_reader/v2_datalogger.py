@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,6 @@ from meterhub.store import meter_statistics
 
 router = APIRouter(prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"])
 
-FUTURE_LIMIT = timedelta(hours=24)
 STATISTICS_FIELDS = (
     "timestamp",
     "dsmr_version",
@@ -66,7 +65,7 @@ async def create_reading(request: Request) -> JSON:
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
     data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, tz)
+    form = Form(data, tz, p.window)
     timestamp = form.moment("timestamp", required=True)
     values: dict[str, Decimal] = {}
     for f in ALL_READING_FIELDS:
@@ -80,12 +79,6 @@ async def create_reading(request: Request) -> JSON:
             values[f.role] = value
     gas_at = form.moment("extra_device_timestamp")
     gas = form.decimal("extra_device_delivered", digits=9, places=3)
-    now = datetime.now(UTC)
-    for name, at in (("timestamp", timestamp), ("extra_device_timestamp", gas_at)):
-        if at is not None and at - now > FUTURE_LIMIT:
-            form.problems.setdefault(name, []).append(
-                "This moment is more than 24 hours in the future; check the clock of the device that sent it."
-            )
     if form.problems:
         raise errors.field_errors(form.problems)
     assert timestamp is not None
@@ -127,7 +120,7 @@ async def patch_statistics(request: Request) -> JSON:
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
     data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, who.site.timezone)
+    form = Form(data, who.site.timezone, p.window)
     changes: dict[str, Any] = {}
     for name in STATISTICS_FIELDS:
         if name not in data:

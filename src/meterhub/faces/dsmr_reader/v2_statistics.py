@@ -52,7 +52,7 @@ async def create_day(request: Request) -> JSON:
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
     data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, tz)
+    form = Form(data, tz, p.window)
     day = form.day("day", required=True)
 
     def energy(name: str, required: bool = False) -> Decimal | None:
