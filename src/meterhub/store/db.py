@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         if writer:
@@ -57,6 +58,15 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _private_file(path: Path) -> None:
+    # The file holds password hashes and key digests: only its owner may read it, or its directory.
+    # Made here, empty, before SQLite makes it; SQLite gives -wal and -shm the database's mode.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    path.chmod(0o600)
 
 
 def migrate(engine: Engine) -> None:
