@@ -76,6 +76,9 @@ def _begin_immediate(conn: Any) -> None:
 def open_engine(url: str, *, writer: bool = False) -> Engine:
     """An engine for the URL; SQLite files get their directory created and pragmas set.
 
+    Parameters (key digests, emails, password hashes) never go into a log line or an error's text:
+    SQLAlchemy would otherwise put them in every failed statement's message (hide_parameters).
+
     A writer engine's SQLite transactions start with BEGIN IMMEDIATE, so a second process that
     writes (the CLI while the server runs) waits its turn instead of failing mid-transaction.
     """
@@ -83,7 +86,7 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "handle_error", _storage_full)
         if writer:
@@ -92,7 +95,7 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
     event.listen(engine, "handle_error", _storage_full)
     return engine
 
