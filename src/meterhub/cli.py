@@ -35,6 +35,8 @@ from meterhub.store.db import Database
 
 console = Console()
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
+# Where the first start's secrets go when they cannot be shown on a terminal.
+FIRST_START_FILE = "first-start.txt"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -83,8 +85,9 @@ def _timezone(name: str) -> str:
     return name
 
 
-def first_start(db: Database, *, timezone: str, base_url: str) -> None:
-    """On an empty database: an admin, a site and an API key, printed once."""
+def first_start(db: Database, *, timezone: str, base_url: str, data_dir: Path) -> None:
+    """On an empty database: an admin, a site and an API key, shown once: on the terminal, or
+    (when output goes to a log) in an owner-only file in the data directory."""
     with db.writer.begin() as conn:
         if accounts.count_users(conn):
             return
@@ -98,7 +101,7 @@ def first_start(db: Database, *, timezone: str, base_url: str) -> None:
         )
         site_id = accounts.add_site(conn, name="Home", timezone=timezone, owner_id=user_id)
         _, key = keys.issue_key(conn, user_id=user_id, site_id=site_id, name="first key")
-    console.print(
+    banner = (
         "[bold green]meterhub is set up.[/] Shown once — keep these:\n"
         f"  login    admin@localhost / {password}\n"
         f"  site     {site_id} 'Home' ({timezone})\n"
@@ -106,9 +109,17 @@ def first_start(db: Database, *, timezone: str, base_url: str) -> None:
         "Post a telegram (DSMR-reader API v1):\n"
         f"  curl {base_url}/api/v1/datalogger/dsmrreading -H 'X-AUTHKEY: {key}' --data-urlencode telegram@telegram.txt\n"
         "Read today's statistics:\n"
-        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n",
-        soft_wrap=True,  # commands to copy: never broken across lines
+        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n"
     )
+    if sys.stdout.isatty():
+        console.print(banner, soft_wrap=True)  # commands to copy: never broken across lines
+        return
+    # Not a terminal: the output is kept somewhere (a journal, a file), where a password must not be.
+    path = data_dir / FIRST_START_FILE
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+        Console(file=out, no_color=True, soft_wrap=True).print(banner)
+    console.print(f"meterhub is set up: the admin's password and first API key are in {path.resolve()}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -128,7 +139,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         _reach_broker(settings.mqtt_url)
     db = Database(settings.resolved_database_url)
     db.migrate()
-    first_start(db, timezone=_timezone(args.timezone), base_url=f"http://{settings.host}:{settings.port}")
+    first_start(
+        db,
+        timezone=_timezone(args.timezone),
+        base_url=f"http://{settings.host}:{settings.port}",
+        data_dir=settings.data_dir,
+    )
     db.dispose()
     console.print(f"meterhub serving on http://{settings.host}:{settings.port}  (database: {db.dialect})")
     uvicorn.run(

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     mqtt_client_id: str = "meterhub-ingest"
     mqtt_share: str = ""
 
+    # Failed logins (HTTP Basic) allowed per account and per client address before 429; `limits`
+    # notation. Shared by several servers when redis_url is set (redis://…, needs the redis package).
+    login_failures_per_account: str = "10/minute"
+    login_failures_per_address: str = "30/minute"
+    redis_url: str = ""
+
     @property
     def window(self) -> TimeWindow:
         """The instants points may have."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.ingest.mqtt_messages import MessageErrors
@@ -29,6 +30,11 @@ class Platform:
         self.writer = Writer(self.db.writer, max_points=settings.writer_max_points, window=self.window)
         self.registry = Registry(self.db)
         self.secret = _secret(settings)
+        self.login_limits = LoginLimits(
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            storage_url=settings.redis_url or "memory://",
+        )
         files = (
             S3Files(settings.import_storage, endpoint_url=settings.s3_endpoint_url)
             if settings.import_storage

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -63,13 +65,19 @@ def output_until_serving(server: subprocess.Popen[str]) -> str:
     return "".join(lines)
 
 
-def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
+def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output_is_no_terminal(
+    tmp_path: Path,
+) -> None:
     port, mqtt_port = _free_port(), _free_port()
     url = f"http://127.0.0.1:{port}"
     with serving(tmp_path, port, mqtt_port) as server:
         printed = output_until_serving(server)
-        key = re.search(r"API key\s+([A-Z0-9]{64})", printed)
-        assert key and "admin@localhost" in printed and "curl" in printed, printed
+        banner = tmp_path / "first-start.txt"
+        assert str(banner.resolve()) in printed and not re.search(r"[A-Z0-9]{64}", printed), printed
+        assert stat.S_IMODE(banner.stat().st_mode) == 0o600
+        written = banner.read_text()
+        key = re.search(r"API key\s+([A-Z0-9]{64})", written)
+        assert key and "admin@localhost" in written and "curl" in written, written
         for _ in range(100):
             try:
                 landing = httpx.get(url + "/")
@@ -86,7 +94,35 @@ def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
         socket.create_connection(("127.0.0.1", mqtt_port), timeout=5).close()  # the embedded MQTT broker
     # A second start finds the database set up and prints no new secrets.
     with serving(tmp_path, port) as server:
-        assert "API key" not in output_until_serving(server)
+        assert "first-start.txt" not in output_until_serving(server)
+    assert banner.read_text() == written
+    # The database and the signing key are the owner's alone, in a directory only they may enter.
+    assert (
+        stat.S_IMODE(tmp_path.stat().st_mode) == stat.S_IMODE((tmp_path / "imports").stat().st_mode) == 0o700
+    )
+    for name in ("meterhub.sqlite3", "meterhub.sqlite3-wal", "meterhub.sqlite3-shm", "secret.key"):
+        if (tmp_path / name).exists() or name == "meterhub.sqlite3":
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+
+
+def test_first_start_shows_the_key_on_a_terminal_and_writes_no_file(tmp_path: Path) -> None:
+    port = _free_port()
+    command = shlex.join([*MEHUB, "serve", "--data-dir", str(tmp_path), "--port", str(port)])
+    # `script` runs the server on a pseudo-terminal, as a person starting it by hand would.
+    with subprocess.Popen(
+        ["script", "-qfec", command, "/dev/null"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", "METERHUB_MQTT_PORT": "0"},
+    ) as server:
+        try:
+            shown = output_until_serving(server)
+        finally:
+            server.terminate()
+            server.wait(20)
+    assert re.search(r"API key\s+[A-Z0-9]{64}", shown) and "admin@localhost" in shown, shown
+    assert not (tmp_path / "first-start.txt").exists()
 
 
 def test_a_port_in_use_is_a_clear_error_at_start(tmp_path: Path) -> None:

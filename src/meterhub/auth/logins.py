@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import Connection
 
 from meterhub.auth.access import Access, Principal
 from meterhub.auth.keys import SCOPES
+from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.passwords import hash_password, verify_password
 from meterhub.core.errors import NotFound, Unauthorized
 from meterhub.store import accounts
@@ -14,14 +17,21 @@ from meterhub.store import accounts
 _NOBODY = hash_password("not a password of anyone")
 
 
-def login(conn: Connection, email: str, password: str) -> Principal:
-    """The user's principal (every scope, their sites); Unauthorized if email or password is wrong."""
+def login(conn: Connection, email: str, password: str, *, limits: LoginLimits, address: str) -> Principal:
+    """The user's principal (every scope, their sites); Unauthorized if email or password is wrong,
+    RateLimited after too many failures for the account or from the client's address."""
+    # Checked before waiting for a hashing slot (a refused flood costs nothing) and again in it
+    # (what failed while this login waited counts).
+    limits.check(email=email, address=address)
+    again = partial(limits.check, email=email, address=address)
     try:
         user = accounts.get_user(conn, email=email)
     except NotFound:
-        verify_password(_NOBODY, password)
+        verify_password(_NOBODY, password, first=again)
+        limits.failed(email=email, address=address)
         raise Unauthorized("wrong email or password") from None
-    if not verify_password(user.password_hash, password):
+    if not verify_password(user.password_hash, password, first=again):
+        limits.failed(email=email, address=address)
         raise Unauthorized("wrong email or password")
     sites = {site: Access[level.upper()] for site, level in accounts.memberships(conn, user.id).items()}
     return Principal(

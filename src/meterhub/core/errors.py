@@ -41,3 +41,13 @@ class RateLimited(MeterhubError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class StorageFull(Unavailable):
+    """The database cannot grow (a full disk): nothing was written; try again later."""
+
+    def __init__(
+        self, message: str = "the disk is full; nothing was stored", *, retry_after_s: int = 60
+    ) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

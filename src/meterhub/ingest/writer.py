@@ -18,10 +18,11 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
-from meterhub.core.errors import Invalid, NotFound
+from meterhub.core.errors import Invalid, NotFound, StorageFull
 from meterhub.core.window import DEFAULT_WINDOW, TimeWindow
 from meterhub.ingest.write_path import BatchOutcome, PointRow, write_batches
 from meterhub.store import writes
+from meterhub.store.db import is_storage_full
 from meterhub.store.writes import StreamMeta
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,13 @@ class Writer:
             if rest:
                 self._commit(rest, moving or bool(again))
             return
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, StorageFull) or is_storage_full(exc):
+                # Every batch would fail alike: one line, not a traceback per batch, on a full disk.
+                log.error("the database cannot grow (disk full): %d write(s) refused", len(runnable))
+                for job in runnable:
+                    job.reply.set_exception(StorageFull())
+                return
             if len(runnable) == 1:
                 log.exception("write failed")
                 runnable[0].reply.set_exception(_failure())

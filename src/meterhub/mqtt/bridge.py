@@ -26,7 +26,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from meterhub.core.errors import MeterhubError
+from meterhub.core.errors import MeterhubError, StorageFull
 from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
 from meterhub.ingest.write_path import BatchOutcome, PointRow
 from meterhub.mqtt.broker_accounts import SERVICE_CLIENT, BrokerAccounts
@@ -232,7 +232,11 @@ class MosquittoBridge:
     def _settled(self, message: Message, rows: list[PointRow], stored: Future[BatchOutcome]) -> None:
         # On the writer's thread, in commit order.
         problem = stored.exception()
-        if problem is not None and not isinstance(problem, MeterhubError):
+        if isinstance(problem, StorageFull):
+            self.topics.count_error(message.topic, MessageError(str(problem)))
+        if problem is not None and (
+            isinstance(problem, StorageFull) or not isinstance(problem, MeterhubError)
+        ):
             # The database failed: no ack, so the broker keeps the message. Tried again shortly, so
             # that a database back from a restart takes it (Mosquitto itself sends an unacknowledged
             # message again only when meterhub reconnects).

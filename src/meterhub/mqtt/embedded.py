@@ -32,7 +32,7 @@ from amqtt.utils import gen_client_id
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_scope
-from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
+from meterhub.core.errors import Forbidden, MeterhubError, StorageFull, Unauthorized
 from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
 from meterhub.ingest.write_path import PointRow
 from meterhub.mqtt.topics import PUBSUB, Topics
@@ -319,7 +319,7 @@ class _StoringHandler(BrokerProtocolHandler):
             await self._refuse(f"may not publish to {topic}")
             return
         stored = await self._store(topic, data)
-        if self.refused:
+        if self.refused or stored is None:
             return
         if publish_packet.qos == 2 or (stored and publish_packet.retain_flag):
             # QoS 2's handshake and retained messages stay amqtt's, which delivers them too (a QoS 2
@@ -330,9 +330,10 @@ class _StoringHandler(BrokerProtocolHandler):
         if stored:
             self.broker.deliver(topic, data, publish_packet.qos)
 
-    async def _store(self, topic: str, data: bytes | bytearray) -> bool:
+    async def _store(self, topic: str, data: bytes | bytearray) -> bool | None:
         """Store the message through the write path; an invalid one is counted for its dataset
-        (the client stays connected and gets its ack)."""
+        (the client stays connected and gets its ack). None: it could not be stored (a full disk):
+        counted and left unacknowledged, for the client to send again."""
         try:
             rows = point_rows(topic, bytes(data), self.broker.topics.column, self.broker.platform.window)
             if self.refused:
@@ -340,6 +341,9 @@ class _StoringHandler(BrokerProtocolHandler):
             outcome = await self.broker.platform.writer.store(rows, feed=False, move=True)
             if outcome.clashes:
                 raise taken(outcome.clashes[0].ts)
+        except StorageFull as exc:
+            self.broker.topics.count_error(topic, MessageError(str(exc)))
+            return None
         except MeterhubError as exc:
             self.broker.topics.count_error(
                 topic, exc if isinstance(exc, MessageError) else MessageError(str(exc))

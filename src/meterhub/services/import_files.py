@@ -35,7 +35,9 @@ class LocalFiles:
 
     def __init__(self, folder: Path, secret: bytes) -> None:
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # Uploaded files are the owners' data: nobody else may list or read them.
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
         self._secret = secret
 
     def upload_url(self, import_id: int, *, base_url: str, expires_s: int) -> str:

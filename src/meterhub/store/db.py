@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+
+from meterhub.core.errors import StorageFull
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -29,6 +33,37 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# PostgreSQL's disk_full (class 53, insufficient resources).
+_PG_DISK_FULL = "53100"
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether the database refused a write for want of room (also through SQLAlchemy's wrapper)."""
+    error = getattr(error, "orig", None) or error
+    return (
+        getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or getattr(error, "sqlstate", None) == _PG_DISK_FULL
+    )
+
+
+def _storage_full(context: ExceptionContext) -> None:
+    # A full disk is one domain error at the store's edge, whichever database says it: faces answer
+    # 503 with Retry-After, MQTT leaves the message unacknowledged. (Writes on the driver's own
+    # cursors, store.writes and store.raw, pass by this: the writer checks is_storage_full itself.)
+    error = context.original_exception
+    if is_storage_full(error):
+        raise StorageFull() from error
+    # SQLite rolls the whole transaction back on SQLITE_FULL, so undoing a savepoint after it fails
+    # ("no such savepoint"): the full disk is still what went wrong.
+    earlier = error.__context__
+    for _ in range(5):
+        if earlier is None or isinstance(earlier, StorageFull):
+            break
+        earlier = earlier.__context__
+    if isinstance(earlier, StorageFull):
+        raise earlier
+
+
 def _manual_transactions(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
@@ -41,22 +76,37 @@ def _begin_immediate(conn: Any) -> None:
 def open_engine(url: str, *, writer: bool = False) -> Engine:
     """An engine for the URL; SQLite files get their directory created and pragmas set.
 
+    Parameters (key digests, emails, password hashes) never go into a log line or an error's text:
+    SQLAlchemy would otherwise put them in every failed statement's message (hide_parameters).
+
     A writer engine's SQLite transactions start with BEGIN IMMEDIATE, so a second process that
     writes (the CLI while the server runs) waits its turn instead of failing mid-transaction.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+            _private_file(Path(parsed.database))
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _storage_full)
         if writer:
             event.listen(engine, "connect", _manual_transactions)
             event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    event.listen(engine, "handle_error", _storage_full)
+    return engine
+
+
+def _private_file(path: Path) -> None:
+    # The file holds password hashes and key digests: only its owner may read it, or its directory.
+    # Made here, empty, before SQLite makes it; SQLite gives -wal and -shm the database's mode.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    path.chmod(0o600)
 
 
 def migrate(engine: Engine) -> None:

@@ -41,5 +41,6 @@ def status_of(exc: errors.MeterhubError, overrides: Mapping[type[errors.Meterhub
 
 
 def retry_headers(exc: errors.MeterhubError) -> dict[str, str]:
-    """Retry-After for a rate-limited request (none for other errors)."""
-    return {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, errors.RateLimited) else {}
+    """Retry-After for a rate-limited request or a full disk (none for other errors)."""
+    retry = isinstance(exc, errors.RateLimited | errors.StorageFull)
+    return {"Retry-After": str(exc.retry_after_s)} if retry else {}  # type: ignore[attr-defined]

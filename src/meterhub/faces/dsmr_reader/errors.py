@@ -20,9 +20,9 @@ def v2(status: int, body: Any, **headers: str) -> FaceError:
     return FaceError(JSONResponse(body, status_code=status, headers=headers or None))
 
 
-def v2_detail(status: int, detail: str) -> FaceError:
+def v2_detail(status: int, detail: str, **headers: str) -> FaceError:
     """DRF's {"detail": ...} error."""
-    return v2(status, {"detail": detail})
+    return v2(status, {"detail": detail}, **headers)
 
 
 def field_errors(problems: dict[str, list[str]]) -> FaceError:
@@ -35,4 +35,4 @@ def from_domain(exc: errors.MeterhubError, *, version: int) -> FaceError:
     # DRF answers 403, not 401, when it sends no WWW-Authenticate.
     status = status_of(exc, {errors.Unauthorized: 403})
     headers = retry_headers(exc)
-    return v1(status, str(exc), **headers) if version == 1 else v2_detail(status, str(exc))
+    return v1(status, str(exc), **headers) if version == 1 else v2_detail(status, str(exc), **headers)

@@ -33,7 +33,10 @@ def principal(request: Request) -> Principal:
         try:
             if scheme == "basic":
                 email, password = _basic(value)
-                return logins.login(conn, email, password)
+                address = request.client.host if request.client else ""
+                return logins.login(
+                    conn, email, password, limits=platform(request).login_limits, address=address
+                )
             key = value.strip() if scheme in ("bearer", "token") else request.headers.get("x-authkey", "")
             found = keys.authenticate(conn, key).principal
         except Unauthorized:
