@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -36,11 +37,42 @@ def require_site(principal: Principal, site_id: int, needed: Access) -> None:
         raise Forbidden("this key may not access that site")
 
 
-def require_dataset(principal: Principal, *, site_id: int, dataset_id: int, needed: Access) -> None:
-    """Raise Forbidden unless the principal may act on the dataset (of that site) at the needed level."""
+def require_dataset(
+    principal: Principal, *, site_id: int, dataset_id: int | None, needed: Access
+) -> None:
+    """Raise Forbidden unless the principal may act on the dataset (of that site) at the needed level.
+
+    Every face asks this of every stream it touches: a site's meters are the site's own dataset
+    (None while it has no meter yet, which no licence names)."""
     require_site(principal, site_id, needed)
     if principal.datasets is not None and dataset_id not in principal.datasets and not principal.is_admin:
-        raise Forbidden(f"this token is not licensed for dataset {dataset_id}")
+        raise Forbidden(
+            f"this token is licensed for datasets {sorted(principal.datasets)} only"
+            + (f", not {dataset_id}" if dataset_id is not None else ", not the site's meters")
+        )
+
+
+def require_within(
+    principal: Principal, *, scopes: Iterable[str], site_id: int | None, datasets: Iterable[int]
+) -> None:
+    """Raise Forbidden unless a token with these limits could do no more than the principal: a
+    token makes, changes and revokes tokens only within its own limits (a password sign-in has
+    none), so that no token can widen itself or another."""
+    if principal.credential_id is None:
+        return
+    wider = set() if "admin" in principal.scopes else set(scopes) - principal.scopes
+    if wider:
+        raise Forbidden(f"this token lacks the permissions {sorted(wider)}, so it cannot give them")
+    if principal.default_site_id is not None and site_id != principal.default_site_id:
+        raise Forbidden(
+            f"this token is bound to site {principal.default_site_id}, and so is every token it makes"
+        )
+    asked = set(datasets)
+    if principal.datasets is not None and not (asked and asked <= principal.datasets):
+        raise Forbidden(
+            f"this token is licensed for datasets {sorted(principal.datasets)} only; every token it makes "
+            "or changes must be licensed for some of them"
+        )
 
 
 def require_scope(principal: Principal, scope: str) -> None:

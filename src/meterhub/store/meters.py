@@ -31,12 +31,18 @@ class SiteStream:
     protocol: str
 
 
+def meter_dataset(conn: Connection, site_id: int) -> int | None:
+    """The site's own dataset (where its meters' streams live), if its first meter made it."""
+    row = conn.execute(select(datasets.c.id).where(datasets.c.topic_prefix == f"site{site_id}")).first()
+    return int(row[0]) if row else None
+
+
 def site_dataset(conn: Connection, site_id: int) -> int:
     """The site's own dataset (where its meters' streams live), created on first use."""
     prefix = f"site{site_id}"
-    row = conn.execute(select(datasets.c.id).where(datasets.c.topic_prefix == prefix)).first()
-    if row:
-        return int(row[0])
+    found = meter_dataset(conn, site_id)
+    if found is not None:
+        return found
     return int(
         conn.execute(
             insert(datasets).values(site_id=site_id, topic_prefix=prefix, name=f"Meters of site {site_id}")

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from meterhub.auth import keys
-from meterhub.auth.access import Access, Principal, require_scope, require_site
+from meterhub.auth.access import Access, Principal, require_dataset, require_scope
 from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.dsmr_reader import errors
 from meterhub.platform import Platform
-from meterhub.store import accounts
+from meterhub.store import accounts, meters
 from meterhub.store.accounts import Site
 
 
@@ -52,7 +52,9 @@ def caller(request: Request, *, version: int, needed: Access) -> Caller:
                 version, "This key is not bound to one site: create one with `meterhub key create --site ID`"
             )
         try:
-            require_site(principal, site_id, needed)
+            # (looked up only for a licensed token: a telegram a second should not pay for it)
+            meter_dataset = meters.meter_dataset(conn, site_id) if principal.datasets is not None else None
+            require_dataset(principal, site_id=site_id, dataset_id=meter_dataset, needed=needed)
             require_scope(principal, "write" if needed >= Access.WRITE else "read")
         except Forbidden as exc:
             raise _refuse(version, f"Invalid auth key: {exc}") from None

@@ -9,8 +9,9 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 
 from meterhub.auth import keys
-from meterhub.auth.access import Access, Principal, require_dataset, require_site
+from meterhub.auth.access import Access, Principal, require_dataset, require_site, require_within
 from meterhub.core.buckets import to_ms
+from meterhub.core.errors import Forbidden
 from meterhub.faces.management.deps import Caller, access_changed, platform
 from meterhub.faces.management.models import NewToken, TokenIn, TokenOut, TokenPatch
 from meterhub.store import accounts, datasets
@@ -38,7 +39,11 @@ def list_tokens(request: Request, who: Caller) -> list[TokenOut]:
     with platform(request).db.reader.connect() as conn:
         found = accounts.list_credentials(conn, user_id=who.user_id)
         licensed = accounts.licensed_datasets(conn, [c.id for c in found])
-    return [TokenOut.model_validate(_out(c, licensed.get(c.id, []))) for c in found]
+    return [
+        TokenOut.model_validate(_out(c, licensed.get(c.id, [])))
+        for c in found
+        if _within(who, c, licensed.get(c.id, []))
+    ]
 
 
 @router.post("/tokens", status_code=201, response_model=NewToken, summary="Create a token (shown once)")
@@ -48,6 +53,7 @@ def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
         raise HTTPException(422, f"permissions are some of {', '.join(keys.SCOPES)}; not {sorted(unknown)}")
     expires = to_ms(datetime.now(UTC) + timedelta(days=body.expires_days)) if body.expires_days else None
     with platform(request).db.writer.begin() as conn:
+        require_within(who, scopes=body.permissions, site_id=body.site_id, datasets=body.datasets)
         if body.site_id is not None:
             require_site(who, body.site_id, Access.READ)
         _may_license(conn, who, body.datasets)
@@ -71,6 +77,7 @@ def update_token(token_id: int, body: TokenPatch, request: Request, who: Caller)
     with platform(request).db.writer.begin() as conn:
         found = _own(conn, who, token_id)
         if body.datasets is not None:
+            require_within(who, scopes=found.scopes, site_id=found.site_id, datasets=body.datasets)
             _may_license(conn, who, body.datasets)
             accounts.license_datasets(conn, credential_id=token_id, dataset_ids=body.datasets)
         if body.name is not None:
@@ -91,11 +98,21 @@ def revoke_token(token_id: int, request: Request, who: Caller) -> Response:
 
 
 def _own(conn: Connection, who: Principal, token_id: int) -> Credential:
-    """One of the caller's own tokens; 404 for anyone else's."""
+    """One of the caller's own tokens within its limits; 404 for anyone else's, and for the user's
+    tokens that reach further than the calling one (it may not know them)."""
     found = [c for c in accounts.list_credentials(conn, user_id=who.user_id) if c.id == token_id]
-    if not found:
+    licensed = accounts.licensed_datasets(conn, [token_id]).get(token_id, [])
+    if not found or not _within(who, found[0], licensed):
         raise HTTPException(404, f"You have no token with id {token_id}")
     return found[0]
+
+
+def _within(who: Principal, c: Credential, licensed: list[int]) -> bool:
+    try:
+        require_within(who, scopes=c.scopes, site_id=c.site_id, datasets=licensed)
+    except Forbidden:
+        return False
+    return True
 
 
 def _may_license(conn: Connection, who: Principal, dataset_ids: list[int]) -> None:
