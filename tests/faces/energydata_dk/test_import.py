@@ -241,8 +241,11 @@ def test_someone_elses_import_and_missing_permissions(
     other.headers["Authorization"] = (
         f"Bearer {token(platform, user_id=stranger.user_id, scopes=('batch-import',))}"
     )
-    assert other.get(f"{IMPORT}/{created['id']}").status_code == 403
-    assert other.delete(f"{IMPORT}/{created['id']}").status_code == 403
+    # Answered exactly as an unknown import: other users' ids cannot be probed.
+    unknown = other.get(f"{IMPORT}/999999")
+    for response in (other.get(f"{IMPORT}/{created['id']}"), other.delete(f"{IMPORT}/{created['id']}")):
+        assert response.status_code == 404
+        assert response.json() == {**unknown.json(), "message": f"No import with id {created['id']}."}
     reader = server.client()
     reader.headers["Authorization"] = f"Bearer {token(platform, user_id=account.user_id)}"
     assert reader.post(IMPORT, params={"importname": "x"}).status_code == 403

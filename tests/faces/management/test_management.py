@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from meterhub.core.datatypes import Datatype
 from meterhub.platform import Platform
 from meterhub.store import accounts, datasets
 from tests.conftest import Account, Server, make_account
@@ -87,14 +88,24 @@ def test_datasets_and_datastreams_lifecycle(
     assert owner.get(f"{API}/datasets/{dataset['id']}").status_code == 404
 
 
-def test_someone_elses_site_is_forbidden(server: Server, platform: Platform, owner: httpx.Client) -> None:
+def test_someone_elses_site_is_forbidden_and_their_ids_answer_as_unknown_ones(
+    server: Server, platform: Platform, owner: httpx.Client
+) -> None:
     stranger = make_account(platform, email="stranger@example.org")
     response = owner.post(f"{API}/datasets", json={"site_id": stranger.site_id, "topic_prefix": "theirs"})
     assert response.status_code == 403
     with platform.db.writer.begin() as conn:
         theirs = datasets.add_dataset(conn, site_id=stranger.site_id, topic_prefix="theirs")
-    assert owner.get(f"{API}/datasets/{theirs.id}").status_code == 403
-    assert owner.delete(f"{API}/datasets/{theirs.id}").status_code == 403
+        stream = datasets.add_stream(conn, dataset_id=theirs.id, topic_suffix="t", datatype=Datatype.DOUBLE)
+    for kind, known, path in (("dataset", theirs.id, "datasets"), ("datastream", stream.id, "datastreams")):
+        for method in ("GET", "PATCH", "DELETE"):
+            body = {"name": "x"} if kind == "dataset" else {"unit": "x"}
+            json = body if method == "PATCH" else None
+            mine = owner.request(method, f"{API}/{path}/{known}", json=json)
+            unknown = owner.request(method, f"{API}/{path}/{known + 1000}", json=json)
+            assert mine.status_code == unknown.status_code == 404, (kind, method)
+            assert mine.json() == {"detail": f"no {kind} with id {known}"}
+            assert unknown.json() == {"detail": f"no {kind} with id {known + 1000}"}
     assert [d["id"] for d in owner.get(f"{API}/datasets").json()] != [theirs.id]
 
 

@@ -59,8 +59,8 @@ def _mine(p: Platform, who: Principal, import_id: int) -> Import:
         found = p.imports.current(import_id)
     except MeterhubError as exc:
         raise errors.problem(404, str(exc)) from None
-    if found.user_id != who.user_id:
-        raise errors.problem(403, f"Import {import_id} belongs to another user.")
+    if found.user_id != who.user_id:  # answered as an unknown one: other users' ids cannot be probed
+        raise errors.problem(404, f"No import with id {import_id}.")
     return found
 
 

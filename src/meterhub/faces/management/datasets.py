@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 
 from meterhub.auth.access import Access, Principal, require_dataset, require_site
-from meterhub.core.errors import Conflict
+from meterhub.core.errors import Conflict, Forbidden, NotFound
 from meterhub.faces.management.deps import Caller, access_changed, platform
 from meterhub.faces.management.models import (
     DatasetIn,
@@ -18,15 +18,31 @@ from meterhub.faces.management.models import (
     DatastreamPatch,
 )
 from meterhub.store import datasets
-from meterhub.store.datasets import Dataset
+from meterhub.store.datasets import Dataset, Datastream
 
 router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"])
 
 
 def _dataset(conn: Connection, who: Principal, dataset_id: int, needed: Access) -> Dataset:
     found = datasets.get_dataset(conn, dataset_id)
-    require_dataset(who, site_id=found.site_id, dataset_id=found.id, needed=needed)
+    _require(who, found.site_id, found.id, needed, f"no dataset with id {dataset_id}")
     return found
+
+
+def _stream(conn: Connection, who: Principal, stream_id: int, needed: Access) -> Datastream:
+    found = datasets.get_stream(conn, stream_id)
+    _require(who, found.site_id, found.dataset_id, needed, f"no datastream with id {stream_id}")
+    return found
+
+
+def _require(who: Principal, site_id: int, dataset_id: int, needed: Access, unknown: str) -> None:
+    """The access check; one who may not even read the dataset hears what an unknown id gets, so
+    that other users' ids cannot be probed."""
+    try:
+        require_dataset(who, site_id=site_id, dataset_id=dataset_id, needed=Access.READ)
+    except Forbidden:
+        raise NotFound(unknown) from None
+    require_dataset(who, site_id=site_id, dataset_id=dataset_id, needed=needed)
 
 
 @router.get("/datasets", response_model=list[DatasetOut], summary="Datasets of the sites you can see")
@@ -108,24 +124,21 @@ def create_stream(dataset_id: int, body: DatastreamIn, request: Request, who: Ca
 @router.get("/datastreams/{stream_id}", response_model=DatastreamOut, summary="One datastream")
 def get_stream(stream_id: int, request: Request, who: Caller) -> DatastreamOut:
     with platform(request).db.reader.connect() as conn:
-        found = datasets.get_stream(conn, stream_id)
-        require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.READ)
+        found = _stream(conn, who, stream_id, Access.READ)
     return DatastreamOut.of(found)
 
 
 @router.patch("/datastreams/{stream_id}", response_model=DatastreamOut, summary="Change a datastream's unit")
 def update_stream(stream_id: int, body: DatastreamPatch, request: Request, who: Caller) -> DatastreamOut:
     with platform(request).db.writer.begin() as conn:
-        found = datasets.get_stream(conn, stream_id)
-        require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.ADMIN)
+        _stream(conn, who, stream_id, Access.ADMIN)
         return DatastreamOut.of(datasets.update_stream(conn, stream_id, unit=body.unit))
 
 
 @router.delete("/datastreams/{stream_id}", status_code=204, summary="Delete a datastream and its points")
 def delete_stream(stream_id: int, request: Request, who: Caller) -> Response:
     with platform(request).db.writer.begin() as conn:
-        found = datasets.get_stream(conn, stream_id)
-        require_dataset(who, site_id=found.site_id, dataset_id=found.dataset_id, needed=Access.ADMIN)
+        found = _stream(conn, who, stream_id, Access.ADMIN)
         if found.meter_id is not None:
             raise Conflict("this datastream belongs to a meter; it goes when the meter goes")
         datasets.delete_streams(conn, [stream_id])
