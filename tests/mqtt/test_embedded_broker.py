@@ -20,7 +20,7 @@ from meterhub.core.datatypes import Datatype
 from meterhub.mqtt import embedded
 from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
-from meterhub.store import accounts
+from meterhub.store import accounts, datasets
 from tests.conftest import Account, Server, _free_port, make_account
 from tests.factories import datastreams, token
 from tests.mqtt.clients import (
@@ -493,3 +493,39 @@ def test_qos_0_and_2_are_stored_too(
     eventually(lambda: len(stored(platform, streams["my/topic/suffix"])) >= 2, 5)
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0), (TS + 1, 0.0)]
     client.disconnect()
+
+
+def test_a_change_of_a_tokens_datasets_reaches_its_live_connections_within_a_second(
+    broker: Running, platform: Platform, account: Account, streams: dict[str, int]
+) -> None:
+    weather = datastreams(platform, site_id=account.site_id, prefix="weather", streams={"t": Datatype.DOUBLE})
+    with platform.db.reader.connect() as conn:
+        (document,) = [d.id for d in datasets.list_datasets(conn) if d.topic_prefix == "my-topic-prefix"]
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",), licensed=(document,))
+    listener, _ = connect(broker.port, key, "listener")
+    got: list[str] = []
+    listener.on_message = lambda c, u, m: got.append(m.topic)
+    listener.subscribe("#", qos=1)
+    sender, _ = connect(broker.port, key, "sender")
+    gone = threading.Event()
+    sender.on_disconnect = lambda *args: gone.set()
+    sender.publish("my-topic-prefix/my/topic/suffix", single_value(1.5), qos=1).wait_for_publish(10)
+    eventually(lambda: got == ["my-topic-prefix/my/topic/suffix"], 5)
+
+    with platform.db.writer.begin() as conn:  # as PATCH /tokens/{id} {"datasets": [weather]} does
+        (credential,) = [c for c in accounts.list_credentials(conn) if c.scopes == {"mqtt-pubsub"}]
+        accounts.license_datasets(conn, credential_id=credential.id, dataset_ids=[weather["t"].dataset_id])
+    time.sleep(embedded.REVOKE_CHECK_S + 0.5)
+    sender.publish("weather/t", single_value(2.5), qos=1).wait_for_publish(10)  # the new licence
+    eventually(lambda: got[-1:] == ["weather/t"], 5)
+    everything = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    owner, _ = connect(broker.port, everything, "owner")
+    owner.publish("my-topic-prefix/my/topic/suffix", single_value(3.5, ts=TS + 1), qos=1).wait_for_publish(10)
+    sender.publish("my-topic-prefix/my/topic/suffix", single_value(4.5, ts=TS + 2), qos=1)
+    assert gone.wait(5)  # a publish to a dataset it may no longer write ends its connection
+    time.sleep(0.3)
+    assert got == ["my-topic-prefix/my/topic/suffix", "weather/t"]  # no longer the document's dataset
+    assert stored(platform, streams["my/topic/suffix"]) == [(TS, 1.5), (TS + 1, 3.5)]
+    for client in (listener, owner):
+        client.disconnect()
+    sender.loop_stop()

@@ -37,7 +37,6 @@ from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
 from meterhub.ingest.write_path import PointRow
 from meterhub.mqtt.topics import PUBSUB, Topics
 from meterhub.platform import Platform
-from meterhub.store import accounts
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ class EmbeddedBroker(Broker):
         over the tokens of connected clients."""
         await super().start()
         self.platform.writer.watch(self._committed)
-        self._guard = self.loop.create_task(self._drop_revoked())
+        self._guard = self.loop.create_task(self._follow_tokens())
 
     async def shutdown(self) -> None:
         """Stop feeding and watching, and close every connection."""
@@ -92,30 +91,35 @@ class EmbeddedBroker(Broker):
         self.platform.writer.unwatch(self._committed)
         await super().shutdown()
 
-    async def _drop_revoked(self) -> None:
-        # A revoked or expired token loses its live connections within a second (the CLI revokes
-        # from another process, so this looks rather than waits to be told).
+    async def _follow_tokens(self) -> None:
+        # What a token may do is read again every second for its live connections: revoked or
+        # expired, or without mqtt-pubsub now, they are closed; with other datasets, scopes or a
+        # site, they publish and receive by the new rights (the CLI and the API change tokens from
+        # other processes too, so this looks rather than waits to be told).
         while True:
             await asyncio.sleep(REVOKE_CHECK_S)
             self._tell_dropped()
             connected = [
-                (getattr(session, "meterhub_principal", None), handler)
+                (session, handler)
                 for session, handler in list(self.sessions.values())
-                if handler.writer is not None
+                if handler.writer is not None and getattr(session, "meterhub_principal", None) is not None
             ]
-            ids = {
-                who.credential_id for who, _ in connected if who is not None and who.credential_id is not None
-            }
-            if not ids:
+            if not connected:
                 continue
-            with self.platform.db.reader.connect() as conn:
-                usable = accounts.usable_credentials(conn, ids)
-            for who, handler in connected:
-                if who is not None and who.credential_id in ids - usable and handler.writer is not None:
+            now = self._principals({session.username or "" for session, _ in connected})
+            for session, handler in connected:
+                before: Principal = session.meterhub_principal  # type: ignore[attr-defined]
+                after = now[session.username or ""]
+                if after is None and handler.writer is not None:
                     log.info(
-                        "token %s was revoked or expired: its MQTT connection is closed", who.credential_id
+                        "token %s was revoked, expired or lost %s: its MQTT connection is closed",
+                        before.credential_id,
+                        PUBSUB,
                     )
                     await handler.writer.close()
+                elif after is not None and after != before:
+                    log.info("token %s changed: its MQTT connection has its new rights", before.credential_id)
+                    session.meterhub_principal = after  # type: ignore[attr-defined]
 
     def _committed(self, rows: list[PointRow]) -> None:
         # On the writer's thread: only hand over when someone listens (no wake-up otherwise).
@@ -226,13 +230,21 @@ class EmbeddedBroker(Broker):
 
     def _principal(self, token: str) -> Principal | None:
         """The token's principal, if it may use MQTT (the mqtt-pubsub permission)."""
+        return self._principals({token})[token]
+
+    def _principals(self, tokens: set[str]) -> dict[str, Principal | None]:
+        """Each token's principal, None for one that may not use MQTT (now)."""
+        found: dict[str, Principal | None] = {}
         with self.platform.db.reader.connect() as conn:
-            try:
-                who = keys.authenticate(conn, token).principal
-                require_scope(who, PUBSUB)
-            except (Unauthorized, Forbidden):
-                return None
-        return who
+            for token in tokens:
+                who: Principal | None
+                try:
+                    who = keys.authenticate(conn, token).principal
+                    require_scope(who, PUBSUB)
+                except (Unauthorized, Forbidden):
+                    who = None
+                found[token] = who
+        return found
 
     async def _authenticate(self, session: Session, _: ListenerConfig) -> bool:
         return getattr(session, "meterhub_principal", None) is not None
