@@ -23,6 +23,7 @@ from meterhub.platform import Platform
 from meterhub.store import accounts
 from meterhub.store.db import Database
 from meterhub.store.tables import metadata
+from meterhub.web.server import config as server_config
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 POSTGRES_URL = os.environ.get(
@@ -121,7 +122,7 @@ def server(platform: Platform) -> Iterator[Server]:
     """meterhub serving HTTP on a free loopback port."""
     port = _free_port()
     app = create_app(platform.settings, platform)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = server_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

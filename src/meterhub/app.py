@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,6 +24,7 @@ from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
 from meterhub.web import landing
 from meterhub.web.answers import FaceError, face_error
+from meterhub.web.bodies import BodyGuard
 from meterhub.web.fast_lane import FastLane
 
 
@@ -66,10 +69,15 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     dsmr_reader.mount(app)
     energydata_dk.mount(app)
     management.mount(app)
+    # Inside the fast lane, whose telegram route caps its own body with the same reader.
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, refuse=_refusal, streamed=energydata_dk.STREAMED
+    )
     app.add_middleware(FastLane, owner=app, routes=dsmr_reader.HOT_ROUTES)
     app.add_exception_handler(FaceError, face_error)
     app.add_exception_handler(MeterhubError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
 
     @app.get("/", include_in_schema=False)
     def index(request: Request) -> HTMLResponse:
@@ -106,6 +114,10 @@ async def _start_broker(platform: Platform) -> EmbeddedBroker:
     return broker
 
 
+async def _refusal(request: Request, exc: MeterhubError) -> Response:
+    return _domain_error(request, exc)
+
+
 def _domain_error(request: Request, exc: MeterhubError) -> Response:
     # Each face answers in its own service's shape; the path says whose request it was.
     if request.url.path.startswith(energydata_dk.PATHS):
@@ -113,6 +125,12 @@ def _domain_error(request: Request, exc: MeterhubError) -> Response:
     if request.url.path.startswith(management.PATHS):
         return management.domain_error(request, exc)
     return dsmr_reader.domain_error(request, exc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if request.url.path.startswith(energydata_dk.PATHS):
+        return energydata_dk.validation_error(request, exc)
+    return await request_validation_exception_handler(request, exc)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:

@@ -126,6 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from meterhub.app import create_app
+    from meterhub.web import server
 
     settings = _settings(args)
     mqtt_port = 0 if settings.mqtt_url else settings.mqtt_port  # an external broker listens itself
@@ -147,9 +148,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
     db.dispose()
     console.print(f"meterhub serving on http://{settings.host}:{settings.port}  (database: {db.dialect})")
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False
-    )
+    app = create_app(settings)
+    uvicorn.Server(
+        server.config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    ).run()
 
 
 def _reach_broker(url: str) -> None:

@@ -14,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Final
 
+from meterhub.core.text import text_problem
+
 Value = int | float | str
 
 INT64: Final = 2**63 - 1
@@ -72,7 +74,7 @@ def from_text(text: str, datatype: Datatype, decimals: int = 0) -> Value | None:
     as energydata.dk's batch import defines it.
     """
     if datatype is Datatype.STRING:
-        return text
+        return _kept(text)
     if text == "":
         return None
     if datatype is Datatype.INTEGER:
@@ -96,7 +98,7 @@ def column_values(texts: list[str], datatype: Datatype) -> list[Value] | None:
     """The values of a whole column of text cells (empty cells left out as `from_text` does), or
     None when some cell needs `from_text` to say what is wrong with it; fast for clean columns."""
     if datatype is Datatype.STRING:
-        return list(texts)
+        return None if any("\x00" in t for t in texts) else list(texts)
     pattern = _COLUMNS.get(datatype.value)
     if pattern is None:
         return None
@@ -114,7 +116,7 @@ def from_json(value: object, datatype: Datatype, decimals: int = 0) -> Value:
     """The stored value of a JSON value (an MQTT message, a posted reading)."""
     if datatype is Datatype.STRING:
         if isinstance(value, str):
-            return value
+            return _kept(value)
         raise BadValue(f"{_json(value)} is not a string")
     if isinstance(value, str):
         # The document's own mosquitto_pub example sends a double as a string: read it as its text.
@@ -161,7 +163,16 @@ def _in_range(value: int, text: str) -> int:
     raise BadValue(f"`{_show(text)}` is outside the 64-bit integer range")
 
 
+def _kept(text: str) -> str:
+    problem = text_problem(text)
+    if problem is not None:
+        raise BadValue(f"`{_show(text)}`: a string value {problem}")
+    return text
+
+
 def _show(text: str) -> str:
+    # Messages are kept too (an import's problems): a NUL in them would be refused in turn.
+    text = text.replace("\x00", "\\x00")
     return text if len(text) <= 40 else text[:37] + "..."
 
 

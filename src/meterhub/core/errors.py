@@ -15,6 +15,10 @@ class Invalid(MeterhubError):
         self.field = field
 
 
+class TooLarge(MeterhubError):
+    """The input is larger than meterhub takes."""
+
+
 class NotFound(MeterhubError):
     """The thing asked for does not exist (or the caller may not know it exists)."""
 

@@ -260,6 +260,10 @@ def parse_telegram(
             "The telegram is empty (or only NUL characters and whitespace); send the meter's text from its "
             "`/` header line to its `!` checksum line."
         )
+    if "\x00" in s:
+        raise TelegramError(
+            "The telegram holds a NUL character; a meter sends none between its `/` header and its checksum."
+        )
     if len(s) > _MAX_CHARS:
         raise TelegramError(
             f"The text is {len(s)} characters long; a P1 telegram is a few kilobytes at most. "

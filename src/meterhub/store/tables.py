@@ -7,6 +7,8 @@ their datastream, so sums of meter readings are exact.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -271,3 +273,13 @@ imports = Table(
     Column("errors", Text),
     Column("message", Text),
 )
+
+
+def max_length(column: Column[Any]) -> int | None:
+    """How many characters a text column holds (None: as many as given)."""
+    return getattr(column.type, "length", None)
+
+
+def largest(column: Column[Any]) -> int:
+    """The largest integer an integer column holds on both databases (PostgreSQL's INTEGER is 32 bits)."""
+    return 2**63 - 1 if isinstance(column.type, BigInteger) else 2**31 - 1

@@ -16,6 +16,7 @@ _STATUS: Mapping[type[errors.MeterhubError], int] = {
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.TooLarge: 413,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
 }

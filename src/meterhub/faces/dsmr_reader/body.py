@@ -10,27 +10,9 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 
-from meterhub.core.errors import Invalid
+from meterhub.core.errors import Invalid, TooLarge
 from meterhub.faces.dsmr_reader import errors
-
-
-class TooLarge(Exception):
-    """The body is over the cap."""
-
-
-async def capped(request: Request, limit: int) -> bytes:
-    """The whole body, refusing it as soon as it is larger than limit bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+from meterhub.web.bodies import capped
 
 
 async def fields(request: Request, limit: int) -> dict[str, Any]:
@@ -39,7 +21,7 @@ async def fields(request: Request, limit: int) -> dict[str, Any]:
     if content_type == "multipart/form-data":
         declared = request.headers.get("content-length")
         if not declared or not declared.isdigit() or int(declared) > limit:
-            raise TooLarge
+            raise TooLarge(f"Request body too large (limit {limit} bytes)")
         form = await request.form()
         return {k: v for k, v in form.items() if isinstance(v, str)}
     raw = await capped(request, limit)

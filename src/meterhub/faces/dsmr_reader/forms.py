@@ -103,6 +103,18 @@ class Form:
         value = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
         return value if self._in_window(name, to_ms(value)) else None
 
+    def text(self, name: str, *, max_length: int | None) -> str | None:
+        """A CharField(allow_null=True, max_length=max_length), with DRF's messages."""
+        raw = self._raw(name, False)
+        if raw is None:
+            return None
+        value = str(raw)
+        if "\x00" in value:
+            self.problems[name] = ["Null characters are not allowed."]
+        elif max_length is not None and len(value) > max_length:
+            self.problems[name] = [f"Ensure this field has no more than {max_length} characters."]
+        return value
+
     def day(self, name: str, *, required: bool = False) -> date | None:
         """A DateField."""
         raw = self._raw(name, required)

@@ -10,9 +10,12 @@ from starlette.requests import Request
 from meterhub.core.buckets import to_ms, zone
 from meterhub.faces.dsmr_reader import errors
 from meterhub.store.series import FAR_FUTURE, FAR_PAST
+from meterhub.web.fields import whole_number
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100_000
+MAX_OFFSET = 2**62
+_FIRST_DAY, _LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -30,9 +33,9 @@ def page(request: Request) -> Page:
 
 
 def _positive(raw: str | None, default: int, *, zero_ok: bool) -> int:
-    try:
-        value = int(raw) if raw is not None else default
-    except ValueError:
+    # Past MAX_OFFSET no page can start (nor can the databases count to it).
+    value = whole_number(raw, largest=MAX_OFFSET) if raw is not None else default
+    if value is None:
         return default
     return value if value > 0 or (zero_ok and value == 0) else default
 
@@ -64,10 +67,14 @@ def moment_range(
             continue
         if value.tzinfo is None:
             value = value.replace(tzinfo=zone(tz))
+        try:
+            ms = to_ms(value)
+        except OverflowError:  # within a day of year 1 or 9999: before or after every stored time
+            ms = FAR_PAST if value.year == 1 else FAR_FUTURE
         if is_lo:
-            lo = to_ms(value)
+            lo = ms
         else:
-            hi = to_ms(value)
+            hi = ms
     if problems:
         raise errors.field_errors(problems)
     return lo, hi
@@ -83,7 +90,9 @@ def day_range(request: Request, field: str) -> tuple[date | None, date | None]:
             out.append(None)
             continue
         try:
-            out.append(date.fromisoformat(raw.strip()))
+            # The calendar's first and last years hold no stored day, and their edges cannot be
+            # turned into times in every zone: a bound there means the same as one a year inside.
+            out.append(min(max(date.fromisoformat(raw.strip()), _FIRST_DAY), _LAST_DAY))
         except ValueError:
             problems[name] = ["Enter a valid date."]
     if problems:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from meterhub.auth.access import Access
-from meterhub.core.errors import Invalid
+from meterhub.core.errors import Invalid, TooLarge
 from meterhub.faces.dsmr_reader import body, errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.ingest import meters
@@ -35,7 +35,7 @@ async def dsmrreading(request: Request) -> Response:
     who = caller(request, version=1, needed=Access.WRITE)
     try:
         form = await body.fields(request, p.settings.max_body_bytes)
-    except body.TooLarge:
+    except TooLarge:
         raise errors.v1(
             413,
             f"Request body too large: a telegram is a few kB; the limit is {p.settings.max_body_bytes} bytes",

@@ -21,7 +21,8 @@ from meterhub.ingest import meters
 from meterhub.ingest.telegram import MeterSample
 from meterhub.services import readings
 from meterhub.services.readings import Snapshot
-from meterhub.store import meter_statistics
+from meterhub.store import meter_statistics, tables
+from meterhub.store.tables import max_length
 
 router = APIRouter(prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"])
 
@@ -129,7 +130,7 @@ async def patch_statistics(request: Request) -> JSON:
             at = form.moment(name)
             changes["ts"] = to_ms(at) if at else None
         elif name in ("dsmr_version", "latest_telegram"):
-            changes[name] = None if data[name] is None else str(data[name])
+            changes[name] = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
         else:
             changes[name] = form.integer(name, low=0, high=2**31 - 1)
     if form.problems:

@@ -6,6 +6,7 @@ errors come back as Laravel renders them: a message, and for bad input the probl
 
 from __future__ import annotations
 
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -38,3 +39,9 @@ def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
 def http_error(_request: Request, exc: HTTPException) -> Response:
     """Routing errors (404, 405) in the face's shape."""
     return problem(exc.status_code, str(exc.detail), **(exc.headers or {})).response
+
+
+def validation_error(_request: Request, _exc: RequestValidationError) -> Response:
+    """A path whose id is no number, or past any id, names no import: 404, as Laravel's route binding
+    answers (FastAPI would answer 422 in its own shape)."""
+    return problem(404, "Not Found.").response

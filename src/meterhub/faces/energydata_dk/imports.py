@@ -15,8 +15,11 @@ from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import IMPORT, platform, token
 from meterhub.platform import Platform
 from meterhub.services.import_files import LocalFiles
-from meterhub.store import imports
+from meterhub.store import imports, tables
 from meterhub.store.imports import Import
+from meterhub.web import fields
+
+ImportId = fields.Id(tables.imports.c.id)
 
 router = APIRouter(prefix="/api/v1/import", tags=["energydata.dk: batch import"])
 
@@ -74,21 +77,23 @@ def create_import(request: Request) -> JSONResponse:
     """`?importname=…`: a new import, status `stored`, waiting for its file."""
     who = token(request, IMPORT)
     name = request.query_params.get("importname", "").strip()
-    if not name or len(name) > 200:
-        raise errors.invalid({"importname": ["The importname field is required (at most 200 characters)."]})
+    if not name:
+        raise errors.invalid({"importname": ["The importname field is required."]})
+    if (problem := fields.problem(name, tables.imports.c.name)) is not None:
+        raise errors.invalid({"importname": [f"The importname {problem}."]})
     with platform(request).db.writer.begin() as conn:
         found = imports.create(conn, user_id=who.user_id, credential_id=who.credential_id, name=name)
     return JSONResponse(_body(found), status_code=201)
 
 
 @router.get("/{import_id}", summary="Show an import: status, progress and problems")
-def show_import(import_id: int, request: Request) -> JSONResponse:
+def show_import(import_id: ImportId, request: Request) -> JSONResponse:
     who = token(request, IMPORT)
     return JSONResponse(_body(_mine(platform(request), who, import_id)))
 
 
 @router.delete("/{import_id}", status_code=204, summary="Delete an import (not its ingested values)")
-def delete_import(import_id: int, request: Request) -> Response:
+def delete_import(import_id: ImportId, request: Request) -> Response:
     who = token(request, IMPORT)
     p = platform(request)
     _mine(p, who, import_id)
@@ -97,7 +102,7 @@ def delete_import(import_id: int, request: Request) -> Response:
 
 
 @router.get("/{import_id}/upload_url", summary="A presigned URL to PUT the file to")
-def upload_url(import_id: int, request: Request) -> JSONResponse:
+def upload_url(import_id: ImportId, request: Request) -> JSONResponse:
     who = token(request, IMPORT)
     p = platform(request)
     _mine(p, who, import_id)
@@ -112,7 +117,7 @@ def upload_url(import_id: int, request: Request) -> JSONResponse:
     summary="Upload the file (the presigned URL; no token needed)",
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}}},
 )
-async def upload(import_id: int, request: Request) -> JSONResponse:
+async def upload(import_id: ImportId, request: Request) -> JSONResponse:
     """The body is the CSV file, of any size up to the server's limit, streamed to disk."""
     p = platform(request)
     q = request.query_params
@@ -147,13 +152,13 @@ async def upload(import_id: int, request: Request) -> JSONResponse:
 
 
 @router.put("/{import_id}/validate", status_code=202, summary="Start validating the uploaded file")
-def validate(import_id: int, request: Request) -> JSONResponse:
+def validate(import_id: ImportId, request: Request) -> JSONResponse:
     """Accepted at once; GET the import to follow the status (`validating` → `ready` or `invalid`)."""
     return _start(request, import_id, "validate")
 
 
 @router.put("/{import_id}/ingest", status_code=202, summary="Start ingesting the validated file")
-def ingest(import_id: int, request: Request) -> JSONResponse:
+def ingest(import_id: ImportId, request: Request) -> JSONResponse:
     """Accepted at once; GET the import to follow the status (`ingesting` → `done` or `failed`)."""
     return _start(request, import_id, "ingest")
 

@@ -18,12 +18,15 @@ from meterhub.core.errors import Forbidden
 from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import READ, platform, token
 from meterhub.platform import Platform
-from meterhub.store import datasets, values
+from meterhub.store import datasets, tables, values
 from meterhub.store.datasets import Datastream
+from meterhub.store.tables import largest
+from meterhub.web.fields import whole_number
 
 router = APIRouter(prefix="/api/v1/datastreams", tags=["energydata.dk: datastream values"])
 
 MAX_IDS: Final = 1000
+LARGEST_ID: Final = largest(tables.datastreams.c.id)
 # The document's own example writes `2018-0201T00:00:00`; both forms are read.
 _MOMENT: Final = re.compile(r"(\d{4})-(\d{2})-?(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z?")
 _HEADERS: Final = {
@@ -72,13 +75,14 @@ def _parameters(request: Request) -> tuple[list[int], tuple[int, int] | None]:
         problems["ids"] = ["The ids field is required: a comma-separated list of datastream ids."]
     else:
         parts = [part.strip() for part in raw_ids.split(",") if part.strip()]
-        bad = [part for part in parts if not part.isdigit()]
+        read = [whole_number(part, largest=LARGEST_ID) for part in parts]
+        bad = [part for part, number in zip(parts, read, strict=True) if number is None]
         if bad:
-            problems["ids"] = [f"The ids must be whole numbers; not: {', '.join(bad[:5])}."]
+            problems["ids"] = [f"The ids must be datastream ids (whole numbers); not: {', '.join(bad[:5])}."]
         elif len(parts) > MAX_IDS:
             problems["ids"] = [f"At most {MAX_IDS} ids per request."]
         else:
-            ids = list(dict.fromkeys(int(part) for part in parts))
+            ids = list(dict.fromkeys(n for n in read if n is not None))
     latest = q.get("latest")
     if latest is not None and latest.lower() not in ("true", "1", "false", "0"):
         problems["latest"] = ["The latest field must be true or false."]

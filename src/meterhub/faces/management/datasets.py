@@ -10,12 +10,14 @@ from meterhub.auth.access import Access, Principal, require_dataset, require_sit
 from meterhub.core.errors import Conflict, Forbidden, NotFound
 from meterhub.faces.management.deps import Caller, access_changed, platform
 from meterhub.faces.management.models import (
+    DatasetId,
     DatasetIn,
     DatasetOut,
     DatasetPatch,
     DatastreamIn,
     DatastreamOut,
     DatastreamPatch,
+    StreamId,
 )
 from meterhub.store import datasets
 from meterhub.store.datasets import Dataset, Datastream
@@ -23,7 +25,7 @@ from meterhub.store.datasets import Dataset, Datastream
 router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"])
 
 
-def _dataset(conn: Connection, who: Principal, dataset_id: int, needed: Access) -> Dataset:
+def _dataset(conn: Connection, who: Principal, dataset_id: DatasetId, needed: Access) -> Dataset:
     found = datasets.get_dataset(conn, dataset_id)
     _require(who, found.site_id, found.id, needed, f"no dataset with id {dataset_id}")
     return found
@@ -65,21 +67,21 @@ def create_dataset(body: DatasetIn, request: Request, who: Caller) -> DatasetOut
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetOut, summary="One dataset")
-def get_dataset(dataset_id: int, request: Request, who: Caller) -> DatasetOut:
+def get_dataset(dataset_id: DatasetId, request: Request, who: Caller) -> DatasetOut:
     p = platform(request)
     with p.db.reader.connect() as conn:
         return DatasetOut.of(_dataset(conn, who, dataset_id, Access.READ), p.message_errors.get(dataset_id))
 
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetOut, summary="Rename a dataset")
-def update_dataset(dataset_id: int, body: DatasetPatch, request: Request, who: Caller) -> DatasetOut:
+def update_dataset(dataset_id: DatasetId, body: DatasetPatch, request: Request, who: Caller) -> DatasetOut:
     with platform(request).db.writer.begin() as conn:
         _dataset(conn, who, dataset_id, Access.ADMIN)
         return DatasetOut.of(datasets.update_dataset(conn, dataset_id, name=body.name))
 
 
 @router.delete("/datasets/{dataset_id}", status_code=204, summary="Delete a dataset, its streams and points")
-def delete_dataset(dataset_id: int, request: Request, who: Caller) -> Response:
+def delete_dataset(dataset_id: DatasetId, request: Request, who: Caller) -> Response:
     with platform(request).db.writer.begin() as conn:
         _dataset(conn, who, dataset_id, Access.ADMIN)
         gone = [s.id for s in datasets.list_streams(conn, dataset_id)]
@@ -94,7 +96,7 @@ def delete_dataset(dataset_id: int, request: Request, who: Caller) -> Response:
     response_model=list[DatastreamOut],
     summary="A dataset's datastreams",
 )
-def list_streams(dataset_id: int, request: Request, who: Caller) -> list[DatastreamOut]:
+def list_streams(dataset_id: DatasetId, request: Request, who: Caller) -> list[DatastreamOut]:
     with platform(request).db.reader.connect() as conn:
         _dataset(conn, who, dataset_id, Access.READ)
         return [DatastreamOut.of(s) for s in datasets.list_streams(conn, dataset_id)]
@@ -106,7 +108,7 @@ def list_streams(dataset_id: int, request: Request, who: Caller) -> list[Datastr
     response_model=DatastreamOut,
     summary="Create a datastream",
 )
-def create_stream(dataset_id: int, body: DatastreamIn, request: Request, who: Caller) -> DatastreamOut:
+def create_stream(dataset_id: DatasetId, body: DatastreamIn, request: Request, who: Caller) -> DatastreamOut:
     with platform(request).db.writer.begin() as conn:
         _dataset(conn, who, dataset_id, Access.ADMIN)
         created = datasets.add_stream(
@@ -122,21 +124,21 @@ def create_stream(dataset_id: int, body: DatastreamIn, request: Request, who: Ca
 
 
 @router.get("/datastreams/{stream_id}", response_model=DatastreamOut, summary="One datastream")
-def get_stream(stream_id: int, request: Request, who: Caller) -> DatastreamOut:
+def get_stream(stream_id: StreamId, request: Request, who: Caller) -> DatastreamOut:
     with platform(request).db.reader.connect() as conn:
         found = _stream(conn, who, stream_id, Access.READ)
     return DatastreamOut.of(found)
 
 
 @router.patch("/datastreams/{stream_id}", response_model=DatastreamOut, summary="Change a datastream's unit")
-def update_stream(stream_id: int, body: DatastreamPatch, request: Request, who: Caller) -> DatastreamOut:
+def update_stream(stream_id: StreamId, body: DatastreamPatch, request: Request, who: Caller) -> DatastreamOut:
     with platform(request).db.writer.begin() as conn:
         _stream(conn, who, stream_id, Access.ADMIN)
         return DatastreamOut.of(datasets.update_stream(conn, stream_id, unit=body.unit))
 
 
 @router.delete("/datastreams/{stream_id}", status_code=204, summary="Delete a datastream and its points")
-def delete_stream(stream_id: int, request: Request, who: Caller) -> Response:
+def delete_stream(stream_id: StreamId, request: Request, who: Caller) -> Response:
     with platform(request).db.writer.begin() as conn:
         found = _stream(conn, who, stream_id, Access.ADMIN)
         if found.meter_id is not None:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from meterhub.auth import keys, logins
 from meterhub.auth.access import Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
+from meterhub.core.text import text_problem
 from meterhub.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ def _basic(value: str) -> tuple[str, str]:
         raise Unauthorized("unreadable Basic credentials") from None
     if not sep:
         raise Unauthorized("Basic credentials without a password")
+    if text_problem(email) or text_problem(password):  # no account has a NUL in its email
+        raise Unauthorized("Basic credentials with a NUL character")
     return email, password
 
 

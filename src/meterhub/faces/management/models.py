@@ -7,19 +7,34 @@ from pydantic import BaseModel, Field
 from meterhub.core.datatypes import Datatype
 from meterhub.core.roles import Kind
 from meterhub.ingest.mqtt_messages import MessageErrors
+from meterhub.store import tables
 from meterhub.store.datasets import Dataset, Datastream
+from meterhub.web.fields import Id, Text
+
+# Ids and texts as their tables hold them (meterhub.web.fields).
+SiteId = Id(tables.sites.c.id)
+DatasetId = Id(tables.datasets.c.id)
+StreamId = Id(tables.datastreams.c.id)
+TokenId = Id(tables.credentials.c.id)
+DatasetName = Text(tables.datasets.c.name)
+TopicPrefix = Text(tables.datasets.c.topic_prefix)
+TopicSuffix = Text(tables.datastreams.c.topic_suffix)
+Unit = Text(tables.datastreams.c.unit)
+TokenName = Text(tables.credentials.c.name)
+# Past this, an expiry would lie beyond the year 9999 that dates can hold.
+MAX_EXPIRES_DAYS = 2_000_000
 
 
 class DatasetIn(BaseModel):
-    site_id: int
-    topic_prefix: str = Field(
+    site_id: SiteId
+    topic_prefix: TopicPrefix = Field(
         description="letters, digits, - and _; the MQTT topic prefix", examples=["my-topic-prefix"]
     )
-    name: str = ""
+    name: DatasetName = ""
 
 
 class DatasetPatch(BaseModel):
-    name: str
+    name: DatasetName
 
 
 class MessageErrorsOut(BaseModel):
@@ -41,20 +56,20 @@ class DatasetOut(BaseModel):
 
 
 class DatastreamIn(BaseModel):
-    topic_suffix: str = Field(
+    topic_suffix: TopicSuffix = Field(
         description="parts of letters, digits, - and _ separated by /; empty for the stream on the bare prefix",
         examples=["my/topic/suffix"],
     )
     datatype: Datatype = Field(
         description="string, integer, double, or fixed (a number stored exactly to `decimals` places)"
     )
-    unit: str = ""
+    unit: Unit = ""
     kind: Kind = Field(Kind.GAUGE, description="gauge (averaged) or counter (a growing register)")
     decimals: int = Field(0, ge=0, le=9)
 
 
 class DatastreamPatch(BaseModel):
-    unit: str
+    unit: Unit
 
 
 class DatastreamOut(BaseModel):
@@ -86,18 +101,20 @@ class DatastreamOut(BaseModel):
 
 
 class TokenIn(BaseModel):
-    name: str = ""
+    name: TokenName = ""
     permissions: list[str] = Field(
         ["read"], description="read, write, mqtt-pubsub, batch-import (admin for this API)"
     )
-    datasets: list[int] = Field([], description="limit the token to these datasets; empty: all of its sites")
-    site_id: int | None = Field(None, description="bind the token to one site")
-    expires_days: int | None = Field(None, ge=1)
+    datasets: list[DatasetId] = Field(
+        [], description="limit the token to these datasets; empty: all of its sites"
+    )
+    site_id: SiteId | None = Field(None, description="bind the token to one site")
+    expires_days: int | None = Field(None, ge=1, le=MAX_EXPIRES_DAYS)
 
 
 class TokenPatch(BaseModel):
-    name: str | None = None
-    datasets: list[int] | None = Field(None, description="the datasets it may use from now on; [] for all")
+    name: TokenName | None = None
+    datasets: list[DatasetId] | None = Field(None, description="the datasets it may use from now on; [] for all")
 
 
 class TokenOut(BaseModel):

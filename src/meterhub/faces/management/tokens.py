@@ -13,7 +13,7 @@ from meterhub.auth.access import Access, Principal, require_dataset, require_sit
 from meterhub.core.buckets import to_ms
 from meterhub.core.errors import Forbidden
 from meterhub.faces.management.deps import Caller, access_changed, platform
-from meterhub.faces.management.models import NewToken, TokenIn, TokenOut, TokenPatch
+from meterhub.faces.management.models import NewToken, TokenId, TokenIn, TokenOut, TokenPatch
 from meterhub.store import accounts, datasets
 from meterhub.store.accounts import Credential
 
@@ -73,7 +73,7 @@ def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
 
 
 @router.patch("/tokens/{token_id}", response_model=TokenOut, summary="Rename a token or change its datasets")
-def update_token(token_id: int, body: TokenPatch, request: Request, who: Caller) -> TokenOut:
+def update_token(token_id: TokenId, body: TokenPatch, request: Request, who: Caller) -> TokenOut:
     with platform(request).db.writer.begin() as conn:
         found = _own(conn, who, token_id)
         if body.datasets is not None:
@@ -89,7 +89,7 @@ def update_token(token_id: int, body: TokenPatch, request: Request, who: Caller)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token at once")
-def revoke_token(token_id: int, request: Request, who: Caller) -> Response:
+def revoke_token(token_id: TokenId, request: Request, who: Caller) -> Response:
     with platform(request).db.writer.begin() as conn:
         _own(conn, who, token_id)
         accounts.revoke_credential(conn, credential_id=token_id)

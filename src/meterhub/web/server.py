@@ -1,0 +1,59 @@
+"""The HTTP server's settings, shared by `meterhub serve` and the tests' server: slow clients are
+closed, so that a few idle or trickling connections cannot hold the server's sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+# A request's line and headers arrive within this many seconds of its connection or its first byte.
+HEADERS_S: Final = 10.0
+# An idle keep-alive connection is closed after this many seconds.
+KEEP_ALIVE_S: Final = 5
+
+
+class HeaderDeadline(HttpToolsProtocol):
+    """uvicorn's protocol, closing a connection whose request headers do not arrive in time
+    (uvicorn itself only limits the idle time between requests)."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(HEADERS_S, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for meterhub's app."""
+    return uvicorn.Config(
+        app, host=host, port=port, http=HeaderDeadline, timeout_keep_alive=KEEP_ALIVE_S, **options
+    )
