@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,7 +23,6 @@ from rich.table import Table
 from meterhub.auth import keys
 from meterhub.auth.passwords import hash_password
 from meterhub.config import Settings
-from meterhub.core.buckets import to_ms
 from meterhub.core.costs import Prices
 from meterhub.core.datatypes import Datatype
 from meterhub.core.errors import MeterhubError
@@ -237,7 +236,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> None:
 
 
 def cmd_key_create(args: argparse.Namespace) -> None:
-    expires = to_ms(datetime.now(UTC) + timedelta(days=args.expires_days)) if args.expires_days else None
+    expires = keys.expires_after(args.expires_days)
     db = _db(args)
     with _broker_accounts(db) as broker, db.writer.begin() as conn:
         user = accounts.get_user(conn, email=args.user)

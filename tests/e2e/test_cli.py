@@ -181,6 +181,23 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
         text=True,
     )
     assert bad.returncode == 2 and "no user with email" in bad.stdout
+    forever = subprocess.run(
+        [
+            *MEHUB,
+            "key",
+            "create",
+            "--user",
+            "ann@example.org",
+            "--expires-days",
+            "3000000",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert forever.returncode == 2 and "valid for 1 to 2,000,000 days" in forever.stdout
+    assert "Traceback" not in forever.stdout + forever.stderr
 
 
 @contextmanager

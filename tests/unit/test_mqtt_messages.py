@@ -70,6 +70,7 @@ def test_the_multi_value_example_stores_every_value_at_one_timestamp() -> None:
         ("my-topic-prefix/my/topic/suffix", b'{"timestamp": 1521797973469, "value": "warm"}', "not a number"),
         ("my-topic-prefix/my/topic/suffix2", b'{"timestamp": 1521797973469, "value": "x"}', "not an integer"),
         ("my-topic-prefix/name", b'{"timestamp": 1521797973469, "value": 3}', "not a string"),
+        ("my-topic-prefix/name", b'{"timestamp": 1521797973469, "value": "a\\u0000b"}', "NUL"),
         ("my-topic-prefix/unknown", b'{"timestamp": 1521797973469, "value": 3}', "no datastream"),
         (
             "my-topic-prefix",

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
 from meterhub.auth import secrets
 from meterhub.auth.access import Access, Principal
-from meterhub.core.errors import Unauthorized
+from meterhub.core.buckets import to_ms
+from meterhub.core.errors import Invalid, Unauthorized
 from meterhub.store import accounts
 from meterhub.store.accounts import Site
 
 SCOPES = ("read", "write", "mqtt-pubsub", "batch-import", "admin")
+# Past this, an expiry would lie beyond the year 9999 that dates can hold.
+MAX_EXPIRES_DAYS = 2_000_000
+
+
+def expires_after(days: int | None) -> int | None:
+    """The expiry (UTC ms) of a key valid for that many days from now; None: it never expires."""
+    if days is None:
+        return None
+    if not 1 <= days <= MAX_EXPIRES_DAYS:
+        raise Invalid(f"a key is valid for 1 to {MAX_EXPIRES_DAYS:,} days, not {days}", field="expires_days")
+    return to_ms(datetime.now(UTC) + timedelta(days=days))
 
 
 def issue_key(

@@ -207,11 +207,12 @@ def test_every_problem_is_reported_with_its_row_and_column(example: Example) -> 
         "2021-03-10T20:24:33.000Z;e;1\n"  # too few fields
         "1999-12-31T23:59:59.999Z;f;1;2;3\n"  # before the earliest time stored
         "9999-12-31T23:59:59.999Z;g;1;2;3\n"  # more than a day ahead
+        "2021-03-10T20:24:34.000Z;h\x00i;1;2;3\n"  # a NUL, which no database keeps in text
     )
     found = example.validated((header + rows).encode())
     assert found["status"] == "invalid"
     problems = {(e["row"], e["column"]) for e in found["errors"]}
-    assert {(1, 5), (3, 1), (4, 3), (4, 4), (5, 1), (6, None), (7, 1), (8, 1)} <= problems
+    assert {(1, 5), (3, 1), (4, 3), (4, 4), (5, 1), (6, None), (7, 1), (8, 1), (9, 2)} <= problems
     assert found["error_count"] == len(found["errors"])
     assert example.stored() == 0
 

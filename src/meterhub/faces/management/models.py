@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from meterhub.auth import keys
 from meterhub.core.datatypes import Datatype
 from meterhub.core.roles import Kind
 from meterhub.ingest.mqtt_messages import MessageErrors
@@ -21,8 +22,6 @@ TopicPrefix = Text(tables.datasets.c.topic_prefix)
 TopicSuffix = Text(tables.datastreams.c.topic_suffix)
 Unit = Text(tables.datastreams.c.unit)
 TokenName = Text(tables.credentials.c.name)
-# Past this, an expiry would lie beyond the year 9999 that dates can hold.
-MAX_EXPIRES_DAYS = 2_000_000
 
 
 class DatasetIn(BaseModel):
@@ -109,7 +108,7 @@ class TokenIn(BaseModel):
         [], description="limit the token to these datasets; empty: all of its sites"
     )
     site_id: SiteId | None = Field(None, description="bind the token to one site")
-    expires_days: int | None = Field(None, ge=1, le=MAX_EXPIRES_DAYS)
+    expires_days: int | None = Field(None, ge=1, le=keys.MAX_EXPIRES_DAYS)
 
 
 class TokenPatch(BaseModel):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from fastapi import APIRouter, HTTPException, Response
 from sqlalchemy import Connection
 from starlette.requests import Request
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_site, require_within
-from meterhub.core.buckets import to_ms
 from meterhub.core.errors import Forbidden
 from meterhub.faces.management.deps import Caller, access_changed, platform
 from meterhub.faces.management.models import NewToken, TokenId, TokenIn, TokenOut, TokenPatch
@@ -51,7 +48,7 @@ def create_token(body: TokenIn, request: Request, who: Caller) -> NewToken:
     unknown = set(body.permissions) - set(keys.SCOPES)
     if unknown or not body.permissions:
         raise HTTPException(422, f"permissions are some of {', '.join(keys.SCOPES)}; not {sorted(unknown)}")
-    expires = to_ms(datetime.now(UTC) + timedelta(days=body.expires_days)) if body.expires_days else None
+    expires = keys.expires_after(body.expires_days)
     with platform(request).db.writer.begin() as conn:
         require_within(who, scopes=body.permissions, site_id=body.site_id, datasets=body.datasets)
         if body.site_id is not None:
