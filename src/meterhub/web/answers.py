@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +22,26 @@ _STATUS: Mapping[type[errors.MeterhubError], int] = {
     errors.RateLimited: 429,
     errors.Unavailable: 503,
 }
+
+
+# What any route of a face may answer besides its success: bad input, no or the wrong key, an
+# unknown id, a contradiction, a body too slow or too large, too many requests, a full disk.
+ERROR_STATUSES = (400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 503)
+
+
+def error_responses(
+    content: Mapping[str, Any], statuses: Iterable[int] = ERROR_STATUSES
+) -> dict[int | str, Any]:
+    """OpenAPI `responses` for a router: each error status with the face's error body, so that its
+    document lists every answer its server gives."""
+    return {
+        status: {"description": HTTPStatus(status).phrase, "content": dict(content)} for status in statuses
+    }
+
+
+def json_errors(example: Mapping[str, Any]) -> dict[int | str, Any]:
+    """error_responses for a face whose errors are a JSON object like the example."""
+    return error_responses({"application/json": {"schema": {"type": "object"}, "example": dict(example)}})
 
 
 class FaceError(Exception):

@@ -7,7 +7,13 @@ from typing import Any
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from meterhub.core import errors
-from meterhub.web.answers import FaceError, retry_headers, status_of
+from meterhub.web.answers import FaceError, error_responses, json_errors, retry_headers, status_of
+
+# The OpenAPI responses of v1's routes (plain text) and v2's (DRF's JSON).
+V1_RESPONSES = error_responses(
+    {"text/plain": {"schema": {"type": "string"}, "example": "Failed to parse telegram: …"}}
+)
+V2_RESPONSES = json_errors({"detail": "Invalid auth key"})
 
 
 def v1(status: int, text: str, **headers: str) -> FaceError:

@@ -17,7 +17,7 @@ from meterhub.ingest.telegram import TelegramError, parse_telegram
 
 NO_TELEGRAM = "Invalid data: post the raw telegram, line endings included, in the form field 'telegram'"
 
-router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"])
+router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"], responses=errors.V1_RESPONSES)
 
 
 @router.post(

@@ -9,11 +9,14 @@ from starlette.requests import Request
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import HOUR_MS, to_ms
+from meterhub.faces.dsmr_reader import errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.render import JSON, moment
 from meterhub.services import readings
 
-router = APIRouter(prefix="/api/v2/application", tags=["DSMR-reader API v2: application"])
+router = APIRouter(
+    prefix="/api/v2/application", tags=["DSMR-reader API v2: application"], responses=errors.V2_RESPONSES
+)
 
 # The DSMR-reader release whose API this face reproduces; clients compare against it.
 API_VERSION = "5.11.0"

@@ -12,14 +12,16 @@ from starlette.requests import Request
 from meterhub.auth.access import Access
 from meterhub.core.buckets import HOUR_MS, QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import CENT, Prices, prices_on
-from meterhub.faces.dsmr_reader import query
+from meterhub.faces.dsmr_reader import errors, query
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
 from meterhub.faces.dsmr_reader.render import JSON, dec, moment, page
 from meterhub.services import readings, statistics
 from meterhub.store import meter_statistics, tariffs
 
-router = APIRouter(prefix="/api/v2/consumption", tags=["DSMR-reader API v2: consumption"])
+router = APIRouter(
+    prefix="/api/v2/consumption", tags=["DSMR-reader API v2: consumption"], responses=errors.V2_RESPONSES
+)
 
 # ElectricityConsumption drops the "electricity_"/"phase_" prefixes of DsmrReading for some fields.
 _CONSUMPTION_NAMES = {

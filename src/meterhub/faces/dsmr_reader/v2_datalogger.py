@@ -24,7 +24,9 @@ from meterhub.services.readings import Snapshot
 from meterhub.store import meter_statistics, tables
 from meterhub.store.tables import max_length
 
-router = APIRouter(prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"])
+router = APIRouter(
+    prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"], responses=errors.V2_RESPONSES
+)
 
 STATISTICS_FIELDS = (
     "timestamp",

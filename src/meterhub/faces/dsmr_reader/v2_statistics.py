@@ -20,7 +20,9 @@ from meterhub.faces.dsmr_reader.render import JSON, page
 from meterhub.services import statistics
 from meterhub.store import imported_days
 
-router = APIRouter(prefix="/api/v2/statistics", tags=["DSMR-reader API v2: statistics"])
+router = APIRouter(
+    prefix="/api/v2/statistics", tags=["DSMR-reader API v2: statistics"], responses=errors.V2_RESPONSES
+)
 
 
 @router.get("/day", summary="Usage and costs per day")

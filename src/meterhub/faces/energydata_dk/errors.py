@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
-from meterhub.web.answers import FaceError, retry_headers, status_of
+from meterhub.web.answers import FaceError, json_errors, retry_headers, status_of
 
 UNAUTHENTICATED = "Unauthenticated."
+# The OpenAPI responses of the face's routes.
+RESPONSES = json_errors({"message": UNAUTHENTICATED})
 
 
 def problem(status: int, message: str, **headers: str) -> FaceError:

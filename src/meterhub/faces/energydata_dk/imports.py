@@ -21,7 +21,7 @@ from meterhub.web import fields
 
 ImportId = fields.Id(tables.imports.c.id)
 
-router = APIRouter(prefix="/api/v1/import", tags=["energydata.dk: batch import"])
+router = APIRouter(prefix="/api/v1/import", tags=["energydata.dk: batch import"], responses=errors.RESPONSES)
 
 _IMPORT_EXAMPLE = {
     "user_id": 11,

@@ -23,7 +23,9 @@ from meterhub.store.datasets import Datastream
 from meterhub.store.tables import largest
 from meterhub.web.fields import whole_number
 
-router = APIRouter(prefix="/api/v1/datastreams", tags=["energydata.dk: datastream values"])
+router = APIRouter(
+    prefix="/api/v1/datastreams", tags=["energydata.dk: datastream values"], responses=errors.RESPONSES
+)
 
 MAX_IDS: Final = 1000
 LARGEST_ID: Final = largest(tables.datastreams.c.id)

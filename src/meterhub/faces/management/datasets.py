@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from meterhub.auth.access import Access, Principal, require_dataset, require_site
 from meterhub.core.errors import Conflict, Forbidden, NotFound
-from meterhub.faces.management.deps import Caller, access_changed, platform
+from meterhub.faces.management.deps import RESPONSES, Caller, access_changed, platform
 from meterhub.faces.management.models import (
     DatasetId,
     DatasetIn,
@@ -22,7 +22,9 @@ from meterhub.faces.management.models import (
 from meterhub.store import datasets
 from meterhub.store.datasets import Dataset, Datastream
 
-router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"])
+router = APIRouter(
+    prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"], responses=RESPONSES
+)
 
 
 def _dataset(conn: Connection, who: Principal, dataset_id: DatasetId, needed: Access) -> Dataset:

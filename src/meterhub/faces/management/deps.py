@@ -15,10 +15,13 @@ from meterhub.auth.access import Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
 from meterhub.core.text import text_problem
 from meterhub.platform import Platform
+from meterhub.web.answers import json_errors
 
 log = logging.getLogger(__name__)
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="meterhub"'}
+# The OpenAPI responses of the API's routes: FastAPI's {"detail": …}.
+RESPONSES = json_errors({"detail": "You have no token with id 7"})
 
 
 def platform(request: Request) -> Platform:

@@ -113,7 +113,9 @@ class TokenIn(BaseModel):
 
 class TokenPatch(BaseModel):
     name: TokenName | None = None
-    datasets: list[DatasetId] | None = Field(None, description="the datasets it may use from now on; [] for all")
+    datasets: list[DatasetId] | None = Field(
+        None, description="the datasets it may use from now on; [] for all"
+    )
 
 
 class TokenOut(BaseModel):
