@@ -37,18 +37,16 @@ def require_site(principal: Principal, site_id: int, needed: Access) -> None:
         raise Forbidden("this key may not access that site")
 
 
-def require_dataset(
-    principal: Principal, *, site_id: int, dataset_id: int | None, needed: Access
-) -> None:
+def require_dataset(principal: Principal, *, site_id: int, dataset_id: int | None, needed: Access) -> None:
     """Raise Forbidden unless the principal may act on the dataset (of that site) at the needed level.
 
     Every face asks this of every stream it touches: a site's meters are the site's own dataset
     (None while it has no meter yet, which no licence names)."""
     require_site(principal, site_id, needed)
     if principal.datasets is not None and dataset_id not in principal.datasets and not principal.is_admin:
+        what = f"dataset {dataset_id}" if dataset_id is not None else "the site's meters"
         raise Forbidden(
-            f"this token is licensed for datasets {sorted(principal.datasets)} only"
-            + (f", not {dataset_id}" if dataset_id is not None else ", not the site's meters")
+            f"this token is not licensed for {what}, only for datasets {sorted(principal.datasets)}"
         )
 
 
