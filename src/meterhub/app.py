@@ -26,6 +26,7 @@ from meterhub.web import landing
 from meterhub.web.answers import FaceError, face_error
 from meterhub.web.bodies import BodyGuard
 from meterhub.web.fast_lane import FastLane
+from meterhub.web.routes import allowed_methods
 
 
 def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
@@ -135,6 +136,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     path = request.url.path
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
     if path.startswith(energydata_dk.PATHS):
         return energydata_dk.http_error(request, exc)
     # Wrong methods answer as each real service does: v1 with an empty 405, v2 like DRF.

@@ -69,3 +69,18 @@ def test_schemathesis_finds_no_server_errors_and_no_conformance_failures(
     schema = schemathesis.openapi.from_dict(raw)
     failures = _failures(schema, server.url, {"X-AUTHKEY": key, "Authorization": f"Bearer {key}"})
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_wrong_method_is_a_405_whose_allow_header_lists_every_method_of_the_path(server: Server) -> None:
+    client = server.client()
+    for method, path, allowed in (
+        ("PATCH", "/api/v2/datalogger/dsmrreading", "GET, POST"),
+        ("GET", "/api/v1/datalogger/dsmrreading", "POST"),
+        ("DELETE", "/api/v2/statistics/day", "GET, POST"),
+        ("PUT", "/api/meterhub/v1/tokens", "GET, POST"),
+        ("POST", "/api/meterhub/v1/tokens/1", "DELETE, PATCH"),
+        ("POST", "/api/meterhub/v1/datasets/1", "DELETE, GET, PATCH"),
+        ("GET", "/api/v1/import/1/validate", "PUT"),
+    ):
+        response = client.request(method, path)
+        assert (response.status_code, response.headers["allow"]) == (405, allowed), (method, path)
