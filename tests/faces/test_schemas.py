@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from meterhub.auth import keys
 from tests.conftest import Account, Server
@@ -24,6 +24,9 @@ EXAMPLES = 12
 # of the documented shape may still be refused, with a documented 4xx.
 EXCLUDED = [positive_data_acceptance]
 SCHEMAS = ["/api/v2/schema", "/api/meterhub/openapi.json"]
+# DRF, and so DSMR-reader, falls back on the default for a limit or offset it cannot read instead
+# of refusing it: the DSMR-reader face must accept such requests, as its real service does.
+DRF_PATHS = ("/api/v2/",)
 
 
 def _every_key(server: Server, account: Account) -> str:
@@ -37,27 +40,33 @@ def _failures(schema: Any, base_url: str, headers: dict[str, str]) -> list[str]:
     found: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        excluded = EXCLUDED + ([negative_data_rejection] if operation.path.startswith(DRF_PATHS) else [])
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            def run(case: Any) -> None:
-                case.call_and_validate(base_url=base_url, headers=headers, excluded_checks=EXCLUDED)
-
             try:
-                run()
+                _run(operation, mode, base_url, headers, excluded)
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE  # an operation without inputs has no wrong ones
             except (Exception, BaseExceptionGroup) as exc:
                 found.append(f"{operation.label} ({mode.value}): {exc}")
     return found
+
+
+def _run(operation: Any, mode: Any, base_url: str, headers: dict[str, str], excluded: list[Any]) -> None:
+    """The operation's cases of that mode, each sent and its answer checked against the document."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(base_url=base_url, headers=headers, excluded_checks=excluded)
+
+    run()
 
 
 @pytest.mark.parametrize("path", SCHEMAS)
@@ -67,7 +76,8 @@ def test_schemathesis_finds_no_server_errors_and_no_conformance_failures(
     key = _every_key(server, account)
     raw = httpx.get(server.url + path).raise_for_status().json()
     schema = schemathesis.openapi.from_dict(raw)
-    failures = _failures(schema, server.url, {"X-AUTHKEY": key, "Authorization": f"Bearer {key}"})
+    headers = {"X-AUTHKEY": key, "Authorization": f"Bearer {key}"}
+    failures = _failures(schema, server.url, headers)
     assert not failures, "\n\n".join(failures)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from starlette.requests import Request
 
@@ -16,6 +17,28 @@ DEFAULT_LIMIT = 25
 MAX_LIMIT = 100_000
 MAX_OFFSET = 2**62
 _FIRST_DAY, _LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
+
+
+def documented(
+    *, moments: tuple[str, ...] = (), days: tuple[str, ...] = (), ordering: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The `openapi_extra` of a list route: limit/offset, ordering and the range filters it reads
+    (its handler reads them from the request itself, as DRF's filter sets do)."""
+
+    def param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+    found = [
+        param("limit", {"type": "integer"}, f"results per page (default {DEFAULT_LIMIT})"),
+        param("offset", {"type": "integer"}, "results to skip"),
+    ]
+    if ordering:
+        choices = [f"{sign}{name}" for name in ordering for sign in ("", "-")]
+        found.append(param("ordering", {"type": "string", "enum": choices}, "sort by this field"))
+    for field, kind in [*((m, "date-time") for m in moments), *((d, "date") for d in days)]:
+        for bound, word in (("gte", "from"), ("lte", "up to")):
+            found.append(param(f"{field}__{bound}", {"type": "string", "format": kind}, f"{field} {word}"))
+    return {"parameters": found}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,11 @@ _CONSUMPTION_FIELDS = [f for f in ALL_READING_FIELDS if f.wire in _CONSUMPTION_N
 TARIFF_NAMES = {1: "Low tariff", 2: "High tariff"}
 
 
-@router.get("/electricity", summary="Electricity consumption per minute")
+@router.get(
+    "/electricity",
+    summary="Electricity consumption per minute",
+    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",)),
+)
 def electricity(request: Request) -> JSON:
     """Readings grouped per minute, labelled with the minute's end (`read_at`)."""
     who = caller(request, version=2, needed=Access.READ)
@@ -70,7 +74,11 @@ def _gas_read_at(row: readings.GasRow) -> int:
     return row.ts - HOUR_MS if row.reported_hourly else row.ts
 
 
-@router.get("/gas", summary="Gas consumption")
+@router.get(
+    "/gas",
+    summary="Gas consumption",
+    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",)),
+)
 def gas(request: Request) -> JSON:
     """Gas meter positions and the usage since the previous one."""
     who = caller(request, version=2, needed=Access.READ)
@@ -94,7 +102,13 @@ def gas(request: Request) -> JSON:
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
-@router.get("/quarter-hour-peak-electricity", summary="Average import power per quarter hour")
+@router.get(
+    "/quarter-hour-peak-electricity",
+    summary="Average import power per quarter hour",
+    openapi_extra=query.documented(
+        moments=("read_at_start", "average_delivered"), ordering=("read_at_start", "average_delivered")
+    ),
+)
 def quarter_hour_peaks(request: Request) -> JSON:
     """Quarter-hour averages of imported power (the Belgian capacity tariff's measure)."""
     who = caller(request, version=2, needed=Access.READ)
@@ -126,7 +140,11 @@ def quarter_hour_peaks(request: Request) -> JSON:
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
-@router.get("/energy-supplier-prices", summary="Energy contracts")
+@router.get(
+    "/energy-supplier-prices",
+    summary="Energy contracts",
+    openapi_extra=query.documented(days=("start", "end"), ordering=("start", "end")),
+)
 def energy_supplier_prices(request: Request) -> JSON:
     """The site's energy contracts with their prices."""
     who = caller(request, version=2, needed=Access.READ)

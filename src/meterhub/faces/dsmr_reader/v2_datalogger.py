@@ -45,7 +45,11 @@ STATISTICS_FIELDS = (
 )
 
 
-@router.get("/dsmrreading", summary="List readings")
+@router.get(
+    "/dsmrreading",
+    summary="List readings",
+    openapi_extra=query.documented(moments=("timestamp",), ordering=("timestamp",)),
+)
 def list_readings(request: Request) -> JSON:
     """Readings, oldest first unless `ordering=-timestamp`, filtered on timestamp."""
     who = caller(request, version=2, needed=Access.READ)

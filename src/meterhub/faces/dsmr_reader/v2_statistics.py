@@ -25,7 +25,11 @@ router = APIRouter(
 )
 
 
-@router.get("/day", summary="Usage and costs per day")
+@router.get(
+    "/day",
+    summary="Usage and costs per day",
+    openapi_extra=query.documented(days=("day",), ordering=("day",)),
+)
 def list_days(request: Request) -> JSON:
     """Day statistics (the current day included, as far as it has gone), oldest first."""
     who = caller(request, version=2, needed=Access.READ)
@@ -125,7 +129,11 @@ def _scaled(value: Decimal | None, places: int) -> int | None:
     return None if value is None else int(value.scaleb(places))
 
 
-@router.get("/hour", summary="Usage per hour")
+@router.get(
+    "/hour",
+    summary="Usage per hour",
+    openapi_extra=query.documented(moments=("hour_start",), ordering=("hour_start",)),
+)
 def list_hours(request: Request) -> JSON:
     """Hour statistics on the site's local clock (23 or 25 of them on DST days), oldest first."""
     who = caller(request, version=2, needed=Access.READ)
