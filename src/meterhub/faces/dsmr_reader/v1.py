@@ -12,6 +12,7 @@ from meterhub.auth.access import Access
 from meterhub.core.errors import Invalid, TooLarge
 from meterhub.faces.dsmr_reader import body, errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.forms import documented
 from meterhub.ingest import meters
 from meterhub.ingest.telegram import TelegramError, parse_telegram
 
@@ -28,6 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"], responses=erro
         201: {"description": "Stored; empty body"},
         400: {"description": "Not a valid telegram: a hint"},
     },
+    openapi_extra=documented({"telegram": "string"}, ["telegram"], ["application/x-www-form-urlencoded"]),
 )
 async def dsmrreading(request: Request) -> Response:
     """Parse, check and store a telegram; 201 with an empty body once it is on disk."""

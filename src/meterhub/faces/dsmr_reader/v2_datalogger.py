@@ -14,7 +14,7 @@ from meterhub.core.buckets import to_ms
 from meterhub.core.roles import MeterType
 from meterhub.faces.dsmr_reader import body, errors, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
-from meterhub.faces.dsmr_reader.forms import Form
+from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS, GAS_ROLE
 from meterhub.faces.dsmr_reader.render import JSON, moment, page
 from meterhub.ingest import meters
@@ -65,7 +65,22 @@ def list_readings(request: Request) -> JSON:
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
-@router.post("/dsmrreading", status_code=201, summary="Create a reading from values")
+READING_BODY = {
+    "timestamp": "date-time",
+    **{f.wire: "integer" if f.integer else "number" for f in ALL_READING_FIELDS},
+    "extra_device_timestamp": "date-time",
+    "extra_device_delivered": "number",
+}
+
+
+@router.post(
+    "/dsmrreading",
+    status_code=201,
+    summary="Create a reading from values",
+    openapi_extra=documented(
+        READING_BODY, ["timestamp", *(f.wire for f in ALL_READING_FIELDS if f.required)]
+    ),
+)
 async def create_reading(request: Request) -> JSON:
     """Store a reading given as values; 201 with the reading as stored."""
     p = platform(request)
@@ -121,7 +136,20 @@ def get_statistics(request: Request) -> JSON:
     return JSON(_statistics(row, who.site.id, who.site.timezone))
 
 
-@router.patch("/meter-statistics", summary="Update the meter's statistics")
+@router.patch(
+    "/meter-statistics",
+    summary="Update the meter's statistics",
+    openapi_extra=documented(
+        {
+            name: "date-time"
+            if name == "timestamp"
+            else "string"
+            if name in ("dsmr_version", "latest_telegram")
+            else "integer"
+            for name in STATISTICS_FIELDS
+        }
+    ),
+)
 async def patch_statistics(request: Request) -> JSON:
     """Overwrite some of the statistics (for users who post values rather than telegrams)."""
     p = platform(request)

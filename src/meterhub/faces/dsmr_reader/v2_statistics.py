@@ -15,7 +15,7 @@ from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.errors import Conflict
 from meterhub.faces.dsmr_reader import body, errors, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
-from meterhub.faces.dsmr_reader.forms import Form
+from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.render import JSON, page
 from meterhub.services import statistics
 from meterhub.store import imported_days
@@ -51,7 +51,36 @@ def list_days(request: Request) -> JSON:
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
-@router.post("/day", status_code=201, summary="Import the statistics of a past day")
+DAY_REQUIRED = (
+    "day",
+    "electricity1",
+    "electricity2",
+    "electricity1_returned",
+    "electricity2_returned",
+    "electricity1_cost",
+    "electricity2_cost",
+    "total_cost",
+)
+DAY_BODY = {
+    "day": "date",
+    **{name: "number" for name in DAY_REQUIRED[1:]},
+    **{name: "number" for name in ("gas", "gas_cost", "fixed_cost")},
+    **{f"{kind}_temperature": "number" for kind in ("lowest", "highest", "average")},
+    "electricity_reading_timestamp": "date-time",
+    "gas_reading_timestamp": "date-time",
+    **{
+        f"{name}_reading": "number"
+        for name in ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned", "gas")
+    },
+}
+
+
+@router.post(
+    "/day",
+    status_code=201,
+    summary="Import the statistics of a past day",
+    openapi_extra=documented(DAY_BODY, DAY_REQUIRED),
+)
 async def create_day(request: Request) -> JSON:
     """Store a day's totals for a day meterhub has no readings of."""
     p = platform(request)
