@@ -40,7 +40,7 @@ from meterhub.store.db import Database
 from meterhub.store.tables import metadata
 
 BENCH = Path(__file__).resolve().parent
-SHARED = BENCH.parents[1] / "shared"
+FIXTURES = BENCH.parent / "tests" / "fixtures"
 POSTGRES_EXAMPLE = "postgresql://postgres@127.0.0.1:5432/meterhub_bench"
 TIMEZONE = "Europe/Amsterdam"
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -432,7 +432,7 @@ def timed_gets(
 
 # ---- DSMR 5 telegrams ---------------------------------------------------------------------------
 
-TELEGRAM_FILE = SHARED / "telegrams" / "dsmrreader_netbeheer_example_dsmr50.txt"
+TELEGRAM_FILE = FIXTURES / "telegrams" / "dsmrreader_netbeheer_example_dsmr50.txt"
 # The values that change from one reading to the next, each one capture group of the template.
 _VARYING = re.compile(
     r"0-0:1\.0\.0\((?P<ts>\d{12}[SW])\)"

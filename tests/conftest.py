@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,11 +26,21 @@ from meterhub.store import accounts
 from meterhub.store.db import Database
 from meterhub.store.tables import metadata
 from meterhub.web.server import config as server_config
+from tests.stands_alone import AUDIT, REPOSITORY
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-POSTGRES_URL = os.environ.get(
-    "METERHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/meterhub_test"
-)
+# Copies of the upstream documents and captured telegrams the tests check against: see fixtures/README.md.
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@functools.cache
+def _postgres_url() -> str:
+    """METERHUB_TEST_POSTGRES_URL, else this checkout's own database (scripts/postgres makes it)."""
+    if url := os.environ.get("METERHUB_TEST_POSTGRES_URL"):
+        return url
+    made = subprocess.run([str(REPOSITORY / "scripts" / "postgres")], capture_output=True, text=True)
+    if made.returncode:
+        raise RuntimeError(f"scripts/postgres could not give a PostgreSQL database: {made.stderr.strip()}")
+    return made.stdout.strip()
 
 
 _fresh_schema = False
@@ -36,7 +48,8 @@ _fresh_schema = False
 
 def _postgres_ready() -> str:
     global _fresh_schema
-    db = Database(POSTGRES_URL)
+    url = _postgres_url()
+    db = Database(url)
     try:
         if not _fresh_schema:
             # Start every run from an empty schema: the database outlives test runs.
@@ -50,12 +63,12 @@ def _postgres_ready() -> str:
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     except Exception as exc:  # the suite never skips storage tests: say how to get PostgreSQL
         raise RuntimeError(
-            f"PostgreSQL is needed at {POSTGRES_URL} ({exc.__class__.__name__}); run scripts/test, "
+            f"PostgreSQL is needed at {url} ({exc.__class__.__name__}); run scripts/test, "
             "which starts or installs it, or set METERHUB_TEST_POSTGRES_URL"
         ) from exc
     finally:
         db.dispose()
-    return POSTGRES_URL
+    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -140,5 +153,16 @@ def server(platform: Platform) -> Iterator[Server]:
 
 
 def telegram(name: str) -> str:
-    """A captured telegram from shared/telegrams, exactly as stored (latin-1)."""
-    return (SHARED / "telegrams" / name).read_bytes().decode("latin-1")
+    """A captured telegram from fixtures/telegrams, exactly as stored (latin-1)."""
+    return (FIXTURES / "telegrams" / name).read_bytes().decode("latin-1")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a test read outside the repository, even if something caught the error."""
+    if AUDIT.strays:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for test, path in AUDIT.strays:
+        terminalreporter.write_line(f"outside the repository: {test} opened {path}", red=True)

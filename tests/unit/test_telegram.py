@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,15 +27,9 @@ from meterhub.ingest.telegram import (
     TelegramError,
     parse_telegram,
 )
+from tests.conftest import FIXTURES
 
-
-def shared_dir() -> Path:
-    """The `shared` folder beside the repository (the repo root's parent holds both)."""
-    repo_root = Path(__file__).resolve().parents[2]
-    return repo_root.parent / "shared"
-
-
-TELEGRAMS = shared_dir() / "telegrams"
+TELEGRAMS = FIXTURES / "telegrams"
 EXPECTED: dict[str, Any] = json.loads((TELEGRAMS / "expected.json").read_text(encoding="utf-8"))
 FIXTURES = sorted(name for name in EXPECTED if not name.startswith("_"))
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -7,9 +7,9 @@ import re
 import pytest
 import requests
 
-from tests.conftest import SHARED, Account, Server, telegram
+from tests.conftest import FIXTURES, Account, Server, telegram
 
-DOC = (SHARED / "seeds" / "dsmr-reader-api.txt").read_text()
+DOC = (FIXTURES / "documents" / "dsmr-reader-api.txt").read_text()
 
 
 def document_telegram() -> str:

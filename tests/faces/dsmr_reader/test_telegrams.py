@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHARED, Account, Server, telegram
+from tests.conftest import FIXTURES, Account, Server, telegram
 
-EXPECTED = json.loads((SHARED / "telegrams" / "expected.json").read_text())
+EXPECTED = json.loads((FIXTURES / "telegrams" / "expected.json").read_text())
 # DSMR-reader leaves dsmr_version empty for Fluvius meters; meterhub keeps what the meter says.
 KEPT_ON_PURPOSE = {"meter_statistics.dsmr_version"}
 

@@ -1,0 +1,47 @@
+"""The suite needs nothing beside the repository (tests/stands_alone.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.stands_alone import AUDIT, REPOSITORY, OutsideTheRepository
+
+
+def test_a_file_beside_the_repository_cannot_be_opened() -> None:
+    beside = REPOSITORY.parent / "shared" / "telegrams" / "expected.json"
+    with pytest.raises(OutsideTheRepository, match="copy it into tests/fixtures/"):
+        beside.read_text()
+    assert AUDIT.strays.pop() == (
+        "tests/unit/test_stands_alone.py::test_a_file_beside_the_repository_cannot_be_opened",
+        str(beside),
+    )
+
+
+def test_files_in_the_repository_and_temporary_directories_can(tmp_path: Path) -> None:
+    (REPOSITORY / "tests" / "fixtures" / "README.md").read_text()
+    (tmp_path / "scratch").write_text("ok")
+    assert not AUDIT.strays
+
+
+def test_each_checkout_tests_on_a_postgresql_database_of_its_own(tmp_path: Path) -> None:
+    """Two checkouts testing at once on one machine never drop each other's schema."""
+    urls = []
+    for checkout in ("one/meterhub", "two/meterhub"):
+        scripts = tmp_path / checkout / "scripts"
+        scripts.mkdir(parents=True)
+        shutil.copy(REPOSITORY / "scripts" / "postgres", scripts / "postgres")
+        env = {k: v for k, v in os.environ.items() if k != "METERHUB_TEST_DB"}
+        made = subprocess.run([scripts / "postgres"], capture_output=True, text=True, env=env, check=True)
+        urls.append(made.stdout.strip())
+    for url in urls:
+        subprocess.run(
+            ["psql", url.rsplit("/", 1)[0] + "/postgres", "-qc", f"DROP DATABASE {url.rsplit('/', 1)[1]}"],
+            check=True,
+        )
+    assert urls[0] != urls[1]
+    assert all(url.startswith("postgresql://postgres@127.0.0.1:5432/meterhub_test_meterhub_") for url in urls)
