@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -22,7 +21,7 @@ from meterhub.faces import dsmr_reader, energydata_dk, management
 from meterhub.mqtt.bridge import start_bridge
 from meterhub.mqtt.embedded import EmbeddedBroker
 from meterhub.platform import Platform
-from meterhub.web import landing
+from meterhub.web import api_docs, landing
 from meterhub.web.answers import FaceError, face_error
 from meterhub.web.bodies import BodyGuard
 from meterhub.web.fast_lane import FastLane
@@ -84,14 +83,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     def index(request: Request) -> HTMLResponse:
         return HTMLResponse(landing.page(request.app.state.platform))
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "", title="meterhub API")
-
-    @app.get("/docs/dsmr-reader", include_in_schema=False)
-    def dsmr_docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/v2/schema", title="DSMR-reader API — meterhub")
-
+    api_docs.mount(app)
     return app
 
 

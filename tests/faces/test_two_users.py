@@ -89,6 +89,8 @@ PUBLIC = {
     ("GET", "/"),
     ("GET", "/docs"),
     ("GET", "/docs/dsmr-reader"),
+    ("GET", "/redoc"),
+    ("GET", "/redoc/dsmr-reader"),
     ("GET", "/api/v2/schema"),
     ("GET", "/api/meterhub/openapi.json"),
 }

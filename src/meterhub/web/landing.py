@@ -33,7 +33,8 @@ def page(platform: Platform) -> str:
     """The landing page's HTML."""
     rows = "".join(
         f"<tr><td>{escape(name)}</td><td>{escape(text)}</td>"
-        f'<td><a href="{docs}">docs</a> · <a href="{schema}">OpenAPI</a></td></tr>'
+        f'<td><a href="{docs}">docs</a> · <a href="{docs.replace("/docs", "/redoc", 1)}">ReDoc</a> · '
+        f'<a href="{schema}">OpenAPI</a></td></tr>'
         for name, docs, schema, text in FACES
     )
     database = "PostgreSQL" if platform.db.dialect == "postgresql" else "SQLite"
