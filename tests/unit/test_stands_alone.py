@@ -45,3 +45,24 @@ def test_each_checkout_tests_on_a_postgresql_database_of_its_own(tmp_path: Path)
         )
     assert urls[0] != urls[1]
     assert all(url.startswith("postgresql://postgres@127.0.0.1:5432/meterhub_test_meterhub_") for url in urls)
+
+
+def test_no_document_points_at_a_folder_beside_the_repository() -> None:
+    """The README, the contracts and the benchmarks name only what a clone holds (the fixtures
+    are upstream copies, left as they were written)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    pointing = [
+        name
+        for name in listed
+        if not name.startswith("tests/fixtures/")
+        and name.endswith((".md", ".py", ".txt", ".toml"))
+        and "../shared" in (REPOSITORY / name).read_text(encoding="utf-8", errors="replace")
+        and name != "tests/unit/test_stands_alone.py"
+    ]
+    assert pointing == []
