@@ -22,10 +22,13 @@ def connect(
     *,
     password: str | None = None,
     will: tuple[str, bytes] | None = None,
+    protocol: mqtt.MQTTProtocolVersion = mqtt.MQTTv311,
 ) -> tuple[mqtt.Client, list[int]]:
     """A connected paho client (loop running) and where its CONNACK reason code lands; `will`: a
     last will (topic, payload) at QoS 1."""
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
+    )
     client.username_pw_set(key, password)
     if will is not None:
         client.will_set(*will, qos=1)

@@ -116,6 +116,22 @@ def test_unknown_tokens_and_tokens_without_the_permission_are_refused(
         client.loop_stop()
 
 
+@pytest.mark.parametrize("protocol", [mqtt.MQTTv5, mqtt.MQTTv31])
+def test_other_mqtt_versions_hear_that_the_embedded_broker_speaks_3_1_1(
+    broker: Running, platform: Platform, account: Account, protocol: mqtt.MQTTProtocolVersion
+) -> None:
+    """amqtt speaks MQTT 3.1.1 only: an MQTT 5 or 3.1 client is refused at CONNECT, before it can
+    publish anything, with the code that says so in its own version (so no PUBACK reason codes on
+    the embedded broker), and the broker goes on serving 3.1.1 clients."""
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, codes = connect(broker.port, key, protocol=protocol)
+    client.loop_stop()
+    assert codes == [0x84]  # "unsupported protocol version" (paho reads 3.1's return code 1 so too)
+    client, codes = connect(broker.port, key)
+    assert codes == [0]
+    client.disconnect()
+
+
 def test_a_client_id_belongs_to_its_token(
     broker: Running, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:

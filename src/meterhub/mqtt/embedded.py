@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from amqtt.adapters import ReaderAdapter, WriterAdapter
+from amqtt.adapters import BufferReader, ReaderAdapter, WriterAdapter
 from amqtt.broker import Broker, RetainedApplicationMessage, Server
-from amqtt.codecs_amqtt import decode_packet_id, decode_string
+from amqtt.codecs_amqtt import decode_packet_id, decode_string, read_or_raise
 from amqtt.contexts import Action, ListenerConfig
 from amqtt.errors import MQTTError
 from amqtt.mqtt import packet_dict
-from amqtt.mqtt.packet import PUBLISH, MQTTFixedHeader
+from amqtt.mqtt.packet import CONNECT, PUBLISH, MQTTFixedHeader
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.mqtt.publish import PublishPacket, PublishVariableHeader
@@ -46,6 +46,7 @@ CLIENT_QUEUE = 1000
 # Messages on their way to one subscriber (or kept for its persistent session while it is away):
 # beyond, it misses new ones (they are stored all the same), and nobody else waits for it.
 SUBSCRIBER_QUEUE = 1000
+MQTT_3_1_1, MQTT_5 = 4, 5  # CONNECT's protocol level
 
 
 class EmbeddedBroker(Broker):
@@ -197,7 +198,8 @@ class EmbeddedBroker(Broker):
         # client id could end that session. Here the token is checked first, and a session is
         # found only by the token that made it (the table is keyed by token and client id).
         try:
-            handler, session = await _StoringHandler.init_from_connect(reader, writer, self.plugins_manager)
+            connect = await _mqtt_3_1_1_connect(reader, writer, remote_address)
+            handler, session = await _StoringHandler.init_from_connect(connect, writer, self.plugins_manager)
         except MQTTError:
             await writer.close()
             raise
@@ -266,6 +268,34 @@ class EmbeddedBroker(Broker):
             client_id = session.client_id or ""
             if session.clean_session and self._sessions.get(client_id, (None,))[0] is session:
                 await self._cleanup_session(client_id)
+
+
+# A CONNECT holds at most a client id, a will, a username and a password of 64 KiB each.
+CONNECT_MAX_BYTES = 5 * 65_538
+
+
+async def _mqtt_3_1_1_connect(reader: ReaderAdapter, writer: WriterAdapter, address: str) -> BufferReader:
+    """The client's CONNECT packet, read whole, if it speaks MQTT 3.1.1. amqtt decodes any CONNECT
+    as 3.1.1: an MQTT 5 one (its properties before the payload) is misread, and the client may wait
+    for ever. Other versions are answered as their own protocol expects and closed."""
+    header = await MQTTFixedHeader.from_stream(reader)
+    if header is None or header.packet_type != CONNECT or header.remaining_length > CONNECT_MAX_BYTES:
+        raise MQTTError("the first packet is not a CONNECT of a sane size")
+    body = await read_or_raise(reader, header.remaining_length)
+    named = 2 + int.from_bytes(body[:2])  # the protocol name ("MQTT", 3.1's "MQIsdp") comes first
+    level = body[named] if len(body) > named else None
+    if level != MQTT_3_1_1:
+        log.warning(
+            "refused an MQTT client at %s speaking protocol level %s: the embedded broker speaks MQTT "
+            "3.1.1 (level 4); connect with 3.1.1, or use an external Mosquitto (METERHUB_MQTT_URL)",
+            address,
+            level,
+        )
+        # MQTT 5 reads reason 0x84, unsupported protocol version; 3.1 reads return code 1, the same.
+        writer.write(b"\x20\x03\x00\x84\x00" if level == MQTT_5 else b"\x20\x02\x00\x01")
+        await writer.drain()
+        raise MQTTError(f"protocol level {level}")
+    return BufferReader(header.to_bytes() + body)
 
 
 class _WholePublishHeader(PublishVariableHeader):
