@@ -17,8 +17,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from meterhub.auth import keys
 from meterhub.auth.passwords import hash_password
@@ -222,7 +223,7 @@ def cmd_user_add(args: argparse.Namespace) -> None:
 def cmd_user_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = accounts.list_users(conn)
-    table = Table("id", "email", "name", "admin")
+    table = _table("id", "email", "name", "admin")
     for u in found:
         table.add_row(str(u.id), u.email, u.name, "yes" if u.is_admin else "")
     console.print(table)
@@ -263,7 +264,7 @@ def cmd_key_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = accounts.list_credentials(conn)
         licensed = accounts.licensed_datasets(conn, [c.id for c in found])
-    table = Table("id", "user", "site", "datasets", "name", "starts with", "scopes", "state")
+    table = _table("id", "user", "site", "datasets", "name", "starts with", "scopes", "state")
     for c in found:
         state = (
             "revoked"
@@ -277,7 +278,7 @@ def cmd_key_list(args: argparse.Namespace) -> None:
             ",".join(map(str, licensed.get(c.id, []))) or "all",
             c.name,
             c.hint + "…",
-            ",".join(sorted(c.scopes)),
+            ", ".join(sorted(c.scopes)),
             state,
         )
     console.print(table)
@@ -303,7 +304,7 @@ def cmd_dataset_add(args: argparse.Namespace) -> None:
 def cmd_dataset_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = datasets.list_datasets(conn, None if args.site is None else [args.site])
-    table = Table("id", "site", "topic prefix", "name")
+    table = _table("id", "site", "topic prefix", "name")
     for d in found:
         table.add_row(str(d.id), str(d.site_id), d.topic_prefix, d.name)
     console.print(table)
@@ -328,7 +329,7 @@ def cmd_stream_list(args: argparse.Namespace) -> None:
         ids = [d.id for d in datasets.list_datasets(conn)] if args.dataset is None else [args.dataset]
         found = [s for dataset_id in ids for s in datasets.list_streams(conn, dataset_id)]
         counts = meters.stream_counts(conn, [s.id for s in found])
-    table = Table("id", "topic", "datatype", "unit", "kind", "points")
+    table = _table("id", "topic", "datatype", "unit", "kind", "points")
     for s in found:
         table.add_row(
             str(s.id), s.topic, s.datatype.value, s.unit, s.kind.value, str(counts.get(s.id, (0,))[0])
@@ -383,7 +384,7 @@ def cmd_site_add(args: argparse.Namespace) -> None:
 def cmd_site_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = accounts.list_sites(conn)
-    table = Table("id", "name", "time zone", "DSMR-reader API")
+    table = _table("id", "name", "time zone", "DSMR-reader API")
     for s in found:
         table.add_row(str(s.id), s.name, s.timezone, "on" if s.api_enabled else "off")
     console.print(table)
@@ -408,7 +409,7 @@ def cmd_site_api(args: argparse.Namespace) -> None:
 def cmd_meter_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = meters.list_meters(conn, args.site)
-    table = Table("id", "site", "type", "equipment id", "protocol", "since")
+    table = _table("id", "site", "type", "equipment id", "protocol", "since")
     for m in found:
         since = datetime.fromtimestamp(m.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
         table.add_row(str(m.id), str(m.site_id), m.meter_type, m.equipment_id or "(none)", m.protocol, since)
@@ -446,17 +447,28 @@ def cmd_tariff_remove(args: argparse.Namespace) -> None:
 def cmd_tariff_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = tariffs.contracts(conn, site_id=args.site)
-    table = Table("id", "from", "to", "description", "T1 in", "T2 in", "T1 out", "T2 out", "gas", "per day")
+    prices = ("in T1", "in T2", "out T1", "out T2", "gas", "day")
+    table = _table("id", "from", "to", *prices, "description", whole=("id", "from", "to", *prices))
     for c in found:
         p = c.prices
         table.add_row(
             str(c.id),
             str(c.start),
             str(c.end),
+            *(
+                f"{v.normalize():f}"
+                for v in (p.import_t1, p.import_t2, p.export_t1, p.export_t2, p.gas, p.fixed_daily)
+            ),
             c.description,
-            *(str(v) for v in (p.import_t1, p.import_t2, p.export_t1, p.export_t2, p.gas, p.fixed_daily)),
         )
     console.print(table)
+
+
+def _table(*headers: str, whole: Sequence[str] = ()) -> Table:
+    """A table that stays readable in an 80-column terminal: a space between columns, a rule under
+    the header, long values folded onto more lines; the `whole` columns (dates, ids) never break."""
+    columns = [Column(h, no_wrap=h in whole, overflow="fold") for h in headers]
+    return Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, padding=0)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:

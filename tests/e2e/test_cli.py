@@ -151,7 +151,7 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
     )
     assert re.fullmatch(r"[A-Z0-9]{64}", default)
     listed = run(tmp_path, "key", "list")
-    assert "read,write" in listed
+    assert "read, write" in listed
     assert key not in listed and key[:4] in listed and "active" in listed
     run(tmp_path, "key", "revoke", "1")
     assert "revoked" in run(tmp_path, "key", "list")

@@ -1,0 +1,68 @@
+"""The CLI's tables in an 80-column terminal: every line fits, dates and prices are never cut."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+MEHUB = [sys.executable, "-m", "meterhub"]
+
+
+def run80(data_dir: Path, *args: str) -> str:
+    done = subprocess.run(
+        [*MEHUB, *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "80"},
+        check=True,
+    )
+    return done.stdout
+
+
+def test_every_list_fits_80_columns_with_its_values_whole(tmp_path: Path) -> None:
+    run80(tmp_path, "user", "add", "ann@example.org", "--password", "s3cret-enough")
+    run80(tmp_path, "site", "add", "Flat", "--owner", "ann@example.org", "--timezone", "Europe/Brussels")
+    run80(tmp_path, "dataset", "add", "weather-station-in-the-back-garden", "--site", "1")
+    run80(tmp_path, "stream", "add", "1", "outdoor/temperature", "--type", "double", "--unit", "°C")
+    every_scope = [
+        arg for scope in ("read", "write", "mqtt-pubsub", "batch-import") for arg in ("--scope", scope)
+    ]
+    run80(
+        tmp_path, "key", "create", "--user", "ann@example.org", "--site", "1", *every_scope, "--dataset", "1"
+    )
+    prices = ["--import-t1", "0.2145", "--import-t2", "0.25", "--export-t1", "0.07", "--export-t2", "0.07"]
+    run80(
+        tmp_path,
+        "tariff",
+        "add",
+        "--site",
+        "1",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-12-31",
+        *prices,
+        "--gas",
+        "1.20",
+        "--fixed-daily",
+        "0.85",
+        "--description",
+        "Vattenfall variabel, one year fixed",
+    )
+    tables = {
+        "tariff": run80(tmp_path, "tariff", "list", "--site", "1"),
+        "key": run80(tmp_path, "key", "list"),
+        "site": run80(tmp_path, "site", "list"),
+        "user": run80(tmp_path, "user", "list"),
+        "dataset": run80(tmp_path, "dataset", "list"),
+        "stream": run80(tmp_path, "stream", "list"),
+        "meter": run80(tmp_path, "meter", "list"),
+    }
+    for name, table in tables.items():
+        assert max(len(line) for line in table.splitlines()) <= 80, f"{name} list:\n{table}"
+    contract = tables["tariff"].splitlines()[2].split()
+    assert contract[:9] == ["1", "2026-01-01", "2026-12-31", "0.2145", "0.25", "0.07", "0.07", "1.2", "0.85"]
+    assert "Vattenfall" in tables["tariff"] and "batch-import," in tables["key"]
