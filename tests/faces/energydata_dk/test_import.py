@@ -112,6 +112,7 @@ def test_the_documents_example_imports_as_described(example: Example) -> None:
     assert accepted.status_code == 202
     ready = example.settle(created["id"])
     assert (ready["status"], ready["rows"], ready["values"], ready["errors"]) == ("ready", 5, 14, [])
+    assert ready["progress"] == {"done": 5, "total": 5, "percent": 100.0}  # every row checked
     assert example.stored() == 0  # validating stores nothing
 
     assert example.client.put(f"{IMPORT}/{created['id']}/ingest").status_code == 202
