@@ -339,7 +339,7 @@ def cmd_stream_list(args: argparse.Namespace) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn
 
-    from meterhub.clients.energydata_import import ImportClient, ImportFailed
+    from meterhub.clients.energydata_import import ImportClient, ImportFailed, ServerUnreachable
 
     path = Path(args.file)
     if not path.is_file():
@@ -364,6 +364,8 @@ def cmd_import(args: argparse.Namespace) -> None:
                 for e in found["errors"][:20]:
                     console.print(f"  row {e['row']}, column {e['column']}: {e['message']}")
                 raise SystemExit(f"import {import_id} {found['status']}: {found['message']}")
+    except ServerUnreachable as exc:
+        raise SystemExit(str(exc)) from None
     except ImportFailed as exc:
         raise SystemExit(f"the server refused: {exc}") from None
     finally:
@@ -560,7 +562,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV as energydata.dk's batch import reads it")
     p.add_argument("--name", help="the import's name (default: the file's)")
     p.add_argument("--token", help="a token with the batch-import permission (env METERHUB_TOKEN)")
-    p.add_argument("--url", help="the server (env METERHUB_URL, default http://127.0.0.1:8000)")
+    p.add_argument(
+        "--url",
+        help="the server (env METERHUB_URL; default: where `serve` listens, by METERHUB_HOST and METERHUB_PORT)",
+    )
 
     meter = sub.add_parser("meter", help="meters").add_subparsers(dest="action", required=True)
     p = add("list", cmd_meter_list, "list meters", meter)

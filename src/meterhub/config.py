@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -64,8 +65,24 @@ class Settings(BaseSettings):
         return TimeWindow.from_day(self.earliest_timestamp)
 
     @property
+    def local_url(self) -> str:
+        """Where this machine reaches the HTTP server of these settings (a wildcard host: loopback)."""
+        host = _WILDCARDS.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file in the data directory."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'meterhub.sqlite3').resolve()}"
+
+
+# Listening on every address is reached from the same machine through loopback.
+_WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+
+
+def server_url(given: str | None = None) -> str:
+    """The server a client command talks to: the URL given, else METERHUB_URL, else this machine's
+    server by the host and port settings `meterhub serve` listens by."""
+    return (given or os.environ.get("METERHUB_URL") or Settings().local_url).rstrip("/")

@@ -8,7 +8,6 @@ import shlex
 import socket
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,51 +17,8 @@ import httpx
 import pytest
 
 from tests.conftest import _free_port, telegram
+from tests.e2e.commands import MEHUB, output_until_serving, run, serving
 from tests.mqtt.mosquitto import mosquitto
-
-MEHUB = [sys.executable, "-m", "meterhub"]
-
-
-def run(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [*MEHUB, *args, "--data-dir", str(data_dir)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-@contextmanager
-def serving(
-    data_dir: Path, port: int, mqtt_port: int = 0, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[str]]:
-    """`meterhub serve` in a child process, stopped afterwards."""
-    with subprocess.Popen(
-        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200", "METERHUB_MQTT_PORT": str(mqtt_port), **(env or {})},
-    ) as server:
-        try:
-            yield server
-        finally:
-            server.terminate()
-            server.wait(20)
-
-
-def output_until_serving(server: subprocess.Popen[str]) -> str:
-    assert server.stdout is not None
-    lines = []
-    for line in server.stdout:
-        lines.append(line)
-        if "serving on" in line:
-            break
-    return "".join(lines)
 
 
 def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output_is_no_terminal(
@@ -293,3 +249,22 @@ def test_an_external_broker_out_of_reach_is_a_clear_error_at_start(tmp_path: Pat
     with serving(tmp_path, _free_port(), env=unreachable) as server:
         said = server.communicate(timeout=30)[0]
     assert server.returncode != 0 and "cannot be reached" in said and "Traceback" not in said, said
+
+
+@pytest.mark.parametrize("where", ["METERHUB_PORT", "METERHUB_URL"])
+def test_import_without_a_server_says_in_one_line_where_it_looked_and_how_to_look_elsewhere(
+    tmp_path: Path, where: str
+) -> None:
+    readings = tmp_path / "readings.csv"
+    readings.write_text(";1\n2026-01-01T00:00:00Z;4.5\n")
+    closed = _free_port()  # nothing listens on it
+    url = f"http://127.0.0.1:{closed}"
+    env = {k: v for k, v in os.environ.items() if k not in ("METERHUB_URL", "METERHUB_PORT")}
+    env[where] = url if where == "METERHUB_URL" else str(closed)
+    done = subprocess.run(
+        [*MEHUB, "import", str(readings), "--token", "T"], capture_output=True, text=True, env=env, timeout=60
+    )
+    said = done.stderr.strip().splitlines()
+    assert done.returncode != 0 and len(said) == 1, done.stdout + done.stderr
+    assert url in said[0] and "--url" in said[0] and "METERHUB_URL" in said[0], said
+    assert "Traceback" not in done.stdout + done.stderr
