@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rich.console import Console
 from rich.table import Table
 
+from meterhub import start
 from meterhub.auth import keys
 from meterhub.auth.passwords import hash_password
 from meterhub.config import Settings
@@ -128,6 +129,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from meterhub.web import server
 
     settings = _settings(args)
+    try:
+        start.check_data_dir(settings.data_dir)
+        # Several servers may share a PostgreSQL database; the embedded SQLite file takes one.
+        lock = None if settings.database_url else start.hold_data_dir(settings.data_dir, settings.local_url)
+    except start.CannotServe as exc:
+        raise SystemExit(str(exc)) from None
     mqtt_port = 0 if settings.mqtt_url else settings.mqtt_port  # an external broker listens itself
     for port, what in ((settings.port, "HTTP"), (mqtt_port, "MQTT")):
         if port and not _can_listen(settings.host, port):
@@ -140,17 +147,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     db = Database(settings.resolved_database_url)
     db.migrate()
     first_start(
-        db,
-        timezone=_timezone(args.timezone),
-        base_url=f"http://{settings.host}:{settings.port}",
-        data_dir=settings.data_dir,
+        db, timezone=_timezone(args.timezone), base_url=settings.local_url, data_dir=settings.data_dir
     )
     db.dispose()
-    console.print(f"meterhub serving on http://{settings.host}:{settings.port}  (database: {db.dialect})")
+    console.print("\n".join(start.start_lines(settings)), highlight=False, soft_wrap=True)
     app = create_app(settings)
-    uvicorn.Server(
-        server.config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
-    ).run()
+    with lock or nullcontext():
+        uvicorn.Server(
+            server.config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        ).run()
 
 
 def _reach_broker(url: str) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 MEHUB = [sys.executable, "-m", "meterhub"]
 
@@ -52,3 +55,13 @@ def output_until_serving(server: subprocess.Popen[str]) -> str:
         if "serving on" in line:
             break
     return "".join(lines)
+
+
+def answering(url: str) -> httpx.Response:
+    """The server's landing page, once the server answers (it starts listening after its start lines)."""
+    for _ in range(200):
+        try:
+            return httpx.get(url + "/")
+        except httpx.ConnectError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answers at {url}")

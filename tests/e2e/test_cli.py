@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import _free_port, telegram
-from tests.e2e.commands import MEHUB, output_until_serving, run, serving
+from tests.e2e.commands import MEHUB, answering, output_until_serving, run, serving
 from tests.mqtt.mosquitto import mosquitto
 
 
@@ -34,12 +34,7 @@ def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output
         written = banner.read_text()
         key = re.search(r"API key\s+([A-Z0-9]{64})", written)
         assert key and "admin@localhost" in written and "curl" in written, written
-        for _ in range(100):
-            try:
-                landing = httpx.get(url + "/")
-                break
-            except httpx.ConnectError:
-                time.sleep(0.1)
+        landing = answering(url)
         assert landing.status_code == 200 and "/docs/dsmr-reader" in landing.text
         posted = httpx.post(
             url + "/api/v1/datalogger/dsmrreading",

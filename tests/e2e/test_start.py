@@ -1,0 +1,95 @@
+"""Starting `meterhub serve`: a data directory it cannot use, a second server on one data
+directory, and the lines that say where everything is — each one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTGRES_URL, _free_port
+from tests.e2e.commands import MEHUB, answering, output_until_serving, serving
+
+
+def serve_refused(data_dir: Path, env: dict[str, str] | None = None) -> str:
+    """What `meterhub serve` says when it will not start; it must end at once, with an error status."""
+    done = subprocess.run(
+        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(_free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "METERHUB_MQTT_PORT": "0", **(env or {})},
+    )
+    said = (done.stdout + done.stderr).strip()
+    assert done.returncode != 0 and len(said.splitlines()) == 1 and "Traceback" not in said, said
+    return said
+
+
+def test_a_data_directory_that_is_a_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "data"
+    a_file.write_text("not a directory")
+    said = serve_refused(a_file)
+    assert f"{a_file} is a file" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
+
+
+def test_a_data_directory_that_cannot_be_created_is_refused_in_one_line(tmp_path: Path) -> None:
+    # Under a regular file no one can make a directory, root included.
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    said = serve_refused(a_file / "data")
+    assert "cannot be created or written" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes past permission bits: no directory is read-only to it"
+)
+def test_a_data_directory_that_cannot_be_written_is_refused_in_one_line(tmp_path: Path) -> None:
+    read_only = tmp_path / "data"
+    read_only.mkdir(mode=0o500)
+    said = serve_refused(read_only)
+    assert "cannot be created or written" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
+
+
+def test_a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_serving(tmp_path: Path) -> None:
+    port = _free_port()
+    with serving(tmp_path, port) as first:
+        output_until_serving(first)
+        said = serve_refused(tmp_path)
+        assert f"pid {first.pid}" in said and f"http://127.0.0.1:{port}" in said and "--data-dir" in said
+        assert answering(f"http://127.0.0.1:{port}").status_code == 200
+        assert first.poll() is None
+    # Once the first has stopped, the data directory is free again.
+    with serving(tmp_path, _free_port()) as again:
+        assert "serving on" in output_until_serving(again)
+
+
+def test_servers_sharing_a_postgresql_database_take_no_lock(tmp_path: Path) -> None:
+    env = {"METERHUB_DATABASE_URL": POSTGRES_URL}
+    ports = _free_port(), _free_port()
+    with serving(tmp_path, ports[0], env=env) as first, serving(tmp_path, ports[1], env=env) as second:
+        output_until_serving(first)
+        output_until_serving(second)
+        assert all(answering(f"http://127.0.0.1:{p}").status_code == 200 for p in ports)
+
+
+def test_the_start_lines_say_where_http_mqtt_the_data_and_the_database_are(tmp_path: Path) -> None:
+    port, mqtt_port = _free_port(), _free_port()
+    with serving(tmp_path, port, mqtt_port) as server:
+        said = output_until_serving(server)
+    lines = said.splitlines()
+    assert lines[-1] == f"meterhub serving on http://127.0.0.1:{port}", said
+    assert f"  MQTT      127.0.0.1:{mqtt_port} (embedded broker)" in lines
+    assert f"  data      {tmp_path.resolve()}" in lines
+    assert f"  database  sqlite:///{tmp_path.resolve() / 'meterhub.sqlite3'}" in lines
+
+
+def test_the_start_lines_name_a_postgresql_database_without_its_password(tmp_path: Path) -> None:
+    # The test server trusts local connections, so any password reaches it.
+    with_password = POSTGRES_URL.replace("postgres@", "postgres:hunter2@")
+    with serving(tmp_path, _free_port(), env={"METERHUB_DATABASE_URL": with_password}) as server:
+        said = output_until_serving(server)
+    hidden = POSTGRES_URL.replace("postgres@", "postgres:***@")
+    assert f"  database  {hidden}" in said.splitlines() and "hunter2" not in said, said
+    assert "  MQTT      off (METERHUB_MQTT_PORT=0)" in said.splitlines()
