@@ -47,6 +47,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "database_url": getattr(args, "database_url", None),
             "host": getattr(args, "host", None),
             "port": getattr(args, "port", None),
+            "access_log": False if getattr(args, "no_access_log", False) else None,
         }.items()
         if v is not None
     }
@@ -154,7 +155,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     app = create_app(settings)
     with lock or nullcontext():
         uvicorn.Server(
-            server.config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+            server.config(app, host=settings.host, port=settings.port, access_log=settings.access_log)
         ).run()
 
 
@@ -492,6 +493,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "run the server (creates and migrates the database)")
     serve.add_argument("--host", help="address to listen on (env METERHUB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env METERHUB_PORT, default 8000)")
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="no line per request (env METERHUB_ACCESS_LOG=0)"
+    )
     serve.add_argument(
         "--timezone",
         default=os.environ.get("METERHUB_TIMEZONE", DEFAULT_TIMEZONE),

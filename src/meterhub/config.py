@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # A line per request on the server's output (credentials in query strings blanked).
+    access_log: bool = True
     # Telegrams are ~1 kB; anything near this is not a telegram and is refused before parsing.
     max_body_bytes: int = 256 * 1024
     # Group commit: the writer takes what has queued up, at most this many points per transaction

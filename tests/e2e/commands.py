@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,11 +30,15 @@ def run(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str
 
 @contextmanager
 def serving(
-    data_dir: Path, port: int, mqtt_port: int = 0, env: dict[str, str] | None = None
+    data_dir: Path,
+    port: int,
+    mqtt_port: int = 0,
+    env: dict[str, str] | None = None,
+    options: Sequence[str] = (),
 ) -> Iterator[subprocess.Popen[str]]:
     """`meterhub serve` in a child process, stopped afterwards."""
     with subprocess.Popen(
-        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,12 +1,16 @@
 """Starting `meterhub serve`: a data directory it cannot use, a second server on one data
-directory, and the lines that say where everything is — each one clear line, never a traceback."""
+directory (each one clear line, never a traceback), the lines that say where everything is, and
+the access log."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import POSTGRES_URL, _free_port
@@ -93,3 +97,36 @@ def test_the_start_lines_name_a_postgresql_database_without_its_password(tmp_pat
     hidden = POSTGRES_URL.replace("postgres@", "postgres:***@")
     assert f"  database  {hidden}" in said.splitlines() and "hunter2" not in said, said
     assert "  MQTT      off (METERHUB_MQTT_PORT=0)" in said.splitlines()
+
+
+def served_output(data_dir: Path, paths: list[str], **options: Any) -> str:
+    """Everything a server prints while it answers these requests, until it is stopped."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving(data_dir, port, **options) as server:
+        said = output_until_serving(server)
+        answering(url)
+        for path in paths:
+            httpx.get(url + path, headers={"X-AUTHKEY": "not-in-the-log"})
+        server.terminate()
+        return said + server.communicate(timeout=20)[0]
+
+
+def test_each_request_is_an_access_line_with_credentials_in_the_query_blanked(tmp_path: Path) -> None:
+    said = served_output(
+        tmp_path,
+        ["/api/v2/consumption/today", "/api/v1/import/1/upload?expires=1&signature=SIGNATURE-SECRET",
+         "/api/v2/statistics/day?api_key=KEY-SECRET&limit=1"],
+    )  # fmt: skip
+    assert re.search(r'127\.0\.0\.1:\d+ "GET /api/v2/consumption/today HTTP/1\.1" 40[13]', said), said
+    assert '"GET /api/v1/import/1/upload?expires=1&signature=*** HTTP/1.1"' in said, said
+    assert '"GET /api/v2/statistics/day?api_key=***&limit=1 HTTP/1.1"' in said, said
+    assert "SECRET" not in said and "not-in-the-log" not in said
+
+
+@pytest.mark.parametrize(
+    "off", [{"env": {"METERHUB_ACCESS_LOG": "0"}}, {"options": ["--no-access-log"]}], ids=["env", "flag"]
+)
+def test_the_access_log_can_be_turned_off(tmp_path: Path, off: dict[str, Any]) -> None:
+    said = served_output(tmp_path, ["/api/v2/consumption/today"], **off)
+    assert "serving on" in said and "/api/v2/consumption/today" not in said, said
