@@ -6,6 +6,8 @@ import argparse
 import getpass
 import os
 import secrets
+import shlex
+import shutil
 import signal
 import socket
 import sys
@@ -107,10 +109,11 @@ def first_start(db: Database, *, timezone: str, base_url: str, data_dir: Path) -
         f"  login    admin@localhost / {password}\n"
         f"  site     {site_id} 'Home' ({timezone})\n"
         f"  API key  {key}\n\n"
-        "Post a telegram (DSMR-reader API v1):\n"
-        f"  curl {base_url}/api/v1/datalogger/dsmrreading -H 'X-AUTHKEY: {key}' --data-urlencode telegram@telegram.txt\n"
-        "Read today's statistics:\n"
-        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n"
+        "Post a telegram (DSMR-reader API v1), a sample one stamped now; 201 means it is stored:\n"
+        f"  {_own_command()} sample-telegram | curl {base_url}/api/v1/datalogger/dsmrreading "
+        f"-H 'X-AUTHKEY: {key}' --data-urlencode telegram@- -w '%{{http_code}}\\n'\n"
+        "Read today's consumption:\n"
+        f"  curl {base_url}/api/v2/consumption/today -H 'X-AUTHKEY: {key}'\n"
     )
     if sys.stdout.isatty():
         console.print(banner, soft_wrap=True)  # commands to copy: never broken across lines
@@ -120,7 +123,18 @@ def first_start(db: Database, *, timezone: str, base_url: str, data_dir: Path) -
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
         Console(file=out, no_color=True, soft_wrap=True).print(banner)
-    console.print(f"meterhub is set up: the admin's password and first API key are in {path.resolve()}")
+    console.print(
+        f"meterhub is set up: the admin's password and first API key are in {path.resolve()}", soft_wrap=True
+    )
+
+
+def _own_command() -> str:
+    """This meterhub as a shell runs it: `meterhub` when PATH finds this one, else its full path."""
+    started = Path(sys.argv[0])
+    if started.name != "meterhub":  # python -m meterhub
+        return f"{shlex.quote(sys.executable)} -m meterhub"
+    found = shutil.which("meterhub")
+    return "meterhub" if found and Path(found).resolve() == started.resolve() else shlex.quote(str(started))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -467,6 +481,12 @@ def cmd_tariff_list(args: argparse.Namespace) -> None:
     console.print(table)
 
 
+def cmd_sample_telegram(args: argparse.Namespace) -> None:
+    from meterhub.demo.sample import sample_telegram
+
+    sys.stdout.write(sample_telegram(datetime.now(UTC)))
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from meterhub.demo import run_demo
 
@@ -593,6 +613,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=int, required=True)
     p = add("list", cmd_tariff_list, "list a site's contracts", tariff)
     p.add_argument("--site", type=int, required=True)
+
+    p = sub.add_parser(
+        "sample-telegram", help="print a sample DSMR 5 telegram stamped now, to post with curl"
+    )
+    p.set_defaults(func=cmd_sample_telegram)
 
     demo = add("demo", cmd_demo, "fill a demo site with a realistic year of data")
     demo.add_argument("--interval", default="60s", help="electricity reading interval, e.g. 10s or 1m")

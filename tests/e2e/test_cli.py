@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -11,7 +12,9 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -54,6 +57,29 @@ def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output
     for name in ("meterhub.sqlite3", "meterhub.sqlite3-wal", "meterhub.sqlite3-shm", "secret.key"):
         if (tmp_path / name).exists() or name == "meterhub.sqlite3":
             assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+
+
+def test_the_first_start_commands_work_as_printed(tmp_path: Path) -> None:
+    port = _free_port()
+    with serving(tmp_path, port) as server:
+        output_until_serving(server)
+        banner = (tmp_path / "first-start.txt").read_text().splitlines()
+        post = banner[banner.index(next(line for line in banner if line.startswith("Post a telegram"))) + 1]
+        today = banner[banner.index("Read today's consumption:") + 1]
+        assert f"http://127.0.0.1:{port}/api/v2/consumption/today" in today, banner
+        answering(f"http://127.0.0.1:{port}")
+
+        def shell(command: str) -> str:
+            done = subprocess.run(
+                ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, command + done.stderr
+            return done.stdout
+
+        assert shell(post).strip() == "201", post
+        # The sample is stamped now: today has an electricity reading, in the site's time zone.
+        answered = json.loads(shell(today))
+        assert answered["day"] == datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat(), answered
 
 
 def test_first_start_shows_the_key_on_a_terminal_and_writes_no_file(tmp_path: Path) -> None:
