@@ -82,6 +82,26 @@ def test_the_first_start_commands_work_as_printed(tmp_path: Path) -> None:
         assert answered["day"] == datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat(), answered
 
 
+def test_the_demo_points_at_where_its_server_is_or_will_be(tmp_path: Path) -> None:
+    configured, running = _free_port(), _free_port()
+    env = {"METERHUB_PORT": str(configured)}
+    made = run(tmp_path, "demo", "--days", "1", env=env)
+    assert "Serve it with `meterhub serve --data-dir" in made, made
+    assert f"curl 'http://127.0.0.1:{configured}/api/v2/statistics/day" in made, made
+    look = next(line for line in made.splitlines() if "/api/v2/statistics/day" in line)
+    with serving(tmp_path, running) as server:
+        output_until_serving(server)
+        again = run(tmp_path, "demo", "--days", "1", env=env)
+        assert f"meterhub (pid {server.pid}) is serving it" in again and "Serve it with" not in again, again
+        assert f"curl 'http://127.0.0.1:{running}/api/v2/statistics/day" in again, again
+        answering(f"http://127.0.0.1:{running}")
+        # The first run's command, with its key, on the port the server really has.
+        days = subprocess.run(
+            ["bash", "-c", look.replace(f":{configured}/", f":{running}/")], capture_output=True, text=True
+        )
+        assert json.loads(days.stdout)["results"], days.stdout
+
+
 def test_first_start_shows_the_key_on_a_terminal_and_writes_no_file(tmp_path: Path) -> None:
     port = _free_port()
     command = shlex.join([*MEHUB, "serve", "--data-dir", str(tmp_path), "--port", str(port)])
