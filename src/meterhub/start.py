@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -19,6 +20,7 @@ from meterhub.config import Settings
 from meterhub.mqtt.dynsec import BrokerUrl
 
 LOCK_FILE = "serve.lock"
+_TRIES = 10
 _HOW_TO_CHOOSE = "choose one with --data-dir or METERHUB_DATA_DIR"
 
 
@@ -50,6 +52,11 @@ class Holder:
     pid: int
     url: str
 
+    @property
+    def who(self) -> str:
+        """The holder as a sentence names it."""
+        return f"meterhub (pid {self.pid})" if self.pid else "a meterhub server"
+
 
 def hold_data_dir(data_dir: Path, url: str) -> IO[str]:
     """This process's exclusive hold on the data directory, kept while the returned file is open.
@@ -59,21 +66,29 @@ def hold_data_dir(data_dir: Path, url: str) -> IO[str]:
     so it ends with the process however that ends, and a stale file never blocks a start.
     """
     lock = (data_dir / LOCK_FILE).open("a+", encoding="utf-8")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not _take(lock):
         found = _holder_in(lock)
         lock.close()
-        who = f"meterhub (pid {found.pid})" if found.pid else "another meterhub"
         at = f" at {found.url}" if found.url else ""
         raise CannotServe(
-            f"{who} is serving the data directory {data_dir}{at} already: stop it first, or give "
+            f"{found.who} is serving the data directory {data_dir}{at} already: stop it first, or give "
             "this one another data directory (--data-dir or METERHUB_DATA_DIR)"
-        ) from None
+        )
     lock.truncate(0)
     lock.write(f"{os.getpid()} {url}\n")
     lock.flush()
     return lock
+
+
+def _take(lock: IO[str]) -> bool:
+    # `holder` holds the lock shared for an instant: a server starting then waits that out.
+    for _ in range(_TRIES):
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.02)
+    return False
 
 
 def holder(data_dir: Path) -> Holder | None:

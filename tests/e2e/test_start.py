@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,10 @@ from tests.conftest import POSTGRES_URL, _free_port
 from tests.e2e.commands import MEHUB, answering, output_until_serving, serving
 
 
-def serve_refused(data_dir: Path, env: dict[str, str] | None = None) -> str:
+def serve_refused(data_dir: Path, env: dict[str, str] | None = None, as_user: Sequence[str] = ()) -> str:
     """What `meterhub serve` says when it will not start; it must end at once, with an error status."""
     done = subprocess.run(
-        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(_free_port())],
+        [*as_user, *MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(_free_port())],
         capture_output=True,
         text=True,
         timeout=60,
@@ -46,14 +48,15 @@ def test_a_data_directory_that_cannot_be_created_is_refused_in_one_line(tmp_path
     assert "cannot be created or written" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0, reason="root writes past permission bits: no directory is read-only to it"
-)
-def test_a_data_directory_that_cannot_be_written_is_refused_in_one_line(tmp_path: Path) -> None:
-    read_only = tmp_path / "data"
-    read_only.mkdir(mode=0o500)
-    said = serve_refused(read_only)
-    assert "cannot be created or written" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
+def test_a_data_directory_that_cannot_be_written_is_refused_in_one_line() -> None:
+    # Root writes past permission bits: as root, the server runs as nobody, who may not.
+    as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    with tempfile.TemporaryDirectory() as place:  # in /tmp, where nobody can reach it too
+        os.chmod(place, 0o755)
+        read_only = Path(place) / "data"
+        read_only.mkdir(mode=0o555)
+        said = serve_refused(read_only, as_user=as_user)
+    assert "cannot be created or written (Permission denied)" in said and "METERHUB_DATA_DIR" in said, said
 
 
 def test_a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_serving(tmp_path: Path) -> None:

@@ -272,7 +272,7 @@ def _report(
     )
     console.print("\n".join(meter_lines), highlight=False, soft_wrap=True)
     if running:
-        console.print(f"meterhub (pid {running.pid}) is serving it; look:", highlight=False)
+        console.print(f"{running.who} is serving it; look:", highlight=False)
     else:
         console.print(f"Serve it with `meterhub serve {where}`, then look:", highlight=False, soft_wrap=True)
     for path in (
