@@ -57,7 +57,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _db(args: argparse.Namespace) -> Database:
-    db = Database(_settings(args).resolved_database_url)
+    settings = _settings(args)
+    if not settings.database_url:  # the embedded default: the SQLite file is in the data directory
+        start.check_data_dir(settings.data_dir)
+    db = Database(settings.resolved_database_url)
     db.migrate()
     return db
 
@@ -144,12 +147,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from meterhub.web import server
 
     settings = _settings(args)
-    try:
-        start.check_data_dir(settings.data_dir)
-        # Several servers may share a PostgreSQL database; the embedded SQLite file takes one.
-        lock = None if settings.database_url else start.hold_data_dir(settings.data_dir, settings.local_url)
-    except start.CannotServe as exc:
-        raise SystemExit(str(exc)) from None
+    start.check_data_dir(settings.data_dir)
+    # Several servers may share a PostgreSQL database; the embedded SQLite file takes one.
+    lock = None if settings.database_url else start.hold_data_dir(settings.data_dir, settings.local_url)
     mqtt_port = 0 if settings.mqtt_url else settings.mqtt_port  # an external broker listens itself
     for port, what in ((settings.port, "HTTP"), (mqtt_port, "MQTT")):
         if port and not _can_listen(settings.host, port):
@@ -490,7 +490,9 @@ def cmd_sample_telegram(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from meterhub.demo import run_demo
 
-    run_demo(_settings(args), interval=args.interval, days=args.days, console=console)
+    settings = _settings(args)
+    start.check_data_dir(settings.data_dir)  # import files and the signing key are kept there on any database
+    run_demo(settings, interval=args.interval, days=args.days, console=console)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -633,3 +635,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     except MeterhubError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise SystemExit(2) from None
+    except start.CannotStart as exc:
+        raise SystemExit(str(exc)) from None

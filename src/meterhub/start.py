@@ -1,7 +1,8 @@
 """What `meterhub serve` makes sure of before it serves, and what it says once it does.
 
-The data directory must be a directory this process can write; on the embedded SQLite default
-only one server may use it (`serve.lock`); and the start lines say where everything is.
+The data directory must be a directory this process can write (the other commands that use it
+check that too); on the embedded SQLite default only one server may use it (`serve.lock`); and the
+start lines say where everything is.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ _TRIES = 10
 _HOW_TO_CHOOSE = "choose one with --data-dir or METERHUB_DATA_DIR"
 
 
-class CannotServe(Exception):
-    """A reason `meterhub serve` cannot start, with what to do about it; the message is one line."""
+class CannotStart(Exception):
+    """A reason a command cannot start, with what to do about it; the message is one line."""
 
 
 def check_data_dir(path: Path) -> None:
     """The data directory, created if missing, and proven writable by writing in it."""
     if path.exists() and not path.is_dir():
-        raise CannotServe(f"the data directory {path} is a file, not a directory: {_HOW_TO_CHOOSE}")
+        raise CannotStart(f"the data directory {path} is a file, not a directory: {_HOW_TO_CHOOSE}")
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Permission bits do not say it all (root writes past them, a read-only mount refuses
@@ -39,7 +40,7 @@ def check_data_dir(path: Path) -> None:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
-        raise CannotServe(
+        raise CannotStart(
             f"the data directory {path} cannot be created or written ({exc.strerror}): {_HOW_TO_CHOOSE} "
             "that this user may write"
         ) from None
@@ -70,7 +71,7 @@ def hold_data_dir(data_dir: Path, url: str) -> IO[str]:
         found = _holder_in(lock)
         lock.close()
         at = f" at {found.url}" if found.url else ""
-        raise CannotServe(
+        raise CannotStart(
             f"{found.who} is serving the data directory {data_dir}{at} already: stop it first, or give "
             "this one another data directory (--data-dir or METERHUB_DATA_DIR)"
         )

@@ -18,11 +18,18 @@ import pytest
 from tests.conftest import POSTGRES_URL, _free_port
 from tests.e2e.commands import MEHUB, answering, output_until_serving, serving
 
+SERVE = ("serve", "--port", "0")  # the port is never reached: the data directory is checked first
 
-def serve_refused(data_dir: Path, env: dict[str, str] | None = None, as_user: Sequence[str] = ()) -> str:
-    """What `meterhub serve` says when it will not start; it must end at once, with an error status."""
+
+def refused(
+    data_dir: Path,
+    command: Sequence[str] = SERVE,
+    env: dict[str, str] | None = None,
+    as_user: Sequence[str] = (),
+) -> str:
+    """What a command says when it will not start; it must end at once, with an error status."""
     done = subprocess.run(
-        [*as_user, *MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(_free_port())],
+        [*as_user, *MEHUB, *command, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -33,10 +40,13 @@ def serve_refused(data_dir: Path, env: dict[str, str] | None = None, as_user: Se
     return said
 
 
-def test_a_data_directory_that_is_a_file_is_refused_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [SERVE, ("demo", "--days", "1"), ("user", "list")], ids=" ".join)
+def test_a_data_directory_that_is_a_file_is_refused_in_one_line(
+    tmp_path: Path, command: Sequence[str]
+) -> None:
     a_file = tmp_path / "data"
     a_file.write_text("not a directory")
-    said = serve_refused(a_file)
+    said = refused(a_file, command)
     assert f"{a_file} is a file" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
 
 
@@ -44,7 +54,7 @@ def test_a_data_directory_that_cannot_be_created_is_refused_in_one_line(tmp_path
     # Under a regular file no one can make a directory, root included.
     a_file = tmp_path / "file"
     a_file.write_text("")
-    said = serve_refused(a_file / "data")
+    said = refused(a_file / "data")
     assert "cannot be created or written" in said and "--data-dir" in said and "METERHUB_DATA_DIR" in said
 
 
@@ -55,7 +65,7 @@ def test_a_data_directory_that_cannot_be_written_is_refused_in_one_line() -> Non
         os.chmod(place, 0o755)
         read_only = Path(place) / "data"
         read_only.mkdir(mode=0o555)
-        said = serve_refused(read_only, as_user=as_user)
+        said = refused(read_only, as_user=as_user)
     assert "cannot be created or written (Permission denied)" in said and "METERHUB_DATA_DIR" in said, said
 
 
@@ -63,7 +73,7 @@ def test_a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_se
     port = _free_port()
     with serving(tmp_path, port) as first:
         output_until_serving(first)
-        said = serve_refused(tmp_path)
+        said = refused(tmp_path)
         assert f"pid {first.pid}" in said and f"http://127.0.0.1:{port}" in said and "--data-dir" in said
         assert answering(f"http://127.0.0.1:{port}").status_code == 200
         assert first.poll() is None
