@@ -284,6 +284,8 @@ def meterhub_server(url: str, data_dir: Path) -> Iterator[Server]:
         "127.0.0.1",
         "--port",
         str(port),
+        # RESULTS.md's figures were measured without one: a line per request is a deployment's cost.
+        "--no-access-log",
     ]
     server = Server(command, port, data_dir / "server.log")
     try:

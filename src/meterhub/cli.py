@@ -6,12 +6,14 @@ import argparse
 import getpass
 import os
 import secrets
+import shlex
+import shutil
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Column, Table
 
+from meterhub import start
 from meterhub.auth import keys
 from meterhub.auth.passwords import hash_password
 from meterhub.config import Settings
@@ -47,6 +50,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "database_url": getattr(args, "database_url", None),
             "host": getattr(args, "host", None),
             "port": getattr(args, "port", None),
+            "access_log": False if getattr(args, "no_access_log", False) else None,
         }.items()
         if v is not None
     }
@@ -54,7 +58,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _db(args: argparse.Namespace) -> Database:
-    db = Database(_settings(args).resolved_database_url)
+    settings = _settings(args)
+    if not settings.database_url:  # the embedded default: the SQLite file is in the data directory
+        start.check_data_dir(settings.data_dir)
+    db = Database(settings.resolved_database_url)
     db.migrate()
     return db
 
@@ -106,10 +113,11 @@ def first_start(db: Database, *, timezone: str, base_url: str, data_dir: Path) -
         f"  login    admin@localhost / {password}\n"
         f"  site     {site_id} 'Home' ({timezone})\n"
         f"  API key  {key}\n\n"
-        "Post a telegram (DSMR-reader API v1):\n"
-        f"  curl {base_url}/api/v1/datalogger/dsmrreading -H 'X-AUTHKEY: {key}' --data-urlencode telegram@telegram.txt\n"
-        "Read today's statistics:\n"
-        f"  curl {base_url}/api/v2/statistics/day -H 'X-AUTHKEY: {key}'\n"
+        "Post a telegram (DSMR-reader API v1), a sample one stamped now; 201 means it is stored:\n"
+        f"  {_own_command()} sample-telegram | curl {base_url}/api/v1/datalogger/dsmrreading "
+        f"-H 'X-AUTHKEY: {key}' --data-urlencode telegram@- -w '%{{http_code}}\\n'\n"
+        "Read today's consumption:\n"
+        f"  curl {base_url}/api/v2/consumption/today -H 'X-AUTHKEY: {key}'\n"
     )
     if sys.stdout.isatty():
         console.print(banner, soft_wrap=True)  # commands to copy: never broken across lines
@@ -119,7 +127,18 @@ def first_start(db: Database, *, timezone: str, base_url: str, data_dir: Path) -
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
         Console(file=out, no_color=True, soft_wrap=True).print(banner)
-    console.print(f"meterhub is set up: the admin's password and first API key are in {path.resolve()}")
+    console.print(
+        f"meterhub is set up: the admin's password and first API key are in {path.resolve()}", soft_wrap=True
+    )
+
+
+def _own_command() -> str:
+    """This meterhub as a shell runs it: `meterhub` when PATH finds this one, else its full path."""
+    started = Path(sys.argv[0])
+    if started.name != "meterhub":  # python -m meterhub
+        return f"{shlex.quote(sys.executable)} -m meterhub"
+    found = shutil.which("meterhub")
+    return "meterhub" if found and Path(found).resolve() == started.resolve() else shlex.quote(str(started))
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -129,6 +148,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from meterhub.web import server
 
     settings = _settings(args)
+    start.check_data_dir(settings.data_dir)
+    # Several servers may share a PostgreSQL database; the embedded SQLite file takes one.
+    lock = None if settings.database_url else start.hold_data_dir(settings.data_dir, settings.local_url)
     mqtt_port = 0 if settings.mqtt_url else settings.mqtt_port  # an external broker listens itself
     for port, what in ((settings.port, "HTTP"), (mqtt_port, "MQTT")):
         if port and not _can_listen(settings.host, port):
@@ -141,17 +163,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     db = Database(settings.resolved_database_url)
     db.migrate()
     first_start(
-        db,
-        timezone=_timezone(args.timezone),
-        base_url=f"http://{settings.host}:{settings.port}",
-        data_dir=settings.data_dir,
+        db, timezone=_timezone(args.timezone), base_url=settings.local_url, data_dir=settings.data_dir
     )
     db.dispose()
-    console.print(f"meterhub serving on http://{settings.host}:{settings.port}  (database: {db.dialect})")
+    console.print("\n".join(start.start_lines(settings)), highlight=False, soft_wrap=True)
     app = create_app(settings)
-    uvicorn.Server(
-        server.config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
-    ).run()
+    with lock or nullcontext():
+        uvicorn.Server(
+            server.config(app, host=settings.host, port=settings.port, access_log=settings.access_log)
+        ).run()
 
 
 def _reach_broker(url: str) -> None:
@@ -340,7 +360,7 @@ def cmd_stream_list(args: argparse.Namespace) -> None:
 def cmd_import(args: argparse.Namespace) -> None:
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn
 
-    from meterhub.clients.energydata_import import ImportClient, ImportFailed
+    from meterhub.clients.energydata_import import ImportClient, ImportFailed, ServerUnreachable
 
     path = Path(args.file)
     if not path.is_file():
@@ -365,6 +385,8 @@ def cmd_import(args: argparse.Namespace) -> None:
                 for e in found["errors"][:20]:
                     console.print(f"  row {e['row']}, column {e['column']}: {e['message']}")
                 raise SystemExit(f"import {import_id} {found['status']}: {found['message']}")
+    except ServerUnreachable as exc:
+        raise SystemExit(str(exc)) from None
     except ImportFailed as exc:
         raise SystemExit(f"the server refused: {exc}") from None
     finally:
@@ -471,10 +493,18 @@ def _table(*headers: str, whole: Sequence[str] = ()) -> Table:
     return Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, padding=0)
 
 
+def cmd_sample_telegram(args: argparse.Namespace) -> None:
+    from meterhub.demo.sample import sample_telegram
+
+    sys.stdout.write(sample_telegram(datetime.now(UTC)))
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from meterhub.demo import run_demo
 
-    run_demo(_settings(args), interval=args.interval, days=args.days, console=console)
+    settings = _settings(args)
+    start.check_data_dir(settings.data_dir)  # import files and the signing key are kept there on any database
+    run_demo(settings, interval=args.interval, days=args.days, console=console)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -497,6 +527,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "run the server (creates and migrates the database)")
     serve.add_argument("--host", help="address to listen on (env METERHUB_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (env METERHUB_PORT, default 8000)")
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="no line per request (env METERHUB_ACCESS_LOG=0)"
+    )
     serve.add_argument(
         "--timezone",
         default=os.environ.get("METERHUB_TIMEZONE", DEFAULT_TIMEZONE),
@@ -572,7 +605,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV as energydata.dk's batch import reads it")
     p.add_argument("--name", help="the import's name (default: the file's)")
     p.add_argument("--token", help="a token with the batch-import permission (env METERHUB_TOKEN)")
-    p.add_argument("--url", help="the server (env METERHUB_URL, default http://127.0.0.1:8000)")
+    p.add_argument(
+        "--url",
+        help="the server (env METERHUB_URL; default: where `serve` listens, by METERHUB_HOST and METERHUB_PORT)",
+    )
 
     meter = sub.add_parser("meter", help="meters").add_subparsers(dest="action", required=True)
     p = add("list", cmd_meter_list, "list meters", meter)
@@ -592,6 +628,11 @@ def _parser() -> argparse.ArgumentParser:
     p = add("list", cmd_tariff_list, "list a site's contracts", tariff)
     p.add_argument("--site", type=int, required=True)
 
+    p = sub.add_parser(
+        "sample-telegram", help="print a sample DSMR 5 telegram stamped now, to post with curl"
+    )
+    p.set_defaults(func=cmd_sample_telegram)
+
     demo = add("demo", cmd_demo, "fill a demo site with a realistic year of data")
     demo.add_argument("--interval", default="60s", help="electricity reading interval, e.g. 10s or 1m")
     demo.add_argument("--days", type=int, default=365)
@@ -606,3 +647,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     except MeterhubError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise SystemExit(2) from None
+    except start.CannotStart as exc:
+        raise SystemExit(str(exc)) from None

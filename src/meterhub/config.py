@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # A line per request on the server's output (credentials in query strings blanked).
+    access_log: bool = True
     # Telegrams are ~1 kB; anything near this is not a telegram and is refused before parsing.
     max_body_bytes: int = 256 * 1024
     # Group commit: the writer takes what has queued up, at most this many points per transaction
@@ -64,8 +67,24 @@ class Settings(BaseSettings):
         return TimeWindow.from_day(self.earliest_timestamp)
 
     @property
+    def local_url(self) -> str:
+        """Where this machine reaches the HTTP server of these settings (a wildcard host: loopback)."""
+        host = _WILDCARDS.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the SQLite file in the data directory."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'meterhub.sqlite3').resolve()}"
+
+
+# Listening on every address is reached from the same machine through loopback.
+_WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+
+
+def server_url(given: str | None = None) -> str:
+    """The server a client command talks to: the URL given, else METERHUB_URL, else this machine's
+    server by the host and port settings `meterhub serve` listens by."""
+    return (given or os.environ.get("METERHUB_URL") or Settings().local_url).rstrip("/")

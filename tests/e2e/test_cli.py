@@ -2,67 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import socket
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.conftest import _free_port, telegram
+from tests.e2e.commands import MEHUB, answering, output_until_serving, run, serving
 from tests.mqtt.mosquitto import mosquitto
-
-MEHUB = [sys.executable, "-m", "meterhub"]
-
-
-def run(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [*MEHUB, *args, "--data-dir", str(data_dir)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-@contextmanager
-def serving(
-    data_dir: Path, port: int, mqtt_port: int = 0, env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[str]]:
-    """`meterhub serve` in a child process, stopped afterwards."""
-    with subprocess.Popen(
-        [*MEHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200", "METERHUB_MQTT_PORT": str(mqtt_port), **(env or {})},
-    ) as server:
-        try:
-            yield server
-        finally:
-            server.terminate()
-            server.wait(20)
-
-
-def output_until_serving(server: subprocess.Popen[str]) -> str:
-    assert server.stdout is not None
-    lines = []
-    for line in server.stdout:
-        lines.append(line)
-        if "serving on" in line:
-            break
-    return "".join(lines)
 
 
 def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output_is_no_terminal(
@@ -78,12 +37,7 @@ def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output
         written = banner.read_text()
         key = re.search(r"API key\s+([A-Z0-9]{64})", written)
         assert key and "admin@localhost" in written and "curl" in written, written
-        for _ in range(100):
-            try:
-                landing = httpx.get(url + "/")
-                break
-            except httpx.ConnectError:
-                time.sleep(0.1)
+        landing = answering(url)
         assert landing.status_code == 200 and "/docs/dsmr-reader" in landing.text
         posted = httpx.post(
             url + "/api/v1/datalogger/dsmrreading",
@@ -103,6 +57,49 @@ def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output
     for name in ("meterhub.sqlite3", "meterhub.sqlite3-wal", "meterhub.sqlite3-shm", "secret.key"):
         if (tmp_path / name).exists() or name == "meterhub.sqlite3":
             assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+
+
+def test_the_first_start_commands_work_as_printed(tmp_path: Path) -> None:
+    port = _free_port()
+    with serving(tmp_path, port) as server:
+        output_until_serving(server)
+        banner = (tmp_path / "first-start.txt").read_text().splitlines()
+        post = banner[banner.index(next(line for line in banner if line.startswith("Post a telegram"))) + 1]
+        today = banner[banner.index("Read today's consumption:") + 1]
+        assert f"http://127.0.0.1:{port}/api/v2/consumption/today" in today, banner
+        answering(f"http://127.0.0.1:{port}")
+
+        def shell(command: str) -> str:
+            done = subprocess.run(
+                ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, command + done.stderr
+            return done.stdout
+
+        assert shell(post).strip() == "201", post
+        # The sample is stamped now: today has an electricity reading, in the site's time zone.
+        answered = json.loads(shell(today))
+        assert answered["day"] == datetime.now(ZoneInfo("Europe/Amsterdam")).date().isoformat(), answered
+
+
+def test_the_demo_points_at_where_its_server_is_or_will_be(tmp_path: Path) -> None:
+    configured, running = _free_port(), _free_port()
+    env = {"METERHUB_PORT": str(configured)}
+    made = run(tmp_path, "demo", "--days", "1", env=env)
+    assert "Serve it with `meterhub serve --data-dir" in made, made
+    assert f"curl 'http://127.0.0.1:{configured}/api/v2/statistics/day" in made, made
+    look = next(line for line in made.splitlines() if "/api/v2/statistics/day" in line)
+    with serving(tmp_path, running) as server:
+        output_until_serving(server)
+        again = run(tmp_path, "demo", "--days", "1", env=env)
+        assert f"meterhub (pid {server.pid}) is serving it" in again and "Serve it with" not in again, again
+        assert f"curl 'http://127.0.0.1:{running}/api/v2/statistics/day" in again, again
+        answering(f"http://127.0.0.1:{running}")
+        # The first run's command, with its key, on the port the server really has.
+        days = subprocess.run(
+            ["bash", "-c", look.replace(f":{configured}/", f":{running}/")], capture_output=True, text=True
+        )
+        assert json.loads(days.stdout)["results"], days.stdout
 
 
 def test_first_start_shows_the_key_on_a_terminal_and_writes_no_file(tmp_path: Path) -> None:
@@ -293,3 +290,22 @@ def test_an_external_broker_out_of_reach_is_a_clear_error_at_start(tmp_path: Pat
     with serving(tmp_path, _free_port(), env=unreachable) as server:
         said = server.communicate(timeout=30)[0]
     assert server.returncode != 0 and "cannot be reached" in said and "Traceback" not in said, said
+
+
+@pytest.mark.parametrize("where", ["METERHUB_PORT", "METERHUB_URL"])
+def test_import_without_a_server_says_in_one_line_where_it_looked_and_how_to_look_elsewhere(
+    tmp_path: Path, where: str
+) -> None:
+    readings = tmp_path / "readings.csv"
+    readings.write_text(";1\n2026-01-01T00:00:00Z;4.5\n")
+    closed = _free_port()  # nothing listens on it
+    url = f"http://127.0.0.1:{closed}"
+    env = {k: v for k, v in os.environ.items() if k not in ("METERHUB_URL", "METERHUB_PORT")}
+    env[where] = url if where == "METERHUB_URL" else str(closed)
+    done = subprocess.run(
+        [*MEHUB, "import", str(readings), "--token", "T"], capture_output=True, text=True, env=env, timeout=60
+    )
+    said = done.stderr.strip().splitlines()
+    assert done.returncode != 0 and len(said) == 1, done.stdout + done.stderr
+    assert url in said[0] and "--url" in said[0] and "METERHUB_URL" in said[0], said
+    assert "Traceback" not in done.stdout + done.stderr

@@ -4,7 +4,8 @@
 `ingest()` it, with `refresh_status()` to follow a step started with `block=False`. It takes the
 document's arguments in the document's order, so scripts written for energydata.dk run unchanged
 against meterhub; the SFTP credentials are accepted and not needed (meterhub hands out a
-presigned upload URL instead), and the server is `base_url` (or the METERHUB_URL variable).
+presigned upload URL instead), and the server is `base_url` (else the METERHUB_URL variable, else
+this machine's server by METERHUB_HOST and METERHUB_PORT).
 
 `ImportClient` is the HTTP API underneath, for files that already exist (`meterhub import`).
 """
@@ -12,7 +13,6 @@ presigned upload URL instead), and the server is `base_url` (or the METERHUB_URL
 from __future__ import annotations
 
 import csv
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+from meterhub.config import server_url
+
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -30,11 +31,15 @@ class ImportFailed(Exception):
     """The server refused a step or the import ended badly; the message is the server's."""
 
 
+class ServerUnreachable(ImportFailed):
+    """Nothing answers at the server's URL: no server runs there, or it runs elsewhere."""
+
+
 class ImportClient:
     """The batch import's HTTP calls, with a bearer token that has the batch-import permission."""
 
     def __init__(self, token: str, base_url: str | None = None, *, timeout: float = 60) -> None:
-        self.base_url = (base_url or os.environ.get("METERHUB_URL") or DEFAULT_URL).rstrip("/")
+        self.base_url = server_url(base_url)
         self.http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -43,17 +48,18 @@ class ImportClient:
 
     def create(self, name: str) -> dict[str, Any]:
         """A new import (status `stored`)."""
-        return self._json(self.http.post("/api/v1/import", params={"importname": name}))
+        return self._json(self._call(self.http.post, "/api/v1/import", params={"importname": name}))
 
     def status(self, import_id: int) -> dict[str, Any]:
         """The import as the server has it now."""
-        return self._json(self.http.get(f"/api/v1/import/{import_id}"))
+        return self._json(self._call(self.http.get, f"/api/v1/import/{import_id}"))
 
     def upload(self, import_id: int, path: Path, on_bytes: Callable[[int], None] = lambda n: None) -> None:
         """PUT the file to the import's presigned URL, streamed."""
-        url = self._json(self.http.get(f"/api/v1/import/{import_id}/upload_url"))["upload_url"]
+        url = self._json(self._call(self.http.get, f"/api/v1/import/{import_id}/upload_url"))["upload_url"]
         size = path.stat().st_size
-        response = httpx.put(
+        response = self._call(
+            httpx.put,
             url,
             content=_chunks(path, on_bytes),
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
@@ -63,11 +69,11 @@ class ImportClient:
 
     def validate(self, import_id: int) -> dict[str, Any]:
         """Start validating."""
-        return self._json(self.http.put(f"/api/v1/import/{import_id}/validate"))
+        return self._json(self._call(self.http.put, f"/api/v1/import/{import_id}/validate"))
 
     def ingest(self, import_id: int) -> dict[str, Any]:
         """Start ingesting."""
-        return self._json(self.http.put(f"/api/v1/import/{import_id}/ingest"))
+        return self._json(self._call(self.http.put, f"/api/v1/import/{import_id}/ingest"))
 
     def wait(
         self, import_id: int, on_progress: Progress = lambda found: None, every_s: float = 0.5
@@ -82,6 +88,17 @@ class ImportClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def _call(self, send: Callable[..., httpx.Response], url: str, **options: Any) -> httpx.Response:
+        # A server that is not running is the usual first mistake: say where we looked and how to
+        # look elsewhere, not how httpx failed.
+        try:
+            return send(url, **options)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+            raise ServerUnreachable(
+                f"no meterhub server answers at {self.base_url} ({exc}): start one with `meterhub serve`, "
+                "or give its address with --url or METERHUB_URL"
+            ) from None
 
     @staticmethod
     def _json(response: httpx.Response) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from meterhub.core.errors import Conflict, Invalid, NotFound
 from meterhub.demo.household import COUNTERS, ELECTRICITY, TIMEZONE, Gas, Meter, State, day_rows
 from meterhub.ingest.write_path import BatchOutcome
 from meterhub.platform import Platform
+from meterhub.start import holder
 from meterhub.store import accounts, meter_statistics, meters, series, tariffs
 
 EMAIL = "demo@localhost"
@@ -259,16 +260,21 @@ def _meter_lines(platform: Platform, site_id: int) -> list[str]:
 def _report(
     console: Console, settings: Settings, summary: DemoSummary, key: str | None, meter_lines: list[str]
 ) -> None:
-    base = f"http://{settings.host}:{settings.port}"
     db = settings.database_url
     where = f"--database-url {db}" if db else f"--data-dir {settings.data_dir}"
+    # The embedded default has one server at most, which says where it serves (PostgreSQL's may be many).
+    running = None if db else holder(settings.data_dir)
+    base = running.url if running and running.url else settings.local_url
     console.print(
         f"\n[bold]Demo site {summary.site_id}:[/] {summary.points:,} points stored "
         f"({summary.readings:,} electricity readings) in {summary.seconds:.1f} s. Its meters:",
         highlight=False,
     )
     console.print("\n".join(meter_lines), highlight=False, soft_wrap=True)
-    console.print(f"Serve it with `meterhub serve {where}`, then look:", highlight=False, soft_wrap=True)
+    if running:
+        console.print(f"{running.who} is serving it; look:", highlight=False)
+    else:
+        console.print(f"Serve it with `meterhub serve {where}`, then look:", highlight=False, soft_wrap=True)
     for path in (
         "/api/v2/statistics/day?ordering=-day&limit=7",
         "/api/v2/statistics/hour?ordering=-hour_start&limit=24",

@@ -1,9 +1,12 @@
 """The HTTP server's settings, shared by `meterhub serve` and the tests' server: slow clients are
-closed, so that a few idle or trickling connections cannot hold the server's sockets."""
+closed, so that a few idle or trickling connections cannot hold the server's sockets, and each
+request is one access line (uvicorn's own chatter stays at warnings), its credentials blanked."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from typing import Any, Final
 
 import uvicorn
@@ -52,8 +55,58 @@ class HeaderDeadline(HttpToolsProtocol):
             self.transport.close()
 
 
+# Query parameters whose values are credentials: an upload URL's signature, and a key or token a
+# client puts in the query string although it belongs in a header.
+_SECRET_VALUE = re.compile(r"(?i)([?&][^=&]*(?:key|token|secret|password|signature|auth)[^=&]*=)[^&]*")
+
+
+class HideSecrets(logging.Filter):
+    """Blanks credentials in access lines' query strings (uvicorn logs the path with its query)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn's access line: client, method, path with query, HTTP version, status.
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            record.args = (client, method, _SECRET_VALUE.sub(r"\1***", str(path)), version, status)
+        return True
+
+
+LOGGING: Final = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"hide_secrets": {"()": HideSecrets}},
+    "formatters": {
+        "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s"},
+        "access": {
+            "()": "uvicorn.logging.AccessFormatter",
+            "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s',
+            "datefmt": "%Y-%m-%d %H:%M:%S",
+        },
+    },
+    "handlers": {
+        "default": {"formatter": "default", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        "access": {
+            "formatter": "access",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["hide_secrets"],
+        },
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
+        "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+}
+
+
 def config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration for meterhub's app."""
+    """uvicorn's configuration for meterhub's app (access_log=False: no access lines)."""
     return uvicorn.Config(
-        app, host=host, port=port, http=HeaderDeadline, timeout_keep_alive=KEEP_ALIVE_S, **options
+        app,
+        host=host,
+        port=port,
+        http=HeaderDeadline,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        log_config=LOGGING,
+        **options,
     )
