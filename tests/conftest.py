@@ -71,6 +71,12 @@ def _postgres_ready() -> str:
     return url
 
 
+@pytest.fixture
+def postgres_url() -> str:
+    """A fresh, migrated PostgreSQL database, for tests that need that kind only."""
+    return _postgres_ready()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated database of each kind."""

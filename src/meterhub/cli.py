@@ -96,7 +96,7 @@ def first_start(db: Database, *, timezone: str, base_url: str, data_dir: Path) -
     """On an empty database: an admin, a site and an API key, shown once: on the terminal, or
     (when output goes to a log) in an owner-only file in the data directory."""
     with db.writer.begin() as conn:
-        if accounts.count_users(conn):
+        if accounts.count_users_alone(conn):
             return
         password = secrets.token_urlsafe(12)
         user_id = accounts.add_user(

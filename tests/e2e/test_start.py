@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_URL, _free_port
+from tests.conftest import _free_port
 from tests.e2e.commands import MEHUB, answering, output_until_serving, serving
 
 SERVE = ("serve", "--port", "0")  # the port is never reached: the data directory is checked first
@@ -82,8 +82,8 @@ def test_a_second_server_on_one_data_directory_is_refused_and_the_first_keeps_se
         assert "serving on" in output_until_serving(again)
 
 
-def test_servers_sharing_a_postgresql_database_take_no_lock(tmp_path: Path) -> None:
-    env = {"METERHUB_DATABASE_URL": POSTGRES_URL}
+def test_servers_sharing_a_postgresql_database_take_no_lock(tmp_path: Path, postgres_url: str) -> None:
+    env = {"METERHUB_DATABASE_URL": postgres_url}
     ports = _free_port(), _free_port()
     with serving(tmp_path, ports[0], env=env) as first, serving(tmp_path, ports[1], env=env) as second:
         output_until_serving(first)
@@ -102,12 +102,14 @@ def test_the_start_lines_say_where_http_mqtt_the_data_and_the_database_are(tmp_p
     assert f"  database  sqlite:///{tmp_path.resolve() / 'meterhub.sqlite3'}" in lines
 
 
-def test_the_start_lines_name_a_postgresql_database_without_its_password(tmp_path: Path) -> None:
+def test_the_start_lines_name_a_postgresql_database_without_its_password(
+    tmp_path: Path, postgres_url: str
+) -> None:
     # The test server trusts local connections, so any password reaches it.
-    with_password = POSTGRES_URL.replace("postgres@", "postgres:hunter2@")
+    with_password = postgres_url.replace("postgres@", "postgres:hunter2@")
     with serving(tmp_path, _free_port(), env={"METERHUB_DATABASE_URL": with_password}) as server:
         said = output_until_serving(server)
-    hidden = POSTGRES_URL.replace("postgres@", "postgres:***@")
+    hidden = postgres_url.replace("postgres@", "postgres:***@")
     assert f"  database  {hidden}" in said.splitlines() and "hunter2" not in said, said
     assert "  MQTT      off (METERHUB_MQTT_PORT=0)" in said.splitlines()
 

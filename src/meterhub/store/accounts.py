@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from meterhub.core.errors import Conflict, NotFound
 from meterhub.store import raw
@@ -95,6 +95,15 @@ def set_password(conn: Connection, *, user_id: int, password_hash: str) -> None:
 def count_users(conn: Connection) -> int:
     """How many users exist."""
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def count_users_alone(conn: Connection) -> int:
+    """How many users exist, with every other caller of this waiting until the transaction ends:
+    servers starting at once on one empty PostgreSQL database set it up once. (A SQLite writer's
+    transaction is BEGIN IMMEDIATE, alone already.)"""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('meterhub first start'))"))
+    return count_users(conn)
 
 
 def add_site(conn: Connection, *, name: str, timezone: str, owner_id: int) -> int:
