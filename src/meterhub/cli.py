@@ -237,7 +237,7 @@ def cmd_user_add(args: argparse.Namespace) -> None:
         user_id = accounts.add_user(
             conn, email=args.email, password_hash=hash_password(_password(args.password)), is_admin=args.admin
         )
-    console.print(f"user {user_id} <{args.email}> created")
+    _created(args, f"user {user_id} <{args.email}> created", user_id)
 
 
 def cmd_user_list(args: argparse.Namespace) -> None:
@@ -277,7 +277,7 @@ def cmd_key_create(args: argparse.Namespace) -> None:
         if broker is not None:
             broker.issued(conn, key)
     where = f"site {args.site}" if args.site is not None else f"the sites of {args.user}"
-    console.print(f"key {key_id} for {where} (shown once):\n{key}")
+    _created(args, f"key {key_id} for {where} (shown once):\n{key}", key)
 
 
 def cmd_key_list(args: argparse.Namespace) -> None:
@@ -318,7 +318,7 @@ def cmd_dataset_add(args: argparse.Namespace) -> None:
         accounts.get_site(conn, args.site)
         found = datasets.add_dataset(conn, site_id=args.site, topic_prefix=args.prefix, name=args.name)
     _access_changed(db)
-    console.print(f"dataset {found.id} '{found.topic_prefix}' created in site {found.site_id}")
+    _created(args, f"dataset {found.id} '{found.topic_prefix}' created in site {found.site_id}", found.id)
 
 
 def cmd_dataset_list(args: argparse.Namespace) -> None:
@@ -341,7 +341,7 @@ def cmd_stream_add(args: argparse.Namespace) -> None:
             kind=Kind.COUNTER if args.counter else Kind.GAUGE,
             decimals=args.decimals,
         )
-    console.print(f"datastream {found.id} '{found.topic}' ({found.datatype.public}) created")
+    _created(args, f"datastream {found.id} '{found.topic}' ({found.datatype.public}) created", found.id)
 
 
 def cmd_stream_list(args: argparse.Namespace) -> None:
@@ -400,7 +400,7 @@ def cmd_site_add(args: argparse.Namespace) -> None:
         site_id = accounts.add_site(
             conn, name=args.name, timezone=_timezone(args.timezone), owner_id=owner.id
         )
-    console.print(f"site {site_id} '{args.name}' created")
+    _created(args, f"site {site_id} '{args.name}' created", site_id)
 
 
 def cmd_site_list(args: argparse.Namespace) -> None:
@@ -457,7 +457,7 @@ def cmd_tariff_add(args: argparse.Namespace) -> None:
             description=args.description,
             prices=prices,
         )
-    console.print(f"contract {contract_id} added to site {args.site}")
+    _created(args, f"contract {contract_id} added to site {args.site}", contract_id)
 
 
 def cmd_tariff_remove(args: argparse.Namespace) -> None:
@@ -484,6 +484,14 @@ def cmd_tariff_list(args: argparse.Namespace) -> None:
             c.description,
         )
     console.print(table)
+
+
+def _created(args: argparse.Namespace, said: str, made: object) -> None:
+    """What a create command says; with --quiet only what it made, `ID=$(meterhub … -q)`."""
+    if args.quiet:
+        sys.stdout.write(f"{made}\n")
+    else:
+        console.print(said, soft_wrap=True)
 
 
 def _table(*headers: str, whole: Sequence[str] = ()) -> Table:
@@ -517,10 +525,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meterhub", description="Self-hosted energy-data platform")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    creating = argparse.ArgumentParser(add_help=False)
+    creating.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the new id (a key: the key), for scripts"
+    )
+
     def add(
-        name: str, func: Callable[[argparse.Namespace], None], help_text: str, into: object = sub
+        name: str,
+        func: Callable[[argparse.Namespace], None],
+        help_text: str,
+        into: object = sub,
+        *,
+        creates: bool = False,
     ) -> argparse.ArgumentParser:
-        p = into.add_parser(name, parents=[common], help=help_text)  # type: ignore[attr-defined]
+        parents = [common, creating] if creates else [common]
+        p = into.add_parser(name, parents=parents, help=help_text)  # type: ignore[attr-defined]
         p.set_defaults(func=func)
         return p  # type: ignore[no-any-return]
 
@@ -543,7 +562,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
-    p = add("add", cmd_user_add, "create a user", user)
+    p = add("add", cmd_user_add, "create a user", user, creates=True)
     p.add_argument("email")
     p.add_argument("--password", help="read from the terminal (or one line of stdin) when omitted")
     p.add_argument("--admin", action="store_true")
@@ -553,7 +572,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--password")
 
     key = sub.add_parser("key", help="manage API keys").add_subparsers(dest="action", required=True)
-    p = add("create", cmd_key_create, "create an API key for a site (shown once)", key)
+    p = add("create", cmd_key_create, "create an API key for a site (shown once)", key, creates=True)
     p.add_argument("--user", required=True, help="owner's email")
     p.add_argument("--site", type=int, help="bind the key to one site (DSMR-reader dataloggers need this)")
     p.add_argument("--scope", action="append", choices=keys.SCOPES, help="repeatable; default read and write")
@@ -567,7 +586,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
 
     site = sub.add_parser("site", help="manage sites").add_subparsers(dest="action", required=True)
-    p = add("add", cmd_site_add, "create a site", site)
+    p = add("add", cmd_site_add, "create a site", site, creates=True)
     p.add_argument("name")
     p.add_argument("--timezone", default=DEFAULT_TIMEZONE)
     p.add_argument("--owner", required=True, help="owner's email")
@@ -582,7 +601,7 @@ def _parser() -> argparse.ArgumentParser:
 
     dataset = sub.add_parser("dataset", help="datasets (energydata.dk, MQTT topic prefixes)")
     dataset = dataset.add_subparsers(dest="action", required=True)
-    p = add("add", cmd_dataset_add, "create a dataset with a topic prefix", dataset)
+    p = add("add", cmd_dataset_add, "create a dataset with a topic prefix", dataset, creates=True)
     p.add_argument("prefix", help="letters and digits, e.g. weather")
     p.add_argument("--site", type=int, required=True)
     p.add_argument("--name", default="")
@@ -590,7 +609,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=int)
 
     stream = sub.add_parser("stream", help="datastreams").add_subparsers(dest="action", required=True)
-    p = add("add", cmd_stream_add, "create a datastream in a dataset", stream)
+    p = add("add", cmd_stream_add, "create a datastream in a dataset", stream, creates=True)
     p.add_argument("dataset", type=int)
     p.add_argument("suffix", help="topic suffix, e.g. outdoor/temperature")
     p.add_argument("--type", choices=[d.value for d in Datatype], default="double")
@@ -615,7 +634,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=int)
 
     tariff = sub.add_parser("tariff", help="energy contracts").add_subparsers(dest="action", required=True)
-    p = add("add", cmd_tariff_add, "add a contract (prices per kWh, m3 and day)", tariff)
+    p = add("add", cmd_tariff_add, "add a contract (prices per kWh, m3 and day)", tariff, creates=True)
     p.add_argument("--site", type=int, required=True)
     p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
