@@ -269,6 +269,13 @@ def parse_telegram(
             f"The text is {len(s)} characters long; a P1 telegram is a few kilobytes at most. "
             "Send one telegram per request."
         )
+    if "\n" not in s and "\r" not in s and "/" in s and "!" in s:
+        # Lines joined on the way (a form or shell that took the text as one line): `_locate`
+        # would find no `!` line and call it cut off.
+        raise TelegramError(
+            "The telegram has no line breaks: a meter ends each line with \\r\\n. Send the telegram "
+            "exactly as the meter wrote it, line endings included."
+        )
     start, bang, crc, crc_end = _locate(s)
     if crc and check_crc:
         _check_crc(s[start : bang + 1], crc)
@@ -335,11 +342,16 @@ def _check_crc(body: str, given: str) -> None:
             "Send them as received (as Latin-1 text), not re-encoded on the way."
         ) from None
     computed = crc16_arc(data)
-    if computed != int(given, 16):
+    if computed == int(given, 16):
+        return
+    mismatch = f"CRC mismatch: the telegram says {given.upper()}, its content computes {computed:04X} — "
+    # The meter's CRC covers its CRLF line ends; a transport that writes LF alone breaks it.
+    if "\r" not in body and crc16_arc(data.replace(b"\n", b"\r\n")) == int(given, 16):
         raise TelegramError(
-            f"CRC mismatch: the telegram says {given.upper()}, its content computes {computed:04X} — "
-            "the telegram was altered or cut in transit; send it unchanged"
+            mismatch + "the line endings were changed on the way (LF instead of CRLF): send the "
+            "telegram exactly as the meter wrote it, with \\r\\n"
         )
+    raise TelegramError(mismatch + "the telegram was altered or cut in transit; send it unchanged")
 
 
 def _obis_lines(lines: list[str]) -> dict[str, tuple[int, str]]:

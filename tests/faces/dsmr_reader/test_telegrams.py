@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -76,3 +77,22 @@ def test_refused_telegrams_are_counted(server: Server, account: Account, name: s
     assert response.status_code == 400 and "CRC" in response.text
     assert client.get("/api/v2/datalogger/meter-statistics").json()["rejected_telegrams"] == 1
     assert client.get("/api/v2/datalogger/dsmrreading").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("changed", "hint"),
+    [
+        (
+            lambda text: text.replace("\r\n", "\n"),
+            "line endings were changed on the way (LF instead of CRLF)",
+        ),
+        (lambda text: text.replace("\r\n", " "), "The telegram has no line breaks"),
+    ],
+    ids=["lf-endings", "joined-lines"],
+)
+def test_a_telegram_whose_line_ends_changed_on_the_way_is_told_what_happened(
+    server: Server, account: Account, changed: Callable[[str], str], hint: str
+) -> None:
+    sent = changed(telegram("dsmrreader_netbeheer_example_dsmr50.txt"))
+    response = server.client(account.key).post("/api/v1/datalogger/dsmrreading", data={"telegram": sent})
+    assert response.status_code == 400 and hint in response.text
