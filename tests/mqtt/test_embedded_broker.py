@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import threading
 import time
@@ -211,6 +212,30 @@ def test_an_invalid_message_is_counted_not_stored_and_the_client_stays(
         shown["message_errors"]["count"] == 2 and "my-topic-prefix/nothing" in shown["message_errors"]["last"]
     )
     assert stored(platform, streams["my/topic/suffix"]) == []
+    client.disconnect()
+
+
+def test_a_flood_of_invalid_messages_is_one_log_line_for_each_kind_of_problem(
+    broker: Running,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, _ = connect(broker.port, key)
+    for i in range(200):
+        message = single_value(1.5, ts=1521797973 + i)  # seconds, sent as milliseconds
+        client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
+    client.publish("my-topic-prefix/my/topic/suffix", b"14.47", qos=1).wait_for_publish(10)
+    (errors,) = platform.message_errors.values()
+    assert errors.count == 201
+    told = [r.getMessage() for r in caplog.records if "was not stored" in r.getMessage()]
+    assert len(told) == 2
+    assert "'my-topic-prefix/my/topic/suffix'" in told[0] and "(timestamp in seconds)" in told[0]
+    assert "looks like seconds" in told[0] and "(not a message)" in told[1]
+    assert key not in caplog.text
     client.disconnect()
 
 

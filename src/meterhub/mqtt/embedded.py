@@ -33,7 +33,7 @@ from amqtt.utils import gen_client_id
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, StorageFull, Unauthorized
-from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
+from meterhub.ingest.mqtt_messages import MessageError, as_message_error, point_rows, taken
 from meterhub.ingest.write_path import PointRow
 from meterhub.mqtt.topics import PUBSUB, Topics
 from meterhub.platform import Platform
@@ -308,7 +308,10 @@ class _StoringHandler(BrokerProtocolHandler):
             # As the document says: a client that outruns the broker loses what does not fit,
             # and nobody else waits for it.
             self.broker.topics.count_error(
-                topic, MessageError(f"dropped: {CLIENT_QUEUE} messages of this client waiting")
+                topic,
+                MessageError(
+                    f"dropped: {CLIENT_QUEUE} messages of this client waiting", reason="client too fast"
+                ),
             )
             return
         self.waiting += 1
@@ -322,7 +325,11 @@ class _StoringHandler(BrokerProtocolHandler):
     ) -> None:
         if "+" in topic or "#" in topic:
             self.broker.topics.count_error(
-                topic, MessageError("wildcards + and # are for subscriptions; a message goes to one topic")
+                topic,
+                MessageError(
+                    "wildcards + and # are for subscriptions; a message goes to one topic",
+                    reason="wildcard topic",
+                ),
             )
             await self._refuse(f"published to the wildcard topic {topic}")
             return
@@ -354,12 +361,10 @@ class _StoringHandler(BrokerProtocolHandler):
             if outcome.clashes:
                 raise taken(outcome.clashes[0].ts)
         except StorageFull as exc:
-            self.broker.topics.count_error(topic, MessageError(str(exc)))
+            self.broker.topics.count_error(topic, as_message_error(exc))
             return None
         except MeterhubError as exc:
-            self.broker.topics.count_error(
-                topic, exc if isinstance(exc, MessageError) else MessageError(str(exc))
-            )
+            self.broker.topics.count_error(topic, as_message_error(exc))
             return False
         return True
 

@@ -3,6 +3,7 @@ refused message is counted."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TypeVar
 
@@ -12,12 +13,15 @@ from sqlalchemy import Connection
 from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.datatypes import Datatype, to_text
 from meterhub.core.errors import Forbidden
+from meterhub.core.log_limit import LimitedLog
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.mqtt_messages import MessageError, MessageErrors
 from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
 from meterhub.store import datasets
 from meterhub.store.datasets import Dataset
+
+log = logging.getLogger(__name__)
 
 PUBSUB = "mqtt-pubsub"
 T = TypeVar("T")
@@ -35,6 +39,7 @@ class Topics:
         self._datasets: dict[str, Dataset] = {}
         self._since = time.monotonic()
         self._streams: dict[int, tuple[str, Datatype, int]] = {}
+        self._refusals = LimitedLog(log)
 
     def column(self, topic: str) -> Column | None:
         """The datastream a full topic (`prefix/suffix`) names."""
@@ -95,10 +100,21 @@ class Topics:
         return dataset is not None and _allowed(who, dataset, needed)
 
     def count_error(self, topic: str, error: MessageError) -> None:
-        """Remember a refused message for its dataset (the management API shows them)."""
+        """Remember a refused message for its dataset (the management API shows them), and tell the
+        log (once a minute for each dataset and kind of problem: a client may send thousands)."""
         dataset = self.dataset(topic)
-        if dataset is not None:
-            self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
+        if dataset is None:
+            return
+        self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
+        self._refusals.log(
+            logging.WARNING,
+            (dataset.id, error.reason),
+            "an MQTT message to %r of dataset %s was not stored (%s): %s",
+            topic,
+            dataset.id,
+            error.reason,
+            error,
+        )
 
 
 def granted_prefixes(conn: Connection, who: Principal, needed: Access) -> list[str]:
