@@ -17,6 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from meterhub.auth import keys
 from meterhub.core.datatypes import Datatype
 from meterhub.mqtt import embedded
 from meterhub.mqtt.embedded import EmbeddedBroker
@@ -115,6 +116,59 @@ def test_unknown_tokens_and_tokens_without_the_permission_are_refused(
         client, codes = connect(broker.port, key)
         assert codes and codes[0] != 0
         client.loop_stop()
+
+
+def test_a_refused_login_is_logged_with_its_client_id_and_why_never_with_the_token(
+    broker: Running, platform: Platform, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    with platform.db.writer.begin() as conn:
+        revoked_id, revoked = keys.issue_key(
+            conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",)
+        )
+        accounts.revoke_credential(conn, credential_id=revoked_id)
+        expired_id, expired = keys.issue_key(
+            conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",), expires_ms=1
+        )
+    without = token(platform, user_id=account.user_id, scopes=("read",))
+    for key, client_id in (("nope", "m-1"), (revoked, "m-2"), (expired, "m-3"), (without, "m-4")):
+        client, codes = connect(broker.port, key, client_id)
+        assert codes and codes[0] != 0
+        client.loop_stop()
+    told = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert [line.split(" refused: ")[1] for line in told] == [
+        "an unknown key",
+        f"key {revoked_id} is revoked",
+        f"key {expired_id} has expired",
+        f"key {revoked_id + 2} lacks the mqtt-pubsub permission",
+    ]
+    assert all(f"MQTT login of client 'm-{i}' from 127.0.0.1:" in told[i - 1] for i in (1, 2, 3, 4))
+    assert not any(key in caplog.text for key in (revoked, expired, without))
+
+
+def test_a_publish_where_the_token_may_not_is_logged_with_why(
+    broker: Running,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = token(platform, user_id=stranger.user_id, scopes=("mqtt-pubsub",))
+    for topic, why in (
+        ("my-topic-prefix/my/topic/suffix", "may not write to dataset"),
+        ("nobodys-prefix/x", "no dataset has the topic prefix 'nobodys-prefix'"),
+    ):
+        intruder, _ = connect(broker.port, theirs, "intruder")
+        gone = threading.Event()
+        intruder.on_disconnect = lambda *args, gone=gone: gone.set()
+        intruder.publish(topic, single_value(1.5), qos=1)
+        assert gone.wait(5)
+        intruder.loop_stop()
+        (line,) = [r.getMessage() for r in caplog.records if repr(topic) in r.getMessage()]
+        assert "MQTT client '" in line and "/intruder'" in line and why in line and "disconnected" in line
+    assert theirs not in caplog.text
 
 
 def test_a_client_id_belongs_to_its_token(

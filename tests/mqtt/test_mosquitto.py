@@ -9,6 +9,7 @@ these tests wait for points to be stored instead of taking the PUBACK for it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -229,8 +230,14 @@ def test_an_expired_token_loses_its_connection(
 
 
 def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
-    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+    bridge: MosquittoBridge,
+    broker: Mosquitto,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
     key = pubsub(platform, account)
     client, _ = connect(broker.port, key, password=key)
     for topic, payload, _problem in BAD_MESSAGES:
@@ -247,6 +254,11 @@ def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
     ).wait_for_publish(10)
     eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)])
     assert errors.count == len(BAD_MESSAGES)
+    # The log tells of each kind of problem once a minute: not JSON, not a message, a bad value, too
+    # large, no such datastream, seconds, a timestamp that is no number, outside the time window.
+    told = [r.getMessage() for r in caplog.records if "was not stored" in r.getMessage()]
+    assert len(told) == 8
+    assert key not in caplog.text
     client.disconnect()
 
 

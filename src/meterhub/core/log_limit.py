@@ -45,4 +45,4 @@ class LimitedLog:
         if last is not None and held:
             msg += " … and %d more like it in the last %d s"
             args = (*args, held, round(now - last))
-        self._logger.log(level, msg, *args)
+        self._logger.log(level, msg, *args, stacklevel=2)  # the caller's line, not this one

@@ -29,6 +29,7 @@ from amqtt.mqtt.publish import PublishPacket, PublishVariableHeader
 from amqtt.plugins.base import BaseTopicPlugin
 from amqtt.session import Session
 from amqtt.utils import gen_client_id
+from sqlalchemy import Connection
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_scope
@@ -202,13 +203,7 @@ class EmbeddedBroker(Broker):
             await writer.close()
             raise
         handler.broker = self  # type: ignore[attr-defined]
-        who = self._principal(session.username or "")
-        if (
-            who is not None
-            and session.will_flag
-            and not self.topics.may(who, session.will_topic or "", Access.WRITE)
-        ):
-            who = None  # a last will on a topic it may not publish to would forge a message there
+        who = self._login(session, f"{remote_address}:{remote_port}")
         if who is None:
             session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
         else:
@@ -228,9 +223,21 @@ class EmbeddedBroker(Broker):
         session.meterhub_principal = who  # type: ignore[attr-defined]
         return handler, session
 
-    def _principal(self, token: str) -> Principal | None:
-        """The token's principal, if it may use MQTT (the mqtt-pubsub permission)."""
-        return self._principals({token})[token]
+    def _login(self, session: Session, address: str) -> Principal | None:
+        """The connecting client's principal; None when it is refused, the log saying why (never
+        with the token, which is the username)."""
+        try:
+            with self.platform.db.reader.connect() as conn:
+                who = _admitted(conn, session.username or "")
+            if session.will_flag and not self.topics.may(who, session.will_topic or "", Access.WRITE):
+                # A last will on a topic it may not publish to would forge a message there.
+                will = session.will_topic or ""
+                raise Forbidden(f"its last will goes to {will!r}: {self.topics.refusal(who, will)}")
+        except (Unauthorized, Forbidden) as exc:
+            why = exc.reason if isinstance(exc, Unauthorized) else str(exc)
+            log.warning("MQTT login of client %r from %s refused: %s", session.client_id, address, why)
+            return None
+        return who
 
     def _principals(self, tokens: set[str]) -> dict[str, Principal | None]:
         """Each token's principal, None for one that may not use MQTT (now)."""
@@ -239,8 +246,7 @@ class EmbeddedBroker(Broker):
             for token in tokens:
                 who: Principal | None
                 try:
-                    who = keys.authenticate(conn, token).principal
-                    require_scope(who, PUBSUB)
+                    who = _admitted(conn, token)
                 except (Unauthorized, Forbidden):
                     who = None
                 found[token] = who
@@ -331,11 +337,11 @@ class _StoringHandler(BrokerProtocolHandler):
                     reason="wildcard topic",
                 ),
             )
-            await self._refuse(f"published to the wildcard topic {topic}")
+            await self._refuse(f"published to the wildcard topic {topic!r}")
             return
         if not self.broker.topics.may(who, topic, Access.WRITE):
             # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
-            await self._refuse(f"may not publish to {topic}")
+            await self._refuse(f"published to {topic!r}: {self.broker.topics.refusal(who, topic)}")
             return
         stored = await self._store(topic, data)
         if self.refused or stored is None:
@@ -383,9 +389,19 @@ class _StoringHandler(BrokerProtocolHandler):
 
     async def _refuse(self, why: str) -> None:
         self.refused = True
-        log.info("client %s %s: disconnected", self.session and self.session.client_id, why)
+        log.warning("MQTT client %r %s: disconnected", self.session and self.session.client_id, why)
         if self.writer is not None:
             await self.writer.close()
+
+
+def _admitted(conn: Connection, token: str) -> Principal:
+    """The token's principal; Unauthorized or Forbidden (saying why) unless it may use MQTT."""
+    who = keys.authenticate(conn, token).principal
+    try:
+        require_scope(who, PUBSUB)
+    except Forbidden:
+        raise Forbidden(f"key {who.credential_id} lacks the {PUBSUB} permission") from None
+    return who
 
 
 class TopicAccess(BaseTopicPlugin):

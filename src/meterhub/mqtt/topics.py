@@ -99,6 +99,13 @@ class Topics:
         dataset = self.dataset(topic)
         return dataset is not None and _allowed(who, dataset, needed)
 
+    def refusal(self, who: Principal, topic: str) -> str:
+        """Why the token may not publish to the topic, for the log."""
+        dataset = self.dataset(topic)
+        if dataset is None:
+            return f"no dataset has the topic prefix {topic.partition('/')[0]!r}"
+        return f"key {who.credential_id} may not write to dataset {dataset.id} ({dataset.topic_prefix!r})"
+
     def count_error(self, topic: str, error: MessageError) -> None:
         """Remember a refused message for its dataset (the management API shows them), and tell the
         log (once a minute for each dataset and kind of problem: a client may send thousands)."""
