@@ -28,30 +28,30 @@ def test_a_flood_is_one_line_a_minute_and_the_next_counts_what_was_held_back(
 ) -> None:
     caplog.set_level(logging.WARNING, logger=log.name)
     clock = Clock()
-    limited = LimitedLog(log, clock=clock)
+    limited = LimitedLog(clock=clock)
     for i in range(533):
-        limited.log(logging.WARNING, "dataset 1: not JSON", "message %d is not JSON", i)
+        limited.log(log, logging.WARNING, "dataset 1: not JSON", "message %d is not JSON", i)
         clock.now += 0.1  # 53.3 s in all
     assert lines(caplog) == ["message 0 is not JSON"]
     clock.now += 10
-    limited.log(logging.WARNING, "dataset 1: not JSON", "message %d is not JSON", 533)
+    limited.log(log, logging.WARNING, "dataset 1: not JSON", "message %d is not JSON", 533)
     assert lines(caplog)[1:] == ["message 533 is not JSON … and 532 more like it in the last 63 s"]
 
 
 def test_each_key_has_its_own_minute(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=log.name)
-    limited = LimitedLog(log, clock=Clock())
+    limited = LimitedLog(clock=Clock())
     for key in ("dataset 1: not JSON", "dataset 1: seconds", "dataset 2: not JSON"):
-        limited.log(logging.INFO, key, key)
-        limited.log(logging.INFO, key, key)
+        limited.log(log, logging.INFO, key, key)
+        limited.log(log, logging.INFO, key, key)
     assert lines(caplog) == ["dataset 1: not JSON", "dataset 1: seconds", "dataset 2: not JSON"]
 
 
 def test_a_line_after_a_quiet_minute_says_nothing_was_held_back(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=log.name)
     clock = Clock()
-    limited = LimitedLog(log, clock=clock)
-    limited.log(logging.INFO, "k", "first")
+    limited = LimitedLog(clock=clock)
+    limited.log(log, logging.INFO, "k", "first")
     clock.now += 60
-    limited.log(logging.INFO, "k", "second")
+    limited.log(log, logging.INFO, "k", "second")
     assert lines(caplog) == ["first", "second"]

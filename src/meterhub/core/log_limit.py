@@ -17,23 +17,17 @@ PERIOD_S = 60.0
 
 
 class LimitedLog:
-    """One logger's lines, at most one per key per period."""
+    """Log lines, at most one per key per period (keys name the logger's part too, when several
+    loggers share one)."""
 
-    def __init__(
-        self,
-        logger: logging.Logger,
-        *,
-        period_s: float = PERIOD_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._logger = logger
+    def __init__(self, *, period_s: float = PERIOD_S, clock: Callable[[], float] = time.monotonic) -> None:
         self._period_s = period_s
         self._clock = clock
         # Key -> when its last line was written, and how many were held back since.
         self._seen: dict[Hashable, tuple[float, int]] = {}
         self._lock = threading.Lock()  # brokers report from their event loop and the writer's thread
 
-    def log(self, level: int, key: Hashable, msg: str, *args: object) -> None:
+    def log(self, logger: logging.Logger, level: int, key: Hashable, msg: str, *args: object) -> None:
         """Write the line unless one of the same key was written less than a period ago."""
         now = self._clock()
         with self._lock:
@@ -45,4 +39,4 @@ class LimitedLog:
         if last is not None and held:
             msg += " … and %d more like it in the last %d s"
             args = (*args, held, round(now - last))
-        self._logger.log(level, msg, *args, stacklevel=2)  # the caller's line, not this one
+        logger.log(level, msg, *args, stacklevel=2)  # the caller's line, not this one

@@ -13,7 +13,6 @@ from sqlalchemy import Connection
 from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.datatypes import Datatype, to_text
 from meterhub.core.errors import Forbidden
-from meterhub.core.log_limit import LimitedLog
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.mqtt_messages import MessageError, MessageErrors
 from meterhub.ingest.write_path import PointRow
@@ -39,7 +38,6 @@ class Topics:
         self._datasets: dict[str, Dataset] = {}
         self._since = time.monotonic()
         self._streams: dict[int, tuple[str, Datatype, int]] = {}
-        self._refusals = LimitedLog(log)
 
     def column(self, topic: str) -> Column | None:
         """The datastream a full topic (`prefix/suffix`) names."""
@@ -113,9 +111,10 @@ class Topics:
         if dataset is None:
             return
         self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
-        self._refusals.log(
+        self.platform.limited_log.log(
+            log,
             logging.WARNING,
-            (dataset.id, error.reason),
+            ("mqtt", dataset.id, error.reason),
             "an MQTT message to %r of dataset %s was not stored (%s): %s",
             topic,
             dataset.id,

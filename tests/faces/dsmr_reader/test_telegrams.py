@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -96,3 +97,19 @@ def test_a_telegram_whose_line_ends_changed_on_the_way_is_told_what_happened(
     sent = changed(telegram("dsmrreader_netbeheer_example_dsmr50.txt"))
     response = server.client(account.key).post("/api/v1/datalogger/dsmrreading", data={"telegram": sent})
     assert response.status_code == 400 and hint in response.text
+
+
+def test_a_refused_telegram_is_logged_with_its_site_and_why_once_a_minute(
+    server: Server, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    sent = telegram("dsmrreader_netbeheer_example_dsmr50.txt").replace("\r\n", "\n")
+    client = server.client(account.key)
+    for _ in range(3):
+        assert client.post("/api/v1/datalogger/dsmrreading", data={"telegram": sent}).status_code == 400
+    assert client.get("/api/v2/datalogger/meter-statistics").json()["rejected_telegrams"] == 3
+    (line,) = [r.getMessage() for r in caplog.records if "telegram" in r.getMessage()]
+    assert line.startswith(
+        f"a telegram for site {account.site_id} was refused (LF line endings): CRC mismatch"
+    )
+    assert "1-0:1.8.1" not in caplog.text and account.key not in caplog.text

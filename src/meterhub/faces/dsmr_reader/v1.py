@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -15,6 +16,8 @@ from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import documented
 from meterhub.ingest import meters
 from meterhub.ingest.telegram import TelegramError, parse_telegram
+
+log = logging.getLogger(__name__)
 
 NO_TELEGRAM = "Invalid data: post the raw telegram, line endings included, in the form field 'telegram'"
 
@@ -51,6 +54,16 @@ async def dsmrreading(request: Request) -> Response:
         telegram = parse_telegram(text, now=datetime.now(UTC), window=p.window)
     except TelegramError as exc:
         await p.writer.store([], meters.rejected(who.site.id))
+        # Not the telegram: the hint quotes what of it matters.
+        p.limited_log.log(
+            log,
+            logging.WARNING,
+            ("telegram", who.site.id, exc.reason),
+            "a telegram for site %s was refused (%s): %s",
+            who.site.id,
+            exc.reason,
+            exc,
+        )
         raise errors.v1(400, f"Failed to parse telegram: {exc}") from None
     rows, extra = meters.telegram_rows(p.registry, site_id=who.site.id, telegram=telegram)
     outcome = await p.writer.store(rows, extra)
