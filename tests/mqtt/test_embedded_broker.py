@@ -131,19 +131,25 @@ def test_a_refused_login_is_logged_with_its_client_id_and_why_never_with_the_tok
             conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",), expires_ms=1
         )
     without = token(platform, user_id=account.user_id, scopes=("read",))
-    for key, client_id in (("nope", "m-1"), (revoked, "m-2"), (expired, "m-3"), (without, "m-4")):
+    tries = [("nope", "m-1"), ("nope", "m-1"), (revoked, "m-2"), (expired, "m-3"), (without, "m-4")]
+    for key, client_id in tries:  # the second try of the unknown key: held back, a minute not being up
         client, codes = connect(broker.port, key, client_id)
         assert codes and codes[0] != 0
         client.loop_stop()
+    willing = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, codes = connect(broker.port, willing, "m-5", will=("nobodys/x", b"gone"))
+    assert codes and codes[0] != 0
+    client.loop_stop()
     told = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert [line.split(" refused: ")[1] for line in told] == [
         "an unknown key",
         f"key {revoked_id} is revoked",
         f"key {expired_id} has expired",
         f"key {revoked_id + 2} lacks the mqtt-pubsub permission",
+        "its last will goes to 'nobodys/x': no dataset has the topic prefix 'nobodys'",
     ]
-    assert all(f"MQTT login of client 'm-{i}' from 127.0.0.1:" in told[i - 1] for i in (1, 2, 3, 4))
-    assert not any(key in caplog.text for key in (revoked, expired, without))
+    assert all(f"MQTT login of client 'm-{i}' from 127.0.0.1:" in told[i - 1] for i in range(1, 6))
+    assert not any(key in caplog.text for key in (revoked, expired, without, willing))
 
 
 def test_a_publish_where_the_token_may_not_is_logged_with_why(

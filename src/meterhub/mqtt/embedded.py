@@ -203,7 +203,7 @@ class EmbeddedBroker(Broker):
             await writer.close()
             raise
         handler.broker = self  # type: ignore[attr-defined]
-        who = self._login(session, f"{remote_address}:{remote_port}")
+        who = self._login(session, remote_address, remote_port)
         if who is None:
             session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
         else:
@@ -223,9 +223,9 @@ class EmbeddedBroker(Broker):
         session.meterhub_principal = who  # type: ignore[attr-defined]
         return handler, session
 
-    def _login(self, session: Session, address: str) -> Principal | None:
+    def _login(self, session: Session, address: str, port: int) -> Principal | None:
         """The connecting client's principal; None when it is refused, the log saying why (never
-        with the token, which is the username)."""
+        with the token, which is the username; once a minute for a client that keeps trying)."""
         try:
             with self.platform.db.reader.connect() as conn:
                 who = _admitted(conn, session.username or "")
@@ -235,7 +235,16 @@ class EmbeddedBroker(Broker):
                 raise Forbidden(f"its last will goes to {will!r}: {self.topics.refusal(who, will)}")
         except (Unauthorized, Forbidden) as exc:
             why = exc.reason if isinstance(exc, Unauthorized) else str(exc)
-            log.warning("MQTT login of client %r from %s refused: %s", session.client_id, address, why)
+            self.platform.limited_log.log(
+                log,
+                logging.WARNING,
+                ("mqtt login", address, why),
+                "MQTT login of client %r from %s:%s refused: %s",
+                session.client_id,
+                address,
+                port,
+                why,
+            )
             return None
         return who
 
@@ -389,7 +398,16 @@ class _StoringHandler(BrokerProtocolHandler):
 
     async def _refuse(self, why: str) -> None:
         self.refused = True
-        log.warning("MQTT client %r %s: disconnected", self.session and self.session.client_id, why)
+        client_id = self.session and self.session.client_id
+        # Once a minute for a client that reconnects and tries again.
+        self.broker.platform.limited_log.log(
+            log,
+            logging.WARNING,
+            ("mqtt publish", client_id, why),
+            "MQTT client %r %s: disconnected",
+            client_id,
+            why,
+        )
         if self.writer is not None:
             await self.writer.close()
 
