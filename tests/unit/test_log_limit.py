@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from meterhub.core import log_limit
 from meterhub.core.log_limit import LimitedLog
 
 log = logging.getLogger("meterhub.test_log_limit")
@@ -55,3 +56,19 @@ def test_a_line_after_a_quiet_minute_says_nothing_was_held_back(caplog: pytest.L
     clock.now += 60
     limited.log(log, logging.INFO, "k", "second")
     assert lines(caplog) == ["first", "second"]
+
+
+def test_many_keys_are_forgotten_once_their_minute_is_over(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log_limit, "MAX_KEYS", 3)
+    caplog.set_level(logging.INFO, logger=log.name)
+    clock = Clock()
+    limited = LimitedLog(clock=clock)
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        limited.log(log, logging.INFO, address, "refused %s", address)
+    clock.now += 60
+    limited.log(log, logging.INFO, "10.0.0.4", "refused %s", "10.0.0.4")
+    assert len(limited._seen) == 1  # the three older ones went
+    limited.log(log, logging.INFO, "10.0.0.4", "refused %s", "10.0.0.4")
+    assert lines(caplog).count("refused 10.0.0.4") == 1  # and the new one is still limited

@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Hashable
 
 PERIOD_S = 60.0
+# Keys remembered before those whose period is over are forgotten (the addresses of clients that
+# tried once are many, on a broker open to the internet).
+MAX_KEYS = 10_000
 
 
 class LimitedLog:
@@ -35,6 +38,8 @@ class LimitedLog:
             if last is not None and now - last < self._period_s:
                 self._seen[key] = (last, held + 1)
                 return
+            if len(self._seen) >= MAX_KEYS:
+                self._seen = {k: seen for k, seen in self._seen.items() if now - seen[0] < self._period_s}
             self._seen[key] = (now, 0)
         if last is not None and held:
             msg += " … and %d more like it in the last %d s"
