@@ -108,8 +108,13 @@ def test_a_refused_telegram_is_logged_with_its_site_and_why_once_a_minute(
     for _ in range(3):
         assert client.post("/api/v1/datalogger/dsmrreading", data={"telegram": sent}).status_code == 400
     assert client.get("/api/v2/datalogger/meter-statistics").json()["rejected_telegrams"] == 3
-    (line,) = [r.getMessage() for r in caplog.records if "telegram" in r.getMessage()]
-    assert line.startswith(
-        f"a telegram for site {account.site_id} was refused (LF line endings): CRC mismatch"
+    assert client.post("/api/v1/datalogger/dsmrreading", data={"reading": sent}).status_code == 400
+    told = [r.getMessage() for r in caplog.records if "telegram" in r.getMessage()]
+    assert [line.split(": ", 1)[0] for line in told] == [
+        f"a telegram for site {account.site_id} was refused (LF line endings)",
+        f"a telegram for site {account.site_id} was refused (no telegram field)",
+    ]
+    assert told[0].endswith(
+        "(LF instead of CRLF): send the telegram exactly as the meter wrote it, with \\r\\n"
     )
     assert "1-0:1.8.1" not in caplog.text and account.key not in caplog.text
