@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
+from meterhub.core.log_limit import LimitedLog
 from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.writer import Writer
@@ -44,6 +45,8 @@ class Platform:
         # Dataset id -> the MQTT messages refused since the server started (shown by the
         # management API).
         self.message_errors: dict[int, MessageErrors] = {}
+        # Log lines of refusals a client may repeat thousands of times (bad MQTT messages, telegrams).
+        self.limited_log = LimitedLog()
         # With an external broker (METERHUB_MQTT_URL): its accounts, told of new tokens and of
         # changes to who may use which dataset.
         self.broker_accounts: BrokerAccounts | None = None

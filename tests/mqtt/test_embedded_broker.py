@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from meterhub.auth import keys
 from meterhub.core.datatypes import Datatype
 from meterhub.mqtt import embedded
 from meterhub.mqtt.embedded import EmbeddedBroker
@@ -132,6 +134,65 @@ def test_other_mqtt_versions_hear_that_the_embedded_broker_speaks_3_1_1(
     client.disconnect()
 
 
+def test_a_refused_login_is_logged_with_its_client_id_and_why_never_with_the_token(
+    broker: Running, platform: Platform, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    with platform.db.writer.begin() as conn:
+        revoked_id, revoked = keys.issue_key(
+            conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",)
+        )
+        accounts.revoke_credential(conn, credential_id=revoked_id)
+        expired_id, expired = keys.issue_key(
+            conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",), expires_ms=1
+        )
+    without = token(platform, user_id=account.user_id, scopes=("read",))
+    tries = [("nope", "m-1"), ("nope", "m-1"), (revoked, "m-2"), (expired, "m-3"), (without, "m-4")]
+    for key, client_id in tries:  # the second try of the unknown key: held back, a minute not being up
+        client, codes = connect(broker.port, key, client_id)
+        assert codes and codes[0] != 0
+        client.loop_stop()
+    willing = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, codes = connect(broker.port, willing, "m-5", will=("nobodys/x", b"gone"))
+    assert codes and codes[0] != 0
+    client.loop_stop()
+    told = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert [line.split(" refused: ")[1] for line in told] == [
+        "an unknown key",
+        f"key {revoked_id} is revoked",
+        f"key {expired_id} has expired",
+        f"key {revoked_id + 2} lacks the mqtt-pubsub permission",
+        "its last will goes to 'nobodys/x': no dataset has the topic prefix 'nobodys'",
+    ]
+    assert all(f"MQTT login of client 'm-{i}' from 127.0.0.1:" in told[i - 1] for i in range(1, 6))
+    assert not any(key in caplog.text for key in (revoked, expired, without, willing))
+
+
+def test_a_publish_where_the_token_may_not_is_logged_with_why(
+    broker: Running,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    stranger = make_account(platform, email="stranger@example.org")
+    theirs = token(platform, user_id=stranger.user_id, scopes=("mqtt-pubsub",))
+    for topic, why in (
+        ("my-topic-prefix/my/topic/suffix", "may not write to dataset"),
+        ("nobodys-prefix/x", "no dataset has the topic prefix 'nobodys-prefix'"),
+    ):
+        intruder, _ = connect(broker.port, theirs, "intruder")
+        gone = threading.Event()
+        intruder.on_disconnect = lambda *args, gone=gone: gone.set()
+        intruder.publish(topic, single_value(1.5), qos=1)
+        assert gone.wait(5)
+        intruder.loop_stop()
+        (line,) = [r.getMessage() for r in caplog.records if repr(topic) in r.getMessage()]
+        assert "MQTT client '" in line and "/intruder'" in line and why in line and "disconnected" in line
+    assert theirs not in caplog.text
+
+
 def test_a_client_id_belongs_to_its_token(
     broker: Running, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:
@@ -227,6 +288,30 @@ def test_an_invalid_message_is_counted_not_stored_and_the_client_stays(
         shown["message_errors"]["count"] == 2 and "my-topic-prefix/nothing" in shown["message_errors"]["last"]
     )
     assert stored(platform, streams["my/topic/suffix"]) == []
+    client.disconnect()
+
+
+def test_a_flood_of_invalid_messages_is_one_log_line_for_each_kind_of_problem(
+    broker: Running,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
+    client, _ = connect(broker.port, key)
+    for i in range(200):
+        message = single_value(1.5, ts=1521797973 + i)  # seconds, sent as milliseconds
+        client.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
+    client.publish("my-topic-prefix/my/topic/suffix", b"14.47", qos=1).wait_for_publish(10)
+    (errors,) = platform.message_errors.values()
+    assert errors.count == 201
+    told = [r.getMessage() for r in caplog.records if "was not stored" in r.getMessage()]
+    assert len(told) == 2
+    assert "'my-topic-prefix/my/topic/suffix'" in told[0] and "(timestamp in seconds)" in told[0]
+    assert "looks like seconds" in told[0] and "(not a message)" in told[1]
+    assert key not in caplog.text
     client.disconnect()
 
 

@@ -9,6 +9,7 @@ these tests wait for points to be stored instead of taking the PUBACK for it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -228,9 +229,36 @@ def test_an_expired_token_loses_its_connection(
     client.loop_stop()
 
 
-def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
-    bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
+def test_a_token_revoked_while_meterhub_was_away_is_dropped_when_it_starts_and_the_log_says_why(
+    broker: Mosquitto, platform: Platform, account: Account, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="meterhub")
+    with DynamicSecurity(BrokerUrl.parse(broker.admin_url)) as admin, platform.db.writer.begin() as conn:
+        key_id, key = keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("mqtt-pubsub",))
+        BrokerAccounts(platform.db, admin).issued(conn, key)
+    with platform.db.writer.begin() as conn:
+        accounts.revoke_credential(conn, credential_id=key_id)
+    worker = MosquittoBridge(platform, BrokerUrl.parse(broker.admin_url), client_id="meterhub-ingest")
+    worker.start()
+    try:
+        assert f"key {key_id} is revoked: Mosquitto drops its client" in caplog.text
+        client, codes = connect(broker.port, key, password=key)
+        assert codes and codes[0] != 0
+        client.loop_stop()
+        assert key not in caplog.text
+    finally:
+        worker.stop()
+
+
+def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
+    bridge: MosquittoBridge,
+    broker: Mosquitto,
+    platform: Platform,
+    account: Account,
+    streams: dict[str, int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
     key = pubsub(platform, account)
     client, _ = connect(broker.port, key, password=key)
     for topic, payload, _problem in BAD_MESSAGES:
@@ -247,6 +275,11 @@ def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
     ).wait_for_publish(10)
     eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)])
     assert errors.count == len(BAD_MESSAGES)
+    # The log tells of each kind of problem once a minute: not JSON, not a message, a bad value, too
+    # large, no such datastream, seconds, a timestamp that is no number, outside the time window.
+    told = [r.getMessage() for r in caplog.records if "was not stored" in r.getMessage()]
+    assert len(told) == 8
+    assert key not in caplog.text
     client.disconnect()
 
 

@@ -555,6 +555,22 @@ def damaged() -> Iterator[Any]:
     )
 
 
+def test_a_telegram_whose_line_endings_became_lf_is_told_so() -> None:
+    with pytest.raises(TelegramError, match=r"line endings were changed on the way \(LF instead of CRLF\)"):
+        parse_telegram(NETBEHEER.replace("\r\n", "\n"), now=NOW)
+
+
+def test_a_telegram_with_lf_endings_and_other_damage_is_altered_or_cut() -> None:
+    with pytest.raises(TelegramError, match="altered or cut"):
+        parse_telegram(NETBEHEER.replace("\r\n", "\n").replace("!C2AA", "!0000"), now=NOW)
+
+
+@pytest.mark.parametrize("joint", ["", " "])
+def test_a_telegram_whose_lines_were_joined_is_told_it_has_no_line_breaks(joint: str) -> None:
+    with pytest.raises(TelegramError, match="no line breaks"):
+        parse_telegram(NETBEHEER.replace("\r\n", joint), now=NOW)
+
+
 @pytest.mark.parametrize("text", list(damaged()))
 def test_damage_is_refused(text: str) -> None:
     with pytest.raises(TelegramError) as refusal:

@@ -74,10 +74,12 @@ def authenticate(conn: Connection, key: str) -> Authenticated:
     presented = secrets.digest(key)
     holder = accounts.key_holder(conn, presented) if key else None
     if holder is None or not secrets.same_digest(holder.stored_digest, presented):
-        raise Unauthorized("Invalid auth key")
+        raise Unauthorized("Invalid auth key", reason="an unknown key" if key else "no key")
     cred = holder.credential
-    if cred.revoked_ms is not None or (cred.expires_ms is not None and cred.expires_ms <= accounts.now_ms()):
-        raise Unauthorized("Invalid auth key")
+    if cred.revoked_ms is not None:
+        raise Unauthorized("Invalid auth key", reason=f"key {cred.id} is revoked")
+    if cred.expires_ms is not None and cred.expires_ms <= accounts.now_ms():
+        raise Unauthorized("Invalid auth key", reason=f"key {cred.id} has expired")
     granted = {site: Access[level.upper()] for site, level in holder.access.items()}
     # A key bound to a site sees only that site, whatever else its owner may access.
     if cred.site_id is not None:

@@ -28,7 +28,12 @@ class Forbidden(MeterhubError):
 
 
 class Unauthorized(MeterhubError):
-    """The caller could not be identified."""
+    """The caller could not be identified; `reason` says why for the server's log (the caller is
+    told no more than the message, which must not help anyone guessing keys)."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Conflict(MeterhubError):

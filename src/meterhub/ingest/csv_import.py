@@ -51,6 +51,10 @@ class Problem:
     def as_dict(self) -> dict[str, object]:
         return {"row": self.row, "column": self.column, "message": self.message}
 
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.column is None else f"row {self.row}, column {self.column}"
+        return f"{where}: {self.message}"
+
 
 @dataclass
 class Report:

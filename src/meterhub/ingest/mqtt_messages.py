@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from meterhub.core.datatypes import BadValue, from_json
-from meterhub.core.errors import Invalid
+from meterhub.core.errors import Invalid, MeterhubError, StorageFull
 from meterhub.core.window import TimeWindow
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.write_path import LATER_MS, PointRow
@@ -30,7 +30,12 @@ EARLIEST_MS = 100_000_000_000
 
 
 class MessageError(Invalid):
-    """A message that cannot be stored; the text says what is wrong with it."""
+    """A message that cannot be stored; the text says what is wrong with it, the reason what kind
+    of problem it is in a few words (the log tells of a flood of one kind once a minute)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -49,18 +54,22 @@ def point_rows(topic: str, payload: bytes, resolve: Resolver, window: TimeWindow
     """The message's points; MessageError when any part of it cannot be stored (its timestamp
     outside the window included)."""
     if len(payload) > MAX_PAYLOAD:
-        raise MessageError(f"the message is {len(payload)} bytes; at most {MAX_PAYLOAD} are read")
+        raise MessageError(
+            f"the message is {len(payload)} bytes; at most {MAX_PAYLOAD} are read", reason="too large"
+        )
     try:
         message = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        raise MessageError(f"the payload is not JSON ({exc})") from None
+        raise MessageError(f"the payload is not JSON ({exc})", reason="not JSON") from None
     if not isinstance(message, dict) or "timestamp" not in message or "value" not in message:
-        raise MessageError('the payload must be a JSON object {"timestamp": <epoch ms>, "value": …}')
+        raise MessageError(
+            'the payload must be a JSON object {"timestamp": <epoch ms>, "value": …}', reason="not a message"
+        )
     ts = _timestamp(message["timestamp"], window)
     value = message["value"]
     if isinstance(value, dict):
         if not value:
-            raise MessageError("a multi-value message needs at least one suffix: value")
+            raise MessageError("a multi-value message needs at least one suffix: value", reason="no values")
         return [_row(f"{topic}/{suffix}", ts, v, resolve) for suffix, v in value.items()]
     return [_row(topic, ts, value, resolve)]
 
@@ -70,19 +79,29 @@ def taken(ts: int) -> MessageError:
     it, holds other values (brokers store a message at the next free millisecond when its own is
     taken: section 3.6's loop stamps `int(time.time() * 1000)`, two messages to a millisecond)."""
     return MessageError(
-        f"other values are stored at {ts} ms and at every millisecond of the {LATER_MS // 1000} s after it"
+        f"other values are stored at {ts} ms and at every millisecond of the {LATER_MS // 1000} s after it",
+        reason="time taken",
+    )
+
+
+def as_message_error(exc: MeterhubError) -> MessageError:
+    """The write path's refusal of a message, as that message's error."""
+    if isinstance(exc, MessageError):
+        return exc
+    return MessageError(
+        str(exc), reason="disk full" if isinstance(exc, StorageFull) else "refused by the writer"
     )
 
 
 def _row(topic: str, ts: int, value: Any, resolve: Resolver) -> PointRow:
     column = resolve(topic)
     if column is None:
-        raise MessageError(f"no datastream has the topic {topic!r}")
+        raise MessageError(f"no datastream has the topic {topic!r}", reason="unknown datastream")
     try:
         return column.stream_id, ts, from_json(value, column.datatype, column.decimals)
     except BadValue as exc:
         raise MessageError(
-            f"{topic}: {exc} ({column.datatype.public} datastream {column.stream_id})"
+            f"{topic}: {exc} ({column.datatype.public} datastream {column.stream_id})", reason="bad value"
         ) from None
 
 
@@ -90,12 +109,15 @@ def _timestamp(given: Any, window: TimeWindow) -> int:
     if isinstance(given, float) and given.is_integer():
         given = int(given)
     if isinstance(given, bool) or not isinstance(given, int) or not 0 <= given < 2**53:
-        raise MessageError(f"timestamp {given!r} is not milliseconds since 1970-01-01 (an integer)")
+        raise MessageError(
+            f"timestamp {given!r} is not milliseconds since 1970-01-01 (an integer)", reason="bad timestamp"
+        )
     if given < EARLIEST_MS:
         raise MessageError(
             f"timestamp {given} looks like seconds (as milliseconds it is before 1973); send milliseconds "
-            "since 1970-01-01"
+            "since 1970-01-01",
+            reason="timestamp in seconds",
         )
     if (problem := window.problem(given)) is not None:
-        raise MessageError(f"timestamp {given}: {problem}")
+        raise MessageError(f"timestamp {given}: {problem}", reason="outside the time window")
     return given

@@ -61,7 +61,12 @@ class Telegram:
 
 
 class TelegramError(Invalid):
-    """The text is not a telegram that can be accepted; the message says what is wrong and what to do."""
+    """The text is not a telegram that can be accepted; the message says what is wrong and what to do,
+    the reason what kind of problem it is in a few words (the log tells of each kind once a minute)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -258,16 +263,27 @@ def parse_telegram(
     if not s:
         raise TelegramError(
             "The telegram is empty (or only NUL characters and whitespace); send the meter's text from its "
-            "`/` header line to its `!` checksum line."
+            "`/` header line to its `!` checksum line.",
+            reason="empty",
         )
     if "\x00" in s:
         raise TelegramError(
-            "The telegram holds a NUL character; a meter sends none between its `/` header and its checksum."
+            "The telegram holds a NUL character; a meter sends none between its `/` header and its checksum.",
+            reason="NUL character",
         )
     if len(s) > _MAX_CHARS:
         raise TelegramError(
             f"The text is {len(s)} characters long; a P1 telegram is a few kilobytes at most. "
-            "Send one telegram per request."
+            "Send one telegram per request.",
+            reason="too long",
+        )
+    if "\n" not in s and "\r" not in s and "/" in s and "!" in s:
+        # Lines joined on the way (a form or shell that took the text as one line): `_locate`
+        # would find no `!` line and call it cut off.
+        raise TelegramError(
+            "The telegram has no line breaks: a meter ends each line with \\r\\n. Send the telegram "
+            "exactly as the meter wrote it, line endings included.",
+            reason="no line breaks",
         )
     start, bang, crc, crc_end = _locate(s)
     if crc and check_crc:
@@ -279,7 +295,8 @@ def parse_telegram(
     if protocol.crc and not crc and check_crc:
         raise TelegramError(
             f"The telegram ends with a bare `!`, but a {protocol.name} meter ends it with `!` and a CRC of "
-            "4 hexadecimal digits: the telegram was cut off. Send it unchanged."
+            "4 hexadecimal digits: the telegram was cut off. Send it unchanged.",
+            reason="no CRC",
         )
     dialect = _DIALECTS.get(protocol.name)
     if dialect is None:
@@ -293,13 +310,15 @@ def _locate(s: str) -> tuple[int, int, str, int]:
     if start == 0 and s[0] != "/":
         raise TelegramError(
             "No header line starting with `/` was found: a P1 telegram starts with `/` and the meter's "
-            "identification (e.g. `/ISk5\\2MT382-1000`). Send the whole telegram, `/` line to `!` line."
+            "identification (e.g. `/ISk5\\2MT382-1000`). Send the whole telegram, `/` line to `!` line.",
+            reason="no header",
         )
     end = s.find("\n!", start)
     if end < 0:
         raise TelegramError(
             "The telegram has no end line starting with `!` after its `/` header: it was cut off. "
-            "Send it completely, up to and including the `!` line and its CRC."
+            "Send it completely, up to and including the `!` line and its CRC.",
+            reason="no end line",
         )
     # A second header before the end: the first telegram broke off and the meter started over.
     # DSMR-reader's datalogger empties its buffer on every `/`; so the last header is the one.
@@ -316,11 +335,13 @@ def _locate(s: str) -> tuple[int, int, str, int]:
     if s[j:line_end].strip(" \t\r\x00"):
         raise TelegramError(
             f"The end line `{_show(s[bang:line_end])}` is not `!` followed by a CRC of 1 to 4 hexadecimal "
-            "digits; send the telegram unchanged."
+            "digits; send the telegram unchanged.",
+            reason="bad end line",
         )
     if eol >= 0 and (s.startswith("/", eol + 1) or s.find("\n/", eol + 1) >= 0):
         raise TelegramError(
-            "The text holds more than one telegram; send each telegram in a request of its own."
+            "The text holds more than one telegram; send each telegram in a request of its own.",
+            reason="several telegrams",
         )
     return start, bang, s[bang + 1 : j], j
 
@@ -332,14 +353,23 @@ def _check_crc(body: str, given: str) -> None:
         char = body[error.start]
         raise TelegramError(
             f"The telegram contains {char!r} (U+{ord(char):04X}), which no meter sends: a telegram is bytes. "
-            "Send them as received (as Latin-1 text), not re-encoded on the way."
+            "Send them as received (as Latin-1 text), not re-encoded on the way.",
+            reason="not Latin-1",
         ) from None
     computed = crc16_arc(data)
-    if computed != int(given, 16):
+    if computed == int(given, 16):
+        return
+    mismatch = f"CRC mismatch: the telegram says {given.upper()}, its content computes {computed:04X} — "
+    # The meter's CRC covers its CRLF line ends; a transport that writes LF alone breaks it.
+    if "\r" not in body and crc16_arc(data.replace(b"\n", b"\r\n")) == int(given, 16):
         raise TelegramError(
-            f"CRC mismatch: the telegram says {given.upper()}, its content computes {computed:04X} — "
-            "the telegram was altered or cut in transit; send it unchanged"
+            mismatch + "the line endings were changed on the way (LF instead of CRLF): send the "
+            "telegram exactly as the meter wrote it, with \\r\\n",
+            reason="LF line endings",
         )
+    raise TelegramError(
+        mismatch + "the telegram was altered or cut in transit; send it unchanged", reason="CRC mismatch"
+    )
 
 
 def _obis_lines(lines: list[str]) -> dict[str, tuple[int, str]]:
@@ -397,7 +427,7 @@ class _Clock:
     def check(self, timestamp: datetime, what: str) -> None:
         problem = self.window.problem(to_ms(timestamp), to_ms(self.now))
         if problem is not None:
-            raise TelegramError(f"The {what} is wrong: {problem}.")
+            raise TelegramError(f"The {what} is wrong: {problem}.", reason="time outside the window")
 
 
 def _telegram(
@@ -454,7 +484,8 @@ def _telegram(
         if protocol.clock:
             raise TelegramError(
                 f"The telegram has no `0-0:1.0.0(YYMMDDhhmmssW)` timestamp line, which every {protocol.name} "
-                "telegram carries: it was cut or altered. Send it unchanged."
+                "telegram carries: it was cut or altered. Send it unchanged.",
+                reason="no clock",
             )
         clock = server.now  # DSMR 2.2/3 meters have no clock; DSMR-reader stamps their readings on arrival
     server.check(clock, "meter's clock")
@@ -471,7 +502,8 @@ def _telegram(
     if not values and not samples:
         raise TelegramError(
             "The telegram holds no meter reading (no energy, power or M-Bus lines the meter's protocol "
-            f"({protocol.name}) defines); send a complete telegram."
+            f"({protocol.name}) defines); send a complete telegram.",
+            reason="no reading",
         )
     electricity = MeterSample(
         _meter_id(meter_id), MeterType.ELECTRICITY, None, clock, MappingProxyType(values)
@@ -580,7 +612,8 @@ def _meter_id(raw: str | None) -> str | None:
 def _bad_line(n: int, line: str, problem: str) -> TelegramError:
     return TelegramError(
         f"Line {n} `{_show(line)}` {problem}; the telegram is damaged — "
-        "send it exactly as the meter wrote it."
+        "send it exactly as the meter wrote it.",
+        reason="damaged line",
     )
 
 

@@ -27,7 +27,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from meterhub.core.errors import MeterhubError, StorageFull
-from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
+from meterhub.ingest.mqtt_messages import MessageError, as_message_error, point_rows, taken
 from meterhub.ingest.write_path import BatchOutcome, PointRow
 from meterhub.mqtt.broker_accounts import SERVICE_CLIENT, BrokerAccounts
 from meterhub.mqtt.dynsec import BrokerUnavailable, BrokerUrl, DynamicSecurity
@@ -233,7 +233,7 @@ class MosquittoBridge:
         # On the writer's thread, in commit order.
         problem = stored.exception()
         if isinstance(problem, StorageFull):
-            self.topics.count_error(message.topic, MessageError(str(problem)))
+            self.topics.count_error(message.topic, as_message_error(problem))
         if problem is not None and (
             isinstance(problem, StorageFull) or not isinstance(problem, MeterhubError)
         ):
@@ -246,7 +246,7 @@ class MosquittoBridge:
             retry.start()
             return
         if problem is not None:
-            self.topics.count_error(message.topic, MessageError(str(problem)))
+            self.topics.count_error(message.topic, as_message_error(problem))
         elif clashes := stored.result().clashes:
             self.topics.count_error(message.topic, taken(clashes[0].ts))
         self._client.ack(message.mid, message.qos)

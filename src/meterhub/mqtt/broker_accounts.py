@@ -153,10 +153,15 @@ class BrokerAccounts:
                 role = role_name(credential_id)
                 try:
                     who = keys.authenticate(conn, username).principal
-                except Unauthorized:
+                except Unauthorized as exc:
+                    # Revoked or expired while no meterhub was there to see it.
+                    log.info("%s: Mosquitto drops its client", exc.reason)
                     commands += _removal(username, role)
                     continue
                 if not _may_pubsub(who):
+                    log.info(
+                        "key %s lacks the %s permission: Mosquitto drops its client", credential_id, PUBSUB
+                    )
                     commands += _removal(username, role)
                     continue
                 known[credential_id] = username

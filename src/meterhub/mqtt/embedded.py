@@ -29,11 +29,12 @@ from amqtt.mqtt.publish import PublishPacket, PublishVariableHeader
 from amqtt.plugins.base import BaseTopicPlugin
 from amqtt.session import Session
 from amqtt.utils import gen_client_id
+from sqlalchemy import Connection
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, StorageFull, Unauthorized
-from meterhub.ingest.mqtt_messages import MessageError, point_rows, taken
+from meterhub.ingest.mqtt_messages import MessageError, as_message_error, point_rows, taken
 from meterhub.ingest.write_path import PointRow
 from meterhub.mqtt.topics import PUBSUB, Topics
 from meterhub.platform import Platform
@@ -204,13 +205,7 @@ class EmbeddedBroker(Broker):
             await writer.close()
             raise
         handler.broker = self  # type: ignore[attr-defined]
-        who = self._principal(session.username or "")
-        if (
-            who is not None
-            and session.will_flag
-            and not self.topics.may(who, session.will_topic or "", Access.WRITE)
-        ):
-            who = None  # a last will on a topic it may not publish to would forge a message there
+        who = self._login(session, remote_address, remote_port)
         if who is None:
             session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
         else:
@@ -230,9 +225,30 @@ class EmbeddedBroker(Broker):
         session.meterhub_principal = who  # type: ignore[attr-defined]
         return handler, session
 
-    def _principal(self, token: str) -> Principal | None:
-        """The token's principal, if it may use MQTT (the mqtt-pubsub permission)."""
-        return self._principals({token})[token]
+    def _login(self, session: Session, address: str, port: int) -> Principal | None:
+        """The connecting client's principal; None when it is refused, the log saying why (never
+        with the token, which is the username; once a minute for a client that keeps trying)."""
+        try:
+            with self.platform.db.reader.connect() as conn:
+                who = _admitted(conn, session.username or "")
+            if session.will_flag and not self.topics.may(who, session.will_topic or "", Access.WRITE):
+                # A last will on a topic it may not publish to would forge a message there.
+                will = session.will_topic or ""
+                raise Forbidden(f"its last will goes to {will!r}: {self.topics.refusal(who, will)}")
+        except (Unauthorized, Forbidden) as exc:
+            why = exc.reason if isinstance(exc, Unauthorized) else str(exc)
+            self.platform.limited_log.log(
+                log,
+                logging.WARNING,
+                ("mqtt login", address, why),
+                "MQTT login of client %r from %s:%s refused: %s",
+                session.client_id,
+                address,
+                port,
+                why,
+            )
+            return None
+        return who
 
     def _principals(self, tokens: set[str]) -> dict[str, Principal | None]:
         """Each token's principal, None for one that may not use MQTT (now)."""
@@ -241,8 +257,7 @@ class EmbeddedBroker(Broker):
             for token in tokens:
                 who: Principal | None
                 try:
-                    who = keys.authenticate(conn, token).principal
-                    require_scope(who, PUBSUB)
+                    who = _admitted(conn, token)
                 except (Unauthorized, Forbidden):
                     who = None
                 found[token] = who
@@ -338,7 +353,10 @@ class _StoringHandler(BrokerProtocolHandler):
             # As the document says: a client that outruns the broker loses what does not fit,
             # and nobody else waits for it.
             self.broker.topics.count_error(
-                topic, MessageError(f"dropped: {CLIENT_QUEUE} messages of this client waiting")
+                topic,
+                MessageError(
+                    f"dropped: {CLIENT_QUEUE} messages of this client waiting", reason="client too fast"
+                ),
             )
             return
         self.waiting += 1
@@ -352,13 +370,17 @@ class _StoringHandler(BrokerProtocolHandler):
     ) -> None:
         if "+" in topic or "#" in topic:
             self.broker.topics.count_error(
-                topic, MessageError("wildcards + and # are for subscriptions; a message goes to one topic")
+                topic,
+                MessageError(
+                    "wildcards + and # are for subscriptions; a message goes to one topic",
+                    reason="wildcard topic",
+                ),
             )
-            await self._refuse(f"published to the wildcard topic {topic}")
+            await self._refuse(f"published to the wildcard topic {topic!r}")
             return
         if not self.broker.topics.may(who, topic, Access.WRITE):
             # As energydata.dk's broker: disconnected at once, no PUBACK, queued messages discarded.
-            await self._refuse(f"may not publish to {topic}")
+            await self._refuse(f"published to {topic!r}: {self.broker.topics.refusal(who, topic)}")
             return
         stored = await self._store(topic, data)
         if self.refused or stored is None:
@@ -384,12 +406,10 @@ class _StoringHandler(BrokerProtocolHandler):
             if outcome.clashes:
                 raise taken(outcome.clashes[0].ts)
         except StorageFull as exc:
-            self.broker.topics.count_error(topic, MessageError(str(exc)))
+            self.broker.topics.count_error(topic, as_message_error(exc))
             return None
         except MeterhubError as exc:
-            self.broker.topics.count_error(
-                topic, exc if isinstance(exc, MessageError) else MessageError(str(exc))
-            )
+            self.broker.topics.count_error(topic, as_message_error(exc))
             return False
         return True
 
@@ -408,9 +428,28 @@ class _StoringHandler(BrokerProtocolHandler):
 
     async def _refuse(self, why: str) -> None:
         self.refused = True
-        log.info("client %s %s: disconnected", self.session and self.session.client_id, why)
+        client_id = self.session and self.session.client_id
+        # Once a minute for a client that reconnects and tries again.
+        self.broker.platform.limited_log.log(
+            log,
+            logging.WARNING,
+            ("mqtt publish", client_id, why),
+            "MQTT client %r %s: disconnected",
+            client_id,
+            why,
+        )
         if self.writer is not None:
             await self.writer.close()
+
+
+def _admitted(conn: Connection, token: str) -> Principal:
+    """The token's principal; Unauthorized or Forbidden (saying why) unless it may use MQTT."""
+    who = keys.authenticate(conn, token).principal
+    try:
+        require_scope(who, PUBSUB)
+    except Forbidden:
+        raise Forbidden(f"key {who.credential_id} lacks the {PUBSUB} permission") from None
+    return who
 
 
 class TopicAccess(BaseTopicPlugin):

@@ -3,6 +3,7 @@ refused message is counted."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TypeVar
 
@@ -18,6 +19,8 @@ from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
 from meterhub.store import datasets
 from meterhub.store.datasets import Dataset
+
+log = logging.getLogger(__name__)
 
 PUBSUB = "mqtt-pubsub"
 T = TypeVar("T")
@@ -94,11 +97,30 @@ class Topics:
         dataset = self.dataset(topic)
         return dataset is not None and _allowed(who, dataset, needed)
 
-    def count_error(self, topic: str, error: MessageError) -> None:
-        """Remember a refused message for its dataset (the management API shows them)."""
+    def refusal(self, who: Principal, topic: str) -> str:
+        """Why the token may not publish to the topic, for the log."""
         dataset = self.dataset(topic)
-        if dataset is not None:
-            self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
+        if dataset is None:
+            return f"no dataset has the topic prefix {topic.partition('/')[0]!r}"
+        return f"key {who.credential_id} may not write to dataset {dataset.id} ({dataset.topic_prefix!r})"
+
+    def count_error(self, topic: str, error: MessageError) -> None:
+        """Remember a refused message for its dataset (the management API shows them), and tell the
+        log (once a minute for each dataset and kind of problem: a client may send thousands)."""
+        dataset = self.dataset(topic)
+        if dataset is None:
+            return
+        self.platform.message_errors.setdefault(dataset.id, MessageErrors()).add(topic, error)
+        self.platform.limited_log.log(
+            log,
+            logging.WARNING,
+            ("mqtt", dataset.id, error.reason),
+            "an MQTT message to %r of dataset %s was not stored (%s): %s",
+            topic,
+            dataset.id,
+            error.reason,
+            error,
+        )
 
 
 def granted_prefixes(conn: Connection, who: Principal, needed: Access) -> list[str]:

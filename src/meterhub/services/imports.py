@@ -132,6 +132,7 @@ class Imports:
             self._end(import_id, UPLOADED, message=_CUT_CHECK)
             return
         except csv_import.Unreadable as exc:
+            _log_invalid(import_id, who, 1, str(exc))
             self._end(
                 import_id, INVALID, rows=None, error_count=1, errors=[_whole(str(exc))], message=str(exc)
             )
@@ -145,6 +146,7 @@ class Imports:
         if report.ok:
             self._end(import_id, READY, **checked, error_count=0, errors=[])
             return
+        _log_invalid(import_id, who, report.problem_count, str(report.problems[0]))
         self._end(
             import_id,
             INVALID,
@@ -175,7 +177,14 @@ class Imports:
                     step.rows(done)
         except Exception as exc:
             if not isinstance(exc, _Stopping):
-                log.warning("ingesting import %s stopped: %s", import_id, exc)
+                log.warning(
+                    "ingesting import %s of user %s stopped after row %s of %s: %s",
+                    import_id,
+                    who.user_id,
+                    step.last,
+                    found.rows,
+                    exc,
+                )
             self._end(
                 import_id,
                 FAILED,
@@ -280,6 +289,16 @@ def _columns(conn: Connection, source: BinaryIO, who: Principal) -> list[Column]
     if not report.ok:
         raise Conflict(f"the header no longer checks out: {report.problems[0].message}")
     return columns
+
+
+def _log_invalid(import_id: int, who: Principal, count: int, first: str) -> None:
+    log.warning(
+        "import %s of user %s is invalid, nothing of it imported: %d problem(s), the first: %s",
+        import_id,
+        who.user_id,
+        count,
+        first,
+    )
 
 
 def _whole(message: str) -> dict[str, object]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -76,3 +78,43 @@ def test_refused_telegrams_are_counted(server: Server, account: Account, name: s
     assert response.status_code == 400 and "CRC" in response.text
     assert client.get("/api/v2/datalogger/meter-statistics").json()["rejected_telegrams"] == 1
     assert client.get("/api/v2/datalogger/dsmrreading").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("changed", "hint"),
+    [
+        (
+            lambda text: text.replace("\r\n", "\n"),
+            "line endings were changed on the way (LF instead of CRLF)",
+        ),
+        (lambda text: text.replace("\r\n", " "), "The telegram has no line breaks"),
+    ],
+    ids=["lf-endings", "joined-lines"],
+)
+def test_a_telegram_whose_line_ends_changed_on_the_way_is_told_what_happened(
+    server: Server, account: Account, changed: Callable[[str], str], hint: str
+) -> None:
+    sent = changed(telegram("dsmrreader_netbeheer_example_dsmr50.txt"))
+    response = server.client(account.key).post("/api/v1/datalogger/dsmrreading", data={"telegram": sent})
+    assert response.status_code == 400 and hint in response.text
+
+
+def test_a_refused_telegram_is_logged_with_its_site_and_why_once_a_minute(
+    server: Server, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    sent = telegram("dsmrreader_netbeheer_example_dsmr50.txt").replace("\r\n", "\n")
+    client = server.client(account.key)
+    for _ in range(3):
+        assert client.post("/api/v1/datalogger/dsmrreading", data={"telegram": sent}).status_code == 400
+    assert client.get("/api/v2/datalogger/meter-statistics").json()["rejected_telegrams"] == 3
+    assert client.post("/api/v1/datalogger/dsmrreading", data={"reading": sent}).status_code == 400
+    told = [r.getMessage() for r in caplog.records if "telegram" in r.getMessage()]
+    assert [line.split(": ", 1)[0] for line in told] == [
+        f"a telegram for site {account.site_id} was refused (LF line endings)",
+        f"a telegram for site {account.site_id} was refused (no telegram field)",
+    ]
+    assert told[0].endswith(
+        "(LF instead of CRLF): send the telegram exactly as the meter wrote it, with \\r\\n"
+    )
+    assert "1-0:1.8.1" not in caplog.text and account.key not in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -216,6 +217,38 @@ def test_every_problem_is_reported_with_its_row_and_column(example: Example) -> 
     assert {(1, 5), (3, 1), (4, 3), (4, 4), (5, 1), (6, None), (7, 1), (8, 1), (9, 2)} <= problems
     assert found["error_count"] == len(found["errors"])
     assert example.stored() == 0
+
+
+def test_an_invalid_file_is_logged_with_its_problem_count_and_the_first(
+    example: Example, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    body = f";{example.double};nobody/here\n2021-03-10T20:24:30.139Z;one;2\n".encode()
+    found = example.validated(body)
+    empty = example.validated(b"")
+    told = [r.getMessage() for r in caplog.records if "is invalid" in r.getMessage()]
+    assert told == [
+        f"import {found['id']} of user {account.user_id} is invalid, nothing of it imported: 2 problem(s), "
+        "the first: row 1, column 3: `nobody/here` names no datastream (give its id, or its topic prefix/suffix)",
+        f"import {empty['id']} of user {account.user_id} is invalid, nothing of it imported: 1 problem(s), "
+        "the first: the file is empty or its first line is; the first line must name the datastreams",
+    ]
+
+
+def test_an_ingest_that_fails_is_logged_with_where_it_stopped_and_why(
+    example: Example, account: Account, platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="meterhub")
+    ready = example.validated(example.csv.encode())
+    platform.writer.write([(example.double, T["30.139"], 1.0)])  # stored meanwhile, unlike the file's
+    assert example.client.put(f"{IMPORT}/{ready['id']}/ingest").status_code == 202
+    assert example.settle(ready["id"])["status"] == "failed"
+    (line,) = [r.getMessage() for r in caplog.records if "stopped" in r.getMessage()]
+    assert line.startswith(
+        f"ingesting import {ready['id']} of user {account.user_id} stopped after row 0 of 5: "
+    )
+    assert f"datastream {example.double} got a different value" in line
+    assert example.client.headers["Authorization"].split()[1] not in caplog.text
 
 
 def test_a_header_naming_someone_elses_datastream_is_invalid(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -15,6 +16,10 @@ from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import documented
 from meterhub.ingest import meters
 from meterhub.ingest.telegram import TelegramError, parse_telegram
+from meterhub.platform import Platform
+from meterhub.web.answers import FaceError
+
+log = logging.getLogger(__name__)
 
 NO_TELEGRAM = "Invalid data: post the raw telegram, line endings included, in the form field 'telegram'"
 
@@ -35,28 +40,43 @@ async def dsmrreading(request: Request) -> Response:
     """Parse, check and store a telegram; 201 with an empty body once it is on disk."""
     p = platform(request)
     who = caller(request, version=1, needed=Access.WRITE)
+    site_id = who.site.id
     try:
         form = await body.fields(request, p.settings.max_body_bytes)
     except TooLarge:
-        raise errors.v1(
-            413,
-            f"Request body too large: a telegram is a few kB; the limit is {p.settings.max_body_bytes} bytes",
-        ) from None
+        limit = p.settings.max_body_bytes
+        hint = f"Request body too large: a telegram is a few kB; the limit is {limit} bytes"
+        raise _refused(p, site_id, 413, "too large", hint) from None
     except Invalid:
-        raise errors.v1(400, NO_TELEGRAM) from None
+        raise _refused(p, site_id, 400, "no telegram field", NO_TELEGRAM) from None
     text = form.get("telegram")
     if not isinstance(text, str) or not text.strip("\x00 \r\n\t"):
-        raise errors.v1(400, NO_TELEGRAM)
+        raise _refused(p, site_id, 400, "no telegram field", NO_TELEGRAM)
     try:
         telegram = parse_telegram(text, now=datetime.now(UTC), window=p.window)
     except TelegramError as exc:
-        await p.writer.store([], meters.rejected(who.site.id))
-        raise errors.v1(400, f"Failed to parse telegram: {exc}") from None
-    rows, extra = meters.telegram_rows(p.registry, site_id=who.site.id, telegram=telegram)
+        await p.writer.store([], meters.rejected(site_id))
+        raise _refused(p, site_id, 400, exc.reason, f"Failed to parse telegram: {exc}") from None
+    rows, extra = meters.telegram_rows(p.registry, site_id=site_id, telegram=telegram)
     outcome = await p.writer.store(rows, extra)
     if outcome.clashes:
-        raise errors.v1(409, _clash_hint(outcome.clashes[0].ts))
+        raise _refused(p, site_id, 409, "another reading stored", _clash_hint(outcome.clashes[0].ts))
     return Response(status_code=201)
+
+
+def _refused(p: Platform, site_id: int, status: int, reason: str, hint: str) -> FaceError:
+    """The answer to a refused telegram, told to the log too (with the hint, not the telegram:
+    the hint quotes what of it matters), once a minute for each site and kind of problem."""
+    p.limited_log.log(
+        log,
+        logging.WARNING,
+        ("telegram", site_id, reason),
+        "a telegram for site %s was refused (%s): %s",
+        site_id,
+        reason,
+        hint,
+    )
+    return errors.v1(status, hint)
 
 
 def _clash_hint(ts_ms: int) -> str:
