@@ -120,7 +120,11 @@ def test_unknown_tokens_and_tokens_without_the_permission_are_refused(
 
 @pytest.mark.parametrize("protocol", [mqtt.MQTTv5, mqtt.MQTTv31])
 def test_other_mqtt_versions_hear_that_the_embedded_broker_speaks_3_1_1(
-    broker: Running, platform: Platform, account: Account, protocol: mqtt.MQTTProtocolVersion
+    broker: Running,
+    platform: Platform,
+    account: Account,
+    protocol: mqtt.MQTTProtocolVersion,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """amqtt speaks MQTT 3.1.1 only: an MQTT 5 or 3.1 client is refused at CONNECT, before it can
     publish anything, with the code that says so in its own version (so no PUBACK reason codes on
@@ -129,6 +133,10 @@ def test_other_mqtt_versions_hear_that_the_embedded_broker_speaks_3_1_1(
     client, codes = connect(broker.port, key, protocol=protocol)
     client.loop_stop()
     assert codes == [0x84]  # "unsupported protocol version" (paho reads 3.1's return code 1 so too)
+    (told,) = [
+        r.getMessage() for r in caplog.records if "refused: it speaks protocol level" in r.getMessage()
+    ]
+    assert "connect with 3.1.1, or use an external Mosquitto (METERHUB_MQTT_URL)" in told
     client, codes = connect(broker.port, key)
     assert codes == [0]
     client.disconnect()

@@ -199,8 +199,21 @@ class EmbeddedBroker(Broker):
         # client id could end that session. Here the token is checked first, and a session is
         # found only by the token that made it (the table is keyed by token and client id).
         try:
-            connect = await _mqtt_3_1_1_connect(reader, writer, remote_address)
+            connect = await _mqtt_3_1_1_connect(reader, writer)
             handler, session = await _StoringHandler.init_from_connect(connect, writer, self.plugins_manager)
+        except _OtherVersion as exc:
+            self.platform.limited_log.log(
+                log,
+                logging.WARNING,
+                ("mqtt version", remote_address, exc.level),
+                "MQTT client from %s:%s refused: it speaks protocol level %s, the embedded broker MQTT "
+                "3.1.1 (level 4); connect with 3.1.1, or use an external Mosquitto (METERHUB_MQTT_URL)",
+                remote_address,
+                remote_port,
+                exc.level,
+            )
+            await writer.close()
+            raise
         except MQTTError:
             await writer.close()
             raise
@@ -289,10 +302,16 @@ class EmbeddedBroker(Broker):
 CONNECT_MAX_BYTES = 5 * 65_538
 
 
-async def _mqtt_3_1_1_connect(reader: ReaderAdapter, writer: WriterAdapter, address: str) -> BufferReader:
+class _OtherVersion(MQTTError):
+    def __init__(self, level: int | None) -> None:
+        super().__init__(f"protocol level {level}")
+        self.level = level
+
+
+async def _mqtt_3_1_1_connect(reader: ReaderAdapter, writer: WriterAdapter) -> BufferReader:
     """The client's CONNECT packet, read whole, if it speaks MQTT 3.1.1. amqtt decodes any CONNECT
     as 3.1.1: an MQTT 5 one (its properties before the payload) is misread, and the client may wait
-    for ever. Other versions are answered as their own protocol expects and closed."""
+    for ever. Other versions are answered as their own protocol expects (then _OtherVersion)."""
     header = await MQTTFixedHeader.from_stream(reader)
     if header is None or header.packet_type != CONNECT or header.remaining_length > CONNECT_MAX_BYTES:
         raise MQTTError("the first packet is not a CONNECT of a sane size")
@@ -300,16 +319,10 @@ async def _mqtt_3_1_1_connect(reader: ReaderAdapter, writer: WriterAdapter, addr
     named = 2 + int.from_bytes(body[:2])  # the protocol name ("MQTT", 3.1's "MQIsdp") comes first
     level = body[named] if len(body) > named else None
     if level != MQTT_3_1_1:
-        log.warning(
-            "refused an MQTT client at %s speaking protocol level %s: the embedded broker speaks MQTT "
-            "3.1.1 (level 4); connect with 3.1.1, or use an external Mosquitto (METERHUB_MQTT_URL)",
-            address,
-            level,
-        )
         # MQTT 5 reads reason 0x84, unsupported protocol version; 3.1 reads return code 1, the same.
         writer.write(b"\x20\x03\x00\x84\x00" if level == MQTT_5 else b"\x20\x02\x00\x01")
         await writer.drain()
-        raise MQTTError(f"protocol level {level}")
+        raise _OtherVersion(level)
     return BufferReader(header.to_bytes() + body)
 
 
