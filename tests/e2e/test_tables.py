@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
-MEHUB = [sys.executable, "-m", "meterhub"]
-
-
-def run80(data_dir: Path, *args: str) -> str:
-    done = subprocess.run(
-        [*MEHUB, *args, "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "80"},
-        check=True,
-    )
-    return done.stdout
+from tests.e2e.commands import run
 
 
 def test_every_list_fits_80_columns_with_its_values_whole(tmp_path: Path) -> None:
+    run80 = partial(run, env={"COLUMNS": "80"})
     run80(tmp_path, "user", "add", "ann@example.org", "--password", "s3cret-enough")
     run80(tmp_path, "site", "add", "Flat", "--owner", "ann@example.org", "--timezone", "Europe/Brussels")
     run80(tmp_path, "dataset", "add", "weather-station-in-the-back-garden", "--site", "1")
