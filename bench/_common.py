@@ -284,8 +284,9 @@ def meterhub_server(url: str, data_dir: Path) -> Iterator[Server]:
         "127.0.0.1",
         "--port",
         str(port),
-        # RESULTS.md's figures were measured without one: a line per request is a deployment's cost.
-        "--no-access-log",
+        # Most of RESULTS.md's figures were measured without one; METERHUB_BENCH_ACCESS_LOG=1 keeps it,
+        # to measure what a line per request costs.
+        *([] if os.environ.get("METERHUB_BENCH_ACCESS_LOG") == "1" else ["--no-access-log"]),
     ]
     server = Server(command, port, data_dir / "server.log")
     try:
