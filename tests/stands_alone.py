@@ -28,10 +28,16 @@ class Audit:
     """The files opened outside the allowed places, each with the test that opened it."""
 
     allowed: tuple[str, ...]
+    # The folder holding the repository (unless it is an allowed place as a whole, such as /tmp):
+    # what is in it beside the repository is exactly what a fresh clone lacks, even inside /tmp.
+    beside: tuple[str, ...]
+    own: tuple[str, ...]  # the repository and the Python it runs on, which may live in that folder
     strays: list[tuple[str, str]] = field(default_factory=list)
 
     def check(self, path: str) -> None:
-        if _under(os.path.abspath(path), self.allowed) and _under(os.path.realpath(path), self.allowed):
+        real = os.path.realpath(path)
+        allowed = _under(os.path.abspath(path), self.allowed) and _under(real, self.allowed)
+        if allowed and not (self.beside and _under(real, self.beside) and not _under(real, self.own)):
             return
         test = os.environ.get("PYTEST_CURRENT_TEST", "collection").removesuffix(" (call)")
         self.strays.append((test, path))
@@ -54,6 +60,16 @@ def _allowed() -> tuple[str, ...]:
     return tuple(sorted({os.path.realpath(p) for p in places} | places))
 
 
-AUDIT = Audit(_allowed())
+def _beside(allowed: tuple[str, ...]) -> tuple[str, ...]:
+    parent = os.path.realpath(REPOSITORY.parent)
+    return () if parent in allowed or parent == os.sep else (parent,)
+
+
+ALLOWED = _allowed()
+AUDIT = Audit(
+    ALLOWED,
+    beside=_beside(ALLOWED),
+    own=tuple({os.path.realpath(p) for p in (REPOSITORY, sys.prefix, sys.base_prefix, sys.exec_prefix)}),
+)
 # An audit hook cannot be removed; it is installed once, when conftest first imports this module.
 sys.addaudithook(AUDIT.hook)

@@ -11,15 +11,16 @@ import pytest
 
 from tests.stands_alone import AUDIT, REPOSITORY, OutsideTheRepository
 
+ELSEWHERE = Path("/meterhub-elsewhere/expected.json")
+# Beside the repository, unless its folder is a temporary directory as a whole (nothing is beside it).
+BESIDE = [REPOSITORY.parent / "shared" / "telegrams" / "expected.json"] if AUDIT.beside else []
 
-def test_a_file_beside_the_repository_cannot_be_opened() -> None:
-    beside = REPOSITORY.parent / "shared" / "telegrams" / "expected.json"
+
+@pytest.mark.parametrize("place", [ELSEWHERE, *BESIDE], ids=["elsewhere", *["beside"] * len(BESIDE)])
+def test_a_file_outside_the_repository_cannot_be_opened(place: Path, request: pytest.FixtureRequest) -> None:
     with pytest.raises(OutsideTheRepository, match="copy it into tests/fixtures/"):
-        beside.read_text()
-    assert AUDIT.strays.pop() == (
-        "tests/unit/test_stands_alone.py::test_a_file_beside_the_repository_cannot_be_opened",
-        str(beside),
-    )
+        place.read_text()
+    assert AUDIT.strays.pop() == (request.node.nodeid, str(place))
 
 
 def test_files_in_the_repository_and_temporary_directories_can(tmp_path: Path) -> None:
