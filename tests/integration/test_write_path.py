@@ -65,6 +65,21 @@ def test_a_different_value_for_a_stored_instant_is_refused_whole(
     assert aggregates(platform) == before
 
 
+def test_a_batch_that_keeps_stored_values_stores_all_but_its_clashes(
+    platform: Platform, account: Account
+) -> None:
+    meter = electricity_meter(platform, account.site_id)
+    rows = day_of_readings(meter, TZ, date(2026, 2, 3), every_s=600)
+    platform.writer.write(rows)
+    sid, ts, v = rows[10]
+    fresh = (sid, ts + 1, v)
+    outcome = platform.writer.submit([fresh, (sid, ts, v + 1)], keep=True).result()
+    assert outcome.stored == 1 and outcome.clashes == [Clash(sid, ts, v, v + 1)]
+    assert point_count(platform) == len(rows) + 1
+    with platform.db.reader.connect() as conn:
+        assert writes.stored_points(conn, sid, ts, ts + 1) == [(ts, v), (ts + 1, v)]  # the first kept
+
+
 def test_the_newest_point_offered_again_is_a_duplicate_or_a_clash(
     platform: Platform, account: Account
 ) -> None:

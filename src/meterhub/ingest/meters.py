@@ -55,6 +55,11 @@ def rejected(site_id: int) -> Extra:
     return partial(meter_statistics.count_rejected, site_id=site_id)
 
 
+def clashed(site_id: int, at_ms: int) -> Extra:
+    """The write that counts a telegram stored without its values that contradicted stored ones."""
+    return partial(meter_statistics.count_clashed, site_id=site_id, at_ms=at_ms)
+
+
 def _samples(telegram: Telegram) -> Iterable[MeterSample]:
     yield telegram.electricity
     yield from telegram.devices

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from meterhub.core.errors import Invalid, NotFound, StorageFull
 from meterhub.core.window import DEFAULT_WINDOW, TimeWindow
-from meterhub.ingest.write_path import BatchOutcome, PointRow, write_batches
+from meterhub.ingest.write_path import BatchOutcome, Clash, PointRow, write_batches
 from meterhub.store import writes
 from meterhub.store.db import is_storage_full
 from meterhub.store.writes import StreamMeta
@@ -78,6 +78,17 @@ class _Job:
     feed: bool = True
     # Whether a point whose millisecond holds another value moves on to the next free one.
     move: bool = False
+    # Whether points contradicting stored ones are left out and the rest stored (else: none is).
+    keep: bool = False
+    # The clashes left out so far, reported with the outcome of what was stored.
+    left_out: tuple[Clash, ...] = ()
+
+
+def _without(job: _Job, clashes: Sequence[Clash]) -> _Job:
+    """The job again without the points that clashed, which its outcome will report."""
+    out = {(c.stream_id, c.ts) for c in clashes}
+    rows = [row for row in job.rows if (row[0], row[1]) not in out]
+    return replace(job, rows=rows, left_out=(*job.left_out, *clashes))
 
 
 # Told, on the writer thread, of every commit's newly stored points (the MQTT live feed).
@@ -110,27 +121,40 @@ class Writer:
         self._thread.start()
 
     def submit(
-        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True, move: bool = False
+        self,
+        rows: Sequence[PointRow],
+        extra: Extra | None = None,
+        *,
+        feed: bool = True,
+        move: bool = False,
+        keep: bool = False,
     ) -> Future[BatchOutcome]:
-        """Queue a batch; the future resolves after its transaction committed. `feed=False` keeps
-        its points from the watchers (they came from a feed of their own); `move=True` moves a
-        point whose millisecond holds another value on to the stream's next free one
-        (write_batches' `moving`) instead of refusing the batch."""
+        """Queue a batch; the future resolves after its transaction committed. A batch with a
+        point that contradicts a stored one is refused whole, unless `move=True` moves such a point
+        on to the stream's next free millisecond (write_batches' `moving`) or `keep=True` leaves it
+        out, keeping the stored value, and stores the rest (the outcome lists what was left out).
+        `feed=False` keeps its points from the watchers (they came from a feed of their own)."""
         future: Future[BatchOutcome] = Future()
         if (outside := self._outside(rows)) is not None:
             future.set_exception(outside)
         else:
-            self._queue.put(_Job(rows, extra, future, feed, move))
+            self._queue.put(_Job(rows, extra, future, feed, move, keep))
         return future
 
     async def store(
-        self, rows: Sequence[PointRow], extra: Extra | None = None, *, feed: bool = True, move: bool = False
+        self,
+        rows: Sequence[PointRow],
+        extra: Extra | None = None,
+        *,
+        feed: bool = True,
+        move: bool = False,
+        keep: bool = False,
     ) -> BatchOutcome:
         """Queue a batch from the event loop and wait for its commit (cheaper than wrapping submit)."""
         if (outside := self._outside(rows)) is not None:
             raise outside
         reply = _LoopReply(asyncio.get_running_loop())
-        self._queue.put(_Job(rows, extra, reply, feed, move))
+        self._queue.put(_Job(rows, extra, reply, feed, move, keep))
         return await reply.future
 
     def _outside(self, rows: Sequence[PointRow]) -> Invalid | None:
@@ -201,14 +225,19 @@ class Writer:
             outcomes = self._transaction(runnable, moving)
         except _Clashed as clashed:
             # A batch is all or nothing: one that contradicts stored data is refused whole, unless
-            # it may move, and goes again with its points moved on (only then, as that costs reads).
-            again = set() if moving else {i for i in clashed.refused if runnable[i].move}
+            # it may move, and goes again with its points moved on (only then, as that costs reads),
+            # or may keep the stored values, and goes again without its clashing points.
+            movers = set() if moving else {i for i in clashed.refused if runnable[i].move}
+            again = set(movers)
             for i, outcome in clashed.refused.items():
-                if i not in again:
+                if runnable[i].keep:
+                    runnable[i] = _without(runnable[i], outcome.clashes)
+                    again.add(i)
+                elif i not in movers:
                     runnable[i].reply.set_result(replace(outcome, stored=0))
             rest = [job for i, job in enumerate(runnable) if i not in clashed.refused or i in again]
             if rest:
-                self._commit(rest, moving or bool(again))
+                self._commit(rest, moving or bool(movers))
             return
         except Exception as exc:
             if isinstance(exc, StorageFull) or is_storage_full(exc):
@@ -227,7 +256,8 @@ class Writer:
             return
         # One wake-up of each event loop per commit, however many of its requests it carried.
         waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[BatchOutcome], BatchOutcome]]] = {}
-        for job, outcome in zip(runnable, outcomes, strict=True):
+        for job, found in zip(runnable, outcomes, strict=True):
+            outcome = replace(found, clashes=[*job.left_out, *found.clashes]) if job.left_out else found
             if isinstance(job.reply, _LoopReply):
                 waiting.setdefault(job.reply.loop, []).append((job.reply.future, outcome))
             else:

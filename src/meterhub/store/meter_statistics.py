@@ -41,6 +41,15 @@ def count_rejected(conn: Connection, *, site_id: int) -> None:
     )
 
 
+def count_clashed(conn: Connection, *, site_id: int, at_ms: int) -> None:
+    """Count one telegram stored without its values that contradicted stored ones."""
+    conn.execute(
+        update(meter_statistics)
+        .where(meter_statistics.c.site_id == site_id)
+        .values(clashed_telegrams=meter_statistics.c.clashed_telegrams + 1, clashed_ms=at_ms)
+    )
+
+
 def get(conn: Connection, *, site_id: int) -> dict[str, Any]:
     """The site's statistics row."""
     row = conn.execute(select(meter_statistics).where(meter_statistics.c.site_id == site_id)).mappings().one()

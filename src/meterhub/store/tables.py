@@ -208,6 +208,9 @@ meter_statistics = Table(
     Column("voltage_swell_count_l3", Integer),
     Column("rejected_telegrams", Integer, nullable=False, default=0),
     Column("latest_telegram", Text),
+    # Telegrams stored without values that contradicted stored ones, and when the last came.
+    Column("clashed_telegrams", Integer, nullable=False, default=0, server_default="0"),
+    Column("clashed_ms", BigInteger),
 )
 
 # Energy contracts; prices in millionths of a currency unit per kWh / m3 / day.

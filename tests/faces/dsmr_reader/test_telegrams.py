@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from meterhub.demo.sample import sample_telegram
+from meterhub.ingest.crc import crc16_arc
 from tests.conftest import FIXTURES, Account, Server, telegram
 
 EXPECTED = json.loads((FIXTURES / "telegrams" / "expected.json").read_text())
@@ -118,3 +121,29 @@ def test_a_refused_telegram_is_logged_with_its_site_and_why_once_a_minute(
         "(LF instead of CRLF): send the telegram exactly as the meter wrote it, with \\r\\n"
     )
     assert "1-0:1.8.1" not in caplog.text and account.key not in caplog.text
+
+
+def _with_gas(telegram: str, stamp: str, m3: str) -> str:
+    """The telegram with another gas reading, and the CRC that then fits."""
+    body = re.sub(r"0-1:24\.2\.1\(\d{12}[SW]\)\([\d.]+\*m3\)", f"0-1:24.2.1({stamp})({m3}*m3)", telegram)
+    body = body.partition("!")[0] + "!"
+    return f"{body}{crc16_arc(body.encode('latin-1')):04X}\r\n"
+
+
+def test_a_telegram_clashing_with_a_stored_gas_reading_keeps_its_electricity(
+    server: Server, account: Account
+) -> None:
+    """Upstream's datalogger drops a telegram it is refused: a clash with stored values loses nothing
+    else of the telegram. The first gas value of that moment stays; the clash is counted and shown."""
+    client = server.client(account.key)
+    now = datetime.now(UTC).replace(microsecond=0)
+    first = _with_gas(sample_telegram(now - timedelta(seconds=10)), "101209112500W", "12785.123")
+    second = _with_gas(sample_telegram(now), "101209112500W", "12785.999")  # the same gas moment
+    for posted in (first, second):
+        assert client.post("/api/v1/datalogger/dsmrreading", data={"telegram": posted}).status_code == 201
+    readings = client.get("/api/v2/datalogger/dsmrreading", params={"ordering": "timestamp"}).json()
+    assert readings["count"] == 2  # the second telegram's electricity is stored
+    gas = client.get("/api/v2/consumption/gas").json()["results"]
+    assert [g["delivered"] for g in gas] == ["12785.123"]  # the first value kept
+    problems = client.get("/api/v2/application/monitoring").json()
+    assert problems["problems"] == 1 and "1 telegram(s) held values that differ" in str(problems["details"])

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from meterhub.auth.access import Access
+from meterhub.core.buckets import to_ms
 from meterhub.core.errors import Invalid, TooLarge
 from meterhub.faces.dsmr_reader import body, errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
@@ -58,9 +59,20 @@ async def dsmrreading(request: Request) -> Response:
         await p.writer.store([], meters.rejected(site_id))
         raise _refused(p, site_id, 400, exc.reason, f"Failed to parse telegram: {exc}") from None
     rows, extra = meters.telegram_rows(p.registry, site_id=site_id, telegram=telegram)
-    outcome = await p.writer.store(rows, extra)
+    # The datalogger drops a telegram it is refused: store what does not contradict stored values
+    # (the first value of an instant stays), and count and tell what did.
+    outcome = await p.writer.store(rows, extra, keep=True)
     if outcome.clashes:
-        raise _refused(p, site_id, 409, "another reading stored", _clash_hint(outcome.clashes[0].ts))
+        await p.writer.store([], meters.clashed(site_id, to_ms(datetime.now(UTC))))
+        p.limited_log.log(
+            log,
+            logging.WARNING,
+            ("telegram clash", site_id),
+            "a telegram for site %s was stored without %d value(s) that differ from stored ones: %s",
+            site_id,
+            len(outcome.clashes),
+            _clash_hint(outcome.clashes[0].ts),
+        )
     return Response(status_code=201)
 
 
@@ -81,7 +93,4 @@ def _refused(p: Platform, site_id: int, status: int, reason: str, hint: str) -> 
 
 def _clash_hint(ts_ms: int) -> str:
     when = datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat()
-    return (
-        f"A different reading for {when} is already stored; nothing of this telegram was stored. "
-        "Is a second meter posting with this key?"
-    )
+    return f"another reading for {when} was stored first and kept; is a second meter posting with this key?"

@@ -13,6 +13,7 @@ from meterhub.faces.dsmr_reader import errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.render import JSON, moment
 from meterhub.services import readings
+from meterhub.store import meter_statistics
 
 router = APIRouter(
     prefix="/api/v2/application", tags=["DSMR-reader API v2: application"], responses=errors.V2_RESPONSES
@@ -35,8 +36,20 @@ def monitoring(request: Request) -> JSON:
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
         latest = readings.latest(conn, who.site.id)
+        statistics = meter_statistics.get(conn, site_id=who.site.id)
     details = []
     now = to_ms(datetime.now(UTC))
+    clashed_ms = statistics["clashed_ms"]
+    if clashed_ms is not None and now - clashed_ms < 24 * HOUR_MS:
+        details.append(
+            {
+                "source": "datalogger",
+                "description": f"{statistics['clashed_telegrams']} telegram(s) held values that differ from "
+                "ones stored for the same moment; the first were kept. Is a second meter posting with "
+                "this key?",
+                "since": moment(clashed_ms, who.site.timezone),
+            }
+        )
     if latest is not None and now - latest.ts > HOUR_MS:
         details.append(
             {
