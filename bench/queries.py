@@ -49,6 +49,21 @@ QUERIES = (
         10.0,
     ),
     (
+        "peaks",
+        "quarter-hour peaks, the latest 25 of a year (and its count)",
+        "/api/v2/consumption/quarter-hour-peak-electricity?ordering=-read_at_start",
+        25,
+        10.0,
+    ),
+    (
+        "top-peaks",
+        "quarter-hour peaks, June's 10 highest (2,880 quarters)",
+        f"/api/v2/consumption/quarter-hour-peak-electricity?read_at_start__gte={YEAR}-06-01T00:00:00"
+        f"&read_at_start__lte={YEAR}-06-30T23:59:59&ordering=-average_delivered&limit=10",
+        10,
+        10.0,
+    ),
+    (
         "latest",
         "dsmrreading, the latest",
         "/api/v2/datalogger/dsmrreading?ordering=-timestamp&limit=1",

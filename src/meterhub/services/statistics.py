@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from meterhub.core.buckets import DAY, HOUR, QUARTER, day_of, day_start_ms, day_starting, to_ms
+from meterhub.core.buckets import DAY, HOUR, day_of, day_start_ms, day_starting, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.store import accounts, imported_days, meters, series, tariffs
@@ -28,6 +28,9 @@ class Period(NamedTuple):
 class Quarter(NamedTuple):
     start_ms: int
     average_import_kw: Decimal
+    # The first and last readings of the quarter, as DSMR-reader's read_at_start and read_at_end.
+    first_ms: int
+    last_ms: int
 
 
 class _Streams:
@@ -70,19 +73,35 @@ def quarters(
     lo: int,
     hi: int,
     *,
+    by_average: bool = False,
     descending: bool = False,
     limit: int | None = 25,
     offset: int = 0,
 ) -> tuple[int, list[Quarter]]:
-    """Average import power per quarter hour (the Belgian capacity tariff's measure)."""
+    """Average import power per quarter hour (the Belgian capacity tariff's measure), as DSMR-reader
+    5.11 takes it: the growth of the import registers from the quarter's first reading to its last
+    (its end included), per hour of the time between them; quarters with fewer than two readings,
+    or still under way, have none."""
     streams = _Streams(conn, site_id)
-    imports = streams.groups[0] + streams.groups[1]
-    total = series.count_buckets(conn, imports, QUARTER, lo, hi)
-    page = series.delta_sums(
-        conn, [imports], QUARTER, lo, hi, descending=descending, limit=limit, offset=offset
+    total, page = series.quarter_spans(
+        conn,
+        streams.groups[0],  # every reading carries tariff 1's import register
+        streams.groups[0] + streams.groups[1],
+        lo,
+        hi,
+        by_rate=by_average,
+        descending=descending,
+        limit=limit,
+        offset=offset,
     )
-    # kWh in a quarter x 4 = average kW over it
-    return total, [Quarter(bucket, Decimal(sums[0] * 4).scaleb(-3)) for bucket, sums in page]
+    return total, [Quarter(b, _hourly(growth, last - first), first, last) for b, first, last, growth in page]
+
+
+def _hourly(growth_wh: int, over_ms: int) -> Decimal:
+    """kW from Wh over a span, rounded as DSMR-reader rounds it: its factor is a float (3600 / the
+    span's seconds) made Decimal, then half up to three decimals. Same arithmetic, same figures."""
+    factor = Decimal(3600 / (over_ms / 1000))
+    return (Decimal(growth_wh).scaleb(-3) * factor).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def days(

@@ -211,3 +211,59 @@ def count_periods(conn: Connection, stream_ids: Sequence[int], period_ms: int, l
             f"AND ts >= {int(lo)} AND ts <= {int(hi)}"
         ).scalar_one()
     )
+
+
+def quarter_spans(
+    conn: Connection,
+    anchors: Sequence[int],
+    counters: Sequence[int],
+    lo: int,
+    hi: int,
+    *,
+    by_rate: bool = False,
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[int, list[tuple[int, int, int, int]]]:
+    """How many quarters with lo <= start <= hi hold two readings or more, and a page of them as
+    (start, first reading's ts, last reading's ts, the counters' growth between). A reading is a
+    point of an anchor stream (one every reading has); `counters` are the streams whose growth counts.
+
+    A quarter's readings are those from its start up to and including its end (the next quarter's
+    first reading when it falls on that instant), and it counts once a reading at or after its end
+    exists: a quarter still under way has none. Ordered by start, or by growth per millisecond
+    between its first and last reading (`by_rate`).
+    """
+    if not anchors:
+        return 0, []
+    until = conn.exec_driver_sql(
+        f"SELECT COALESCE(MAX(last_ts), {FAR_PAST}) FROM stream_state WHERE stream_id IN ({_ids(anchors)})"
+    ).scalar_one()
+    # From the anchors' quarter rows: two readings, or one and the next quarter's on its end.
+    ended = (
+        f"FROM aggregates a WHERE a.stream_id IN ({_ids(anchors)}) AND a.level = {QUARTER} "
+        f"AND a.bucket >= {int(lo)} AND a.bucket <= {int(hi)} AND a.bucket + {QUARTER_MS} <= {int(until)} "
+        f"AND (a.n >= 2 OR EXISTS (SELECT 1 FROM aggregates b WHERE b.stream_id = a.stream_id "
+        f"AND b.level = a.level AND b.bucket = a.bucket + {QUARTER_MS} AND b.first_ts = b.bucket))"
+    )
+    total = int(raw.rows(conn, f"SELECT COUNT(DISTINCT a.bucket) {ended}")[0][0])
+    order = "DESC" if descending else "ASC"
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    if by_rate:
+        quarters = f"SELECT DISTINCT a.bucket {ended}"
+        key = f"growth * 1.0 / (last_ts - first_ts) {order}, bucket {order}"  # readings are apart
+    else:
+        starts = raw.rows(conn, f"SELECT DISTINCT a.bucket {ended} ORDER BY a.bucket {order}{page}")
+        quarters, key, page = _ids([r[0] for r in starts]), f"bucket {order}", ""
+    spans = (
+        "SELECT a.bucket AS bucket, MIN(a.first_ts) AS first_ts, "
+        "MAX(COALESCE(b.first_ts, a.last_ts)) AS last_ts, SUM(COALESCE(b.first_v, a.last_v) - a.first_v) AS growth "
+        "FROM aggregates a LEFT JOIN aggregates b ON b.stream_id = a.stream_id AND b.level = a.level "
+        f"AND b.bucket = a.bucket + {QUARTER_MS} AND b.first_ts = b.bucket "
+        f"WHERE a.stream_id IN ({_ids(counters)}) AND a.level = {QUARTER} AND a.bucket IN ({quarters}) "
+        "GROUP BY a.bucket"
+    )
+    found = raw.rows(
+        conn, f"SELECT bucket, first_ts, last_ts, growth FROM ({spans}) AS spans ORDER BY {key}{page}"
+    )
+    return total, [(r[0], r[1], r[2], int(r[3])) for r in found]

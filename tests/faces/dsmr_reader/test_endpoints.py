@@ -164,13 +164,8 @@ def test_today_live_and_peaks(server: Server, account: Account) -> None:
     assert live["currently_delivered"] == 1234 and live["currently_returned"] == 0
     assert live["tariff_name"] == "High tariff"
     assert live["cost_per_hour"] == str((Decimal("1.234") * Decimal("0.251235")).quantize(Decimal("0.01")))
-    peaks = client.get("/api/v2/consumption/quarter-hour-peak-electricity").json()
-    assert peaks["count"] >= 1 and set(peaks["results"][0]) == {
-        "id",
-        "read_at_start",
-        "read_at_end",
-        "average_delivered",
-    }
+    # The quarter is still under way: no peak yet (test_quarter_hour_peaks.py).
+    assert client.get("/api/v2/consumption/quarter-hour-peak-electricity").json()["count"] == 0
 
 
 def test_prices_version_and_monitoring(server: Server, account: Account) -> None:

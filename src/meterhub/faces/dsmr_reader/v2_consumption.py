@@ -120,19 +120,21 @@ def quarter_hour_peaks(request: Request) -> JSON:
     desc, field = query.descending(request, "read_at_start", also=("average_delivered",))
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
-        if field == "average_delivered":
-            count, rows = statistics.quarters(conn, who.site.id, lo, hi, limit=None)
-            rows.sort(key=lambda q: (q.average_import_kw, q.start_ms), reverse=desc)
-            rows = rows[pg.offset : pg.offset + pg.limit]
-        else:
-            count, rows = statistics.quarters(
-                conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
-            )
+        count, rows = statistics.quarters(
+            conn,
+            who.site.id,
+            lo,
+            hi,
+            by_average=field == "average_delivered",
+            descending=desc,
+            limit=pg.limit,
+            offset=pg.offset,
+        )
     results = [
         {
             "id": q.start_ms // QUARTER_MS,
-            "read_at_start": moment(q.start_ms, tz),
-            "read_at_end": moment(q.start_ms + QUARTER_MS, tz),
+            "read_at_start": moment(q.first_ms, tz),
+            "read_at_end": moment(q.last_ms, tz),
             "average_delivered": dec(q.average_import_kw, 3),
         }
         for q in rows
