@@ -21,7 +21,9 @@ from meterhub.web.answers import FaceError
 
 log = logging.getLogger(__name__)
 
-NO_TELEGRAM = "Invalid data: post the raw telegram, line endings included, in the form field 'telegram'"
+NO_TELEGRAM = (
+    f"{errors.INVALID_DATA}: post the raw telegram, line endings included, in the form field 'telegram'"
+)
 
 router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"], responses=errors.V1_RESPONSES)
 
@@ -56,7 +58,7 @@ async def dsmrreading(request: Request) -> Response:
         telegram = parse_telegram(text, now=datetime.now(UTC), window=p.window)
     except TelegramError as exc:
         await p.writer.store([], meters.rejected(site_id))
-        raise _refused(p, site_id, 400, exc.reason, f"Failed to parse telegram: {exc}") from None
+        raise _refused(p, site_id, 400, exc.reason, f"{errors.PARSE_FAILED}: {exc}") from None
     rows, extra = meters.telegram_rows(p.registry, site_id=site_id, telegram=telegram)
     outcome = await p.writer.store(rows, extra)
     if outcome.clashes:

@@ -29,20 +29,27 @@ def version(request: Request) -> JSON:
     return JSON({"version": API_VERSION})
 
 
+# Upstream names each issue's source by the Python module that found it; scripts match on it.
+DATALOGGER = "dsmr_datalogger.apps"
+
+
 @router.get("/monitoring", summary="Problems that need attention")
 def monitoring(request: Request) -> JSON:
     """Problems of the site's data flow, newest first."""
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
         latest = readings.latest(conn, who.site.id)
-    details = []
     now = to_ms(datetime.now(UTC))
-    if latest is not None and now - latest.ts > HOUR_MS:
-        details.append(
-            {
-                "source": "datalogger",
-                "description": "No recent readings received: check the datalogger and its network connection",
-                "since": moment(latest.ts, who.site.timezone),
-            }
-        )
+    tz = who.site.timezone
+    details = []
+    if latest is None:
+        details.append(_issue(DATALOGGER, "Waiting for the first reading ever", now, tz))
+    elif now - latest.ts > HOUR_MS:
+        silent = "No recent readings received: check the datalogger and its network connection"
+        details.append(_issue(DATALOGGER, silent, latest.ts, tz))
     return JSON({"problems": len(details), "details": details})
+
+
+def _issue(source: str, description: str, since_ms: int, tz: str) -> dict[str, str | None]:
+    # (the descriptions start with upstream's words, which scripts grep for)
+    return {"source": source, "description": description, "since": moment(since_ms, tz)}

@@ -86,8 +86,7 @@ async def create_reading(request: Request) -> JSON:
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
-    data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, tz, p.window)
+    form = Form(await body.v2_fields(request, p.settings.max_body_bytes), tz, p.window)
     timestamp = form.moment("timestamp", required=True)
     values: dict[str, Decimal] = {}
     for f in ALL_READING_FIELDS:
@@ -133,7 +132,7 @@ def get_statistics(request: Request) -> JSON:
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
         row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSON(_statistics(row, who.site.id, who.site.timezone))
+    return JSON(_statistics(row, who.site.timezone))
 
 
 @router.patch(
@@ -154,15 +153,16 @@ async def patch_statistics(request: Request) -> JSON:
     """Overwrite some of the statistics (for users who post values rather than telegrams)."""
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
-    data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, who.site.timezone, p.window)
+    form = Form(await body.v2_fields(request, p.settings.max_body_bytes), who.site.timezone, p.window)
     changes: dict[str, Any] = {}
     for name in STATISTICS_FIELDS:
-        if name not in data:
+        if name not in form.data:
             continue
         if name == "timestamp":
+            # Not nullable upstream: a form's empty timestamp leaves it as it is.
             at = form.moment(name)
-            changes["ts"] = to_ms(at) if at else None
+            if at is not None:
+                changes["ts"] = to_ms(at)
         elif name in ("dsmr_version", "latest_telegram"):
             changes[name] = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
         else:
@@ -172,11 +172,12 @@ async def patch_statistics(request: Request) -> JSON:
     with p.db.writer.begin() as conn:
         meter_statistics.patch(conn, site_id=who.site.id, values=changes)
         row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSON(_statistics(row, who.site.id, who.site.timezone))
+    return JSON(_statistics(row, who.site.timezone))
 
 
-def _statistics(row: dict[str, Any], site_id: int, tz: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": site_id}
+def _statistics(row: dict[str, Any], tz: str) -> dict[str, Any]:
+    # Upstream's statistics are a singleton row, always id 1; a key sees one site, so one row too.
+    out: dict[str, Any] = {"id": 1}
     for name in STATISTICS_FIELDS:
         out[name] = moment(row["ts"], tz) if name == "timestamp" else row[name]
     return out
