@@ -25,11 +25,13 @@ NO_TELEGRAM = (
     f"{errors.INVALID_DATA}: post the raw telegram, line endings included, in the form field 'telegram'"
 )
 
-router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"], responses=errors.V1_RESPONSES)
+router = APIRouter(tags=["DSMR-reader API v1"], responses=errors.V1_RESPONSES)
+
+DATALOGGER = "/api/v1/datalogger/dsmrreading"
 
 
 @router.post(
-    "/datalogger/dsmrreading",
+    DATALOGGER,
     status_code=201,
     summary="Insert a raw P1 telegram (form field `telegram`)",
     responses={
