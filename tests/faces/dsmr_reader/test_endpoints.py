@@ -83,6 +83,12 @@ def test_meter_statistics_are_upstreams_singleton_and_a_blank_telegram_is_null_o
     assert blank.status_code == 400 and blank.json() == {"latest_telegram": ["This field may not be blank."]}
     assert client.patch(url, json={"latest_telegram": None}).json()["latest_telegram"] is None
     assert client.patch(url, json={"latest_telegram": " /X \r\n"}).json()["latest_telegram"] == "/X"
+    # Upstream's timestamp and rejected_telegrams may not be null at all.
+    for name in ("timestamp", "rejected_telegrams"):
+        refused = client.patch(url, json={name: None})
+        assert refused.status_code == 400 and refused.json() == {name: ["This field may not be null."]}
+        assert client.patch(url, data={name: ""}).status_code == 200, name
+    assert client.get(url).json()["rejected_telegrams"] == 0
 
 
 def test_reading_fields_in_model_order_and_pagination_links(server: Server, account: Account) -> None:

@@ -63,13 +63,13 @@ class Form:
         self.window = window
         self.problems: dict[str, list[str]] = {}
 
-    def _raw(self, name: str, required: bool) -> Any:
+    def _raw(self, name: str, required: bool, nullable: bool = True) -> Any:
         if name not in self.data or (self.html and self.data[name] == "" and not required):
             if required:
                 self.problems[name] = [REQUIRED]
             return None
         value = self.data[name]
-        if value is None and required:
+        if value is None and (required or not nullable):
             self.problems[name] = ["This field may not be null."]
         return value
 
@@ -105,9 +105,9 @@ class Form:
             return value
         return None
 
-    def integer(self, name: str, *, low: int, high: int) -> int | None:
+    def integer(self, name: str, *, low: int, high: int, nullable: bool = True) -> int | None:
         """An IntegerField with bounds."""
-        raw = self._raw(name, False)
+        raw = self._raw(name, False, nullable)
         if raw is None:
             return None
         try:
@@ -127,9 +127,9 @@ class Form:
             return value
         return None
 
-    def moment(self, name: str, *, required: bool = False) -> datetime | None:
+    def moment(self, name: str, *, required: bool = False, nullable: bool = True) -> datetime | None:
         """A DateTimeField; naive values are the site's local time."""
-        raw = self._raw(name, required)
+        raw = self._raw(name, required, nullable)
         if raw is None:
             return None
         try:

@@ -44,6 +44,9 @@ STATISTICS_FIELDS = (
     "latest_telegram",
 )
 
+# Upstream's model allows no null here: JSON's null is refused, a form's empty field ignored.
+NOT_NULL = ("timestamp", "rejected_telegrams")
+
 
 @router.get(
     "/dsmrreading",
@@ -158,15 +161,18 @@ async def patch_statistics(request: Request) -> JSON:
     for name in STATISTICS_FIELDS:
         if name not in form.data:
             continue
+        nullable = name not in NOT_NULL
+        value: Any
         if name == "timestamp":
-            # Not nullable upstream: a form's empty timestamp leaves it as it is.
-            at = form.moment(name)
-            if at is not None:
-                changes["ts"] = to_ms(at)
+            at = form.moment(name, nullable=False)
+            value = to_ms(at) if at else None
         elif name in ("dsmr_version", "latest_telegram"):
-            changes[name] = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
+            value = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
         else:
-            changes[name] = form.integer(name, low=0, high=2**31 - 1)
+            value = form.integer(name, low=0, high=2**31 - 1, nullable=nullable)
+        # (a form's empty field is null where null is allowed, and leaves the value otherwise)
+        if value is not None or nullable:
+            changes["ts" if name == "timestamp" else name] = value
     if form.problems:
         raise errors.field_errors(form.problems)
     with p.db.writer.begin() as conn:
