@@ -76,7 +76,7 @@ def _mount_views(app: FastAPI) -> None:
         )
     # Last, and for every method: upstream's URL patterns have no trailing slash and APPEND_SLASH
     # only ever adds one, so Django answers its 404 where Starlette would redirect `…/day/`.
-    for prefix in drf.PATHS:
+    for prefix in drf.DJANGO_PATHS:
         app.router.routes.append(Route(prefix + "{rest:path}", endpoint=drf.Unrouted()))
 
 
@@ -108,7 +108,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         if path.startswith("/api/v1/"):
             return Response(status_code=405, headers=headers)
         return JSON({"detail": f'Method "{request.method}" not allowed.'}, status_code=405, headers=headers)
-    if exc.status_code == 404 and path.startswith(drf.PATHS):
+    if exc.status_code == 404 and path.startswith(drf.DJANGO_PATHS):
         return drf.not_found()
     return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 

@@ -16,7 +16,7 @@ from meterhub.web.routes import path_methods
 
 # Where upstream's URLconf is Django's: v1's datalogger and all of v2 (meterhub's other faces share
 # /api/v1/).
-PATHS = ("/api/v1/datalogger/", "/api/v2/")
+DJANGO_PATHS = ("/api/v1/datalogger/", "/api/v2/")
 
 # Django's http_method_names: the order a view lists its methods in `Allow`.
 _METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
@@ -73,9 +73,9 @@ def not_found() -> Response:
 
 
 class Unrouted:
-    """The ASGI app behind a catch-all route of no methods: a path under PATHS that no route took is
-    a 405 if the path has routes (Starlette would have said so had the catch-all not matched), else
-    the 404."""
+    """The ASGI app behind a catch-all route of no methods: a path under DJANGO_PATHS that no route
+    took is a 405 if the path has routes (Starlette would have said so had the catch-all not
+    matched), else the 404."""
 
     async def __call__(self, scope: Scope, _receive: Receive, _send: Send) -> None:
         raise HTTPException(405 if path_methods(Request(scope)) else 404)
