@@ -59,6 +59,15 @@ def test_options_answers_drfs_metadata_and_allow(server: Server, account: Accoun
     assert (v1.status_code, v1.headers["allow"], v1.content) == (200, "POST, OPTIONS", b"")
 
 
+def test_every_answer_of_a_v2_view_names_its_methods(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    for path, (_, allow) in V2_VIEWS.items():
+        for response in (client.get(path), client.head(path), server.client("nope").get(path)):
+            assert response.headers["allow"] == allow, (path, response.status_code)
+    # v1 is a plain Django view: only OPTIONS and a 405 name its methods.
+    assert "allow" not in client.post(V1, data={"telegram": "nonsense"}).headers
+
+
 def test_a_wrong_method_lists_the_views_methods_in_djangos_order(server: Server, account: Account) -> None:
     client = server.client(account.key)
     for path, (_, allow) in V2_VIEWS.items():

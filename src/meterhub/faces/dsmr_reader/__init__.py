@@ -62,10 +62,12 @@ def mount(app: FastAPI) -> None:
 
 def _mount_views(app: FastAPI) -> None:
     """What upstream's Django views answer besides their own methods: HEAD as GET, OPTIONS (v2 with
-    DRF's metadata, v1 Django's empty answer), and Django's 404 page for any other path."""
+    DRF's metadata, v1 Django's empty answer), v2's `Allow` on every answer, and Django's 404 page
+    for any other path."""
     views: dict[str, dict[str, APIRoute]] = {}
     for route in (r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)):
         views.setdefault(route.path, {}).update(dict.fromkeys(route.methods, route))
+    allowed: dict[str, str] = {}
     for path, by_method in views.items():
         methods = {*by_method, "OPTIONS"}
         if "GET" in by_method:
@@ -74,6 +76,9 @@ def _mount_views(app: FastAPI) -> None:
         app.add_api_route(
             path, _options(path, methods, by_method), methods=["OPTIONS"], include_in_schema=False
         )
+        if path != v1.DATALOGGER:  # (a plain Django view, which names its methods only on OPTIONS and 405)
+            allowed[path] = drf.allow(methods)
+    app.add_middleware(drf.AllowHeader, views=allowed)
     # Last, and for every method: upstream's URL patterns have no trailing slash and APPEND_SLASH
     # only ever adds one, so Django answers its 404 where Starlette would redirect `…/day/`.
     for prefix in drf.DJANGO_PATHS:

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meterhub.faces.dsmr_reader import errors
 from meterhub.web.routes import path_methods
@@ -79,6 +80,27 @@ class Unrouted:
 
     async def __call__(self, scope: Scope, _receive: Receive, _send: Send) -> None:
         raise HTTPException(405 if path_methods(Request(scope)) else 404)
+
+
+class AllowHeader:
+    """ASGI middleware: DRF sends every answer of a view, errors too, with `Allow` (its methods)."""
+
+    def __init__(self, app: ASGIApp, *, views: Mapping[str, str]) -> None:
+        self._app = app
+        self._views = dict(views)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allowed = self._views.get(scope["path"]) if scope["type"] == "http" else None
+        if allowed is None:
+            await self._app(scope, receive, send)
+            return
+
+        async def send_allowed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("allow", allowed)
+            await send(message)
+
+        await self._app(scope, receive, send_allowed)
 
 
 def negotiated(request: Request) -> None:
