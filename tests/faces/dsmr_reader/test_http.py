@@ -76,6 +76,11 @@ def test_a_wrong_method_lists_the_views_methods_in_djangos_order(server: Server,
         assert response.json() == {"detail": 'Method "PUT" not allowed.'}
     v1 = client.get(V1)
     assert (v1.status_code, v1.headers["allow"], v1.content) == (405, "POST, OPTIONS", b"")
+    # DRF negotiates and authenticates first; v1's Django view finds the method wrong before the key.
+    anonymous = server.client().put("/api/v2/statistics/day")
+    assert anonymous.status_code == 403 and anonymous.json() == {"detail": "Invalid auth key"}
+    assert client.put("/api/v2/statistics/day", params={"format": "xml"}).status_code == 404
+    assert server.client().get(V1).status_code == 405
 
 
 def test_a_trailing_slash_or_an_unknown_path_is_djangos_404_page(server: Server, account: Account) -> None:

@@ -25,6 +25,7 @@ from meterhub.faces.dsmr_reader import (
 )
 from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.render import JSON
+from meterhub.web.answers import FaceError
 from meterhub.web.routes import path_methods
 
 ROUTERS = (
@@ -112,6 +113,11 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         headers = {"Allow": drf.allow(path_methods(request))}
         if path.startswith("/api/v1/"):
             return Response(status_code=405, headers=headers)
+        try:
+            # DRF negotiates and authenticates before it looks for the method's handler.
+            caller(request, version=2, needed=Access.READ)
+        except FaceError as refused:
+            return refused.response
         return JSON({"detail": f'Method "{request.method}" not allowed.'}, status_code=405, headers=headers)
     if exc.status_code == 404 and path.startswith(drf.DJANGO_PATHS):
         return drf.not_found()
