@@ -132,11 +132,7 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
         exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
     if path.startswith(energydata_dk.PATHS):
         return energydata_dk.http_error(request, exc)
-    # Wrong methods answer as each real service does: v1 with an empty 405, v2 like DRF.
-    if exc.status_code == 405 and path.startswith("/api/v1/"):
-        return Response(status_code=405, headers=exc.headers)
-    if exc.status_code == 405 and path.startswith("/api/v2/"):
-        return JSONResponse(
-            {"detail": f'Method "{request.method}" not allowed.'}, status_code=405, headers=exc.headers
-        )
+    # Wrong methods and unknown paths answer as DSMR-reader's Django and DRF do.
+    if path.startswith(dsmr_reader.PATHS):
+        return dsmr_reader.http_error(request, exc)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

@@ -135,6 +135,9 @@ def matrix(a: Alice) -> dict[tuple[str, str], Aimed]:
     return {
         ("POST", "/api/v1/datalogger/dsmrreading"): Aimed(V1, False, {"data": {"telegram": BOBS}}),
         **{("GET", path): Aimed(path, False) for path in OWN_SITE},
+        # OPTIONS describes a view (DRF's metadata; v1's is empty) and holds nobody's data either.
+        **{("OPTIONS", path): Aimed(path, False) for path in OWN_SITE},
+        ("OPTIONS", V1): Aimed(V1, False),
         ("POST", "/api/v2/datalogger/dsmrreading"): Aimed(
             "/api/v2/datalogger/dsmrreading", False, {"json": READING}
         ),

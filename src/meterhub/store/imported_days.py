@@ -29,7 +29,7 @@ def add(conn: Connection, *, site_id: int, figures: DayFigures) -> None:
         select(imported_days.c.day).where(imported_days.c.site_id == site_id, imported_days.c.day == day)
     ).first()
     if exists:
-        raise Conflict("day statistics with this day already exists.")
+        raise Conflict(f"{figures.day} is already imported")
     u, c, p = figures.usage, figures.costs, figures.positions
     low, high, avg = figures.temperatures
     conn.execute(

@@ -19,14 +19,18 @@ def served(routes: Iterable[BaseRoute]) -> Iterator[Any]:
             yield route
 
 
-def allowed_methods(request: Request) -> str:
-    """The methods the request's path has, for a 405's Allow header (Starlette names only those of
-    the first route with the path, where GET and POST are two routes)."""
+def path_methods(request: Request) -> set[str]:
+    """The methods the request's path has (Starlette names only those of the first route with the
+    path, where GET and POST are two routes)."""
     path = request.url.path
-    methods = {
+    return {
         m
         for route in served(request.app.router.routes)
         if route.path_regex.match(path)
         for m in route.methods
     }
-    return ", ".join(sorted(methods))
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the request's path has, for a 405's Allow header."""
+    return ", ".join(sorted(path_methods(request)))

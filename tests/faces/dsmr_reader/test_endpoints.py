@@ -64,6 +64,33 @@ def test_meter_statistics_from_a_telegram_and_patch(server: Server, account: Acc
     assert bad.status_code == 400 and "power_failure_count" in bad.json()
 
 
+def test_meter_statistics_are_upstreams_singleton_and_a_blank_telegram_is_null_only_in_a_form(
+    server: Server, account: Account
+) -> None:
+    client = server.client(account.key)
+    assert client.post(V1, data={"telegram": telegram("dsmrreader_kaifa_dsmr42.txt")}).status_code == 201
+    url = "/api/v2/datalogger/meter-statistics"
+    # django-solo's one row: id 1, whichever site the key belongs to.
+    assert client.get(url).json()["id"] == 1
+    # A form cannot send null, so DRF reads an empty field as null...
+    cleared = client.patch(url, data={"latest_telegram": "", "dsmr_version": ""})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["latest_telegram"] is None and cleared.json()["dsmr_version"] is None
+    # ...and leaves the timestamp, which may not be null, as it was.
+    assert client.patch(url, data={"timestamp": ""}).json()["timestamp"] == "2016-03-03T16:43:47+01:00"
+    # JSON can, so its "" is a blank string, which the field refuses.
+    blank = client.patch(url, json={"latest_telegram": ""})
+    assert blank.status_code == 400 and blank.json() == {"latest_telegram": ["This field may not be blank."]}
+    assert client.patch(url, json={"latest_telegram": None}).json()["latest_telegram"] is None
+    assert client.patch(url, json={"latest_telegram": " /X \r\n"}).json()["latest_telegram"] == "/X"
+    # Upstream's timestamp and rejected_telegrams may not be null at all.
+    for name in ("timestamp", "rejected_telegrams"):
+        refused = client.patch(url, json={name: None})
+        assert refused.status_code == 400 and refused.json() == {name: ["This field may not be null."]}
+        assert client.patch(url, data={name: ""}).status_code == 200, name
+    assert client.get(url).json()["rejected_telegrams"] == 0
+
+
 def test_reading_fields_in_model_order_and_pagination_links(server: Server, account: Account) -> None:
     client = server.client(account.key)
     start = datetime(2026, 2, 1, 12, tzinfo=UTC)
@@ -187,10 +214,19 @@ def test_prices_version_and_monitoring(server: Server, account: Account) -> None
     }
     assert client.get("/api/v2/consumption/energy-supplier-prices?start__gte=2027-01-01").json()["count"] == 0
     assert client.get("/api/v2/application/version").json() == {"version": "5.11.0"}
+    # The sources and the descriptions' first words are upstream's, for scripts that match them.
+    waiting = client.get("/api/v2/application/monitoring").json()
+    assert waiting["problems"] == 1 and waiting["details"][0]["source"] == "dsmr_datalogger.apps"
+    assert waiting["details"][0]["description"] == "Waiting for the first reading ever"
+    three_hours_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    post_reading(client, three_hours_ago, "1.000")
+    silent = client.get("/api/v2/application/monitoring").json()
+    assert silent["problems"] == 1 and silent["details"][0]["source"] == "dsmr_datalogger.apps"
+    assert silent["details"][0]["description"].startswith("No recent readings received")
+    since = datetime.fromisoformat(silent["details"][0]["since"])
+    assert since == three_hours_ago
+    post_reading(client, datetime.now(UTC), "1.001")
     assert client.get("/api/v2/application/monitoring").json() == {"problems": 0, "details": []}
-    post_reading(client, datetime.now(UTC) - timedelta(hours=3), "1.000")
-    problems = client.get("/api/v2/application/monitoring").json()
-    assert problems["problems"] == 1 and problems["details"][0]["source"] == "datalogger"
 
 
 def test_bad_filters_answer_like_django_filter(server: Server, account: Account) -> None:

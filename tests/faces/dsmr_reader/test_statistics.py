@@ -177,8 +177,9 @@ def test_importing_a_historic_day(server: Server, account: Account) -> None:
     assert body["day"] == "2015-06-01" and body["total_cost"] == "3.14" and body["electricity1"] == "7.289"
     assert body["average_temperature"] == "4.3" and body["fixed_cost"] == "0.00"
     again = client.post("/api/v2/statistics/day", data=day)
+    # DRF's unique message, from the model's verbose names, word for word as upstream answers it.
     assert again.status_code == 400 and again.json() == {
-        "day": ["day statistics with this day already exists."]
+        "day": ["Day statistics (automatically generated data) with this Date already exists."]
     }
     listed = client.get("/api/v2/statistics/day").json()
     assert listed["count"] == 1 and listed["results"][0] == body

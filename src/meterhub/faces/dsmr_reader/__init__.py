@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from meterhub.auth.access import Access
 from meterhub.core.errors import MeterhubError
 from meterhub.faces.dsmr_reader import (
+    drf,
     errors,
     v1,
     v2_application,
@@ -16,6 +23,10 @@ from meterhub.faces.dsmr_reader import (
     v2_datalogger,
     v2_statistics,
 )
+from meterhub.faces.dsmr_reader.deps import caller
+from meterhub.faces.dsmr_reader.render import JSON
+from meterhub.web.answers import FaceError
+from meterhub.web.routes import path_methods
 
 ROUTERS = (
     v1.router,
@@ -25,9 +36,11 @@ ROUTERS = (
     v2_application.router,
 )
 
+# The paths whose routing errors this face answers (after the faces that share /api/v1/).
+PATHS = ("/api/v1/", "/api/v2/")
 
 # Called a thousand times a second by dataloggers: served by the fast lane (meterhub.web.fast_lane).
-HOT_ROUTES = {("POST", "/api/v1/datalogger/dsmrreading"): v1.dsmrreading}
+HOT_ROUTES = {("POST", v1.DATALOGGER): v1.dsmrreading}
 
 
 def mount(app: FastAPI) -> None:
@@ -35,7 +48,7 @@ def mount(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/api/v2/schema", include_in_schema=False)
+    @app.api_route("/api/v2/schema", methods=["GET", "HEAD"], include_in_schema=False)
     def schema() -> JSONResponse:
         return JSONResponse(
             get_openapi(
@@ -44,6 +57,71 @@ def mount(app: FastAPI) -> None:
                 routes=[route for router in ROUTERS for route in router.routes],
             )
         )
+
+    _mount_views(app)
+
+
+def _mount_views(app: FastAPI) -> None:
+    """What upstream's Django views answer besides their own methods: HEAD as GET, OPTIONS (v2 with
+    DRF's metadata, v1 Django's empty answer), v2's `Allow` on every answer, and Django's 404 page
+    for any other path."""
+    views: dict[str, dict[str, APIRoute]] = {}
+    for route in (r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)):
+        views.setdefault(route.path, {}).update(dict.fromkeys(route.methods, route))
+    allowed: dict[str, str] = {}
+    for path, by_method in views.items():
+        methods = {*by_method, "OPTIONS"}
+        if "GET" in by_method:
+            methods.add("HEAD")
+            app.add_api_route(path, by_method["GET"].endpoint, methods=["HEAD"], include_in_schema=False)
+        app.add_api_route(
+            path, _options(path, methods, by_method), methods=["OPTIONS"], include_in_schema=False
+        )
+        if path != v1.DATALOGGER:  # (a plain Django view, which names its methods only on OPTIONS and 405)
+            allowed[path] = drf.allow(methods)
+    app.add_middleware(drf.AllowHeader, views=allowed)
+    # Last, and for every method: upstream's URL patterns have no trailing slash and APPEND_SLASH
+    # only ever adds one, so Django answers its 404 where Starlette would redirect `…/day/`.
+    for prefix in drf.DJANGO_PATHS:
+        app.router.routes.append(Route(prefix + "{rest:path}", endpoint=drf.Unrouted()))
+
+
+def _options(path: str, methods: set[str], by_method: dict[str, APIRoute]) -> Callable[[Request], Response]:
+    headers = {"Allow": drf.allow(methods)}
+    if path == v1.DATALOGGER:
+
+        def plain(_request: Request) -> Response:
+            # Django's View.options: no key needed, an empty body.
+            return Response(media_type="text/html", headers=headers)
+
+        return plain
+    # DRF's description is the view's docstring; meterhub's is its GET endpoint's.
+    body = drf.metadata(path, (by_method["GET"].endpoint.__doc__ or "").strip())
+
+    def options(request: Request) -> Response:
+        caller(request, version=2, needed=Access.READ)
+        return JSON(body, headers=headers)
+
+    return options
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    """Routing errors as upstream answers them: a wrong method v1's empty 405 or DRF's, with the view's
+    methods in Django's order; an unknown path Django's 404 page."""
+    path = request.url.path
+    if exc.status_code == 405:
+        headers = {"Allow": drf.allow(path_methods(request))}
+        if path.startswith("/api/v1/"):
+            return Response(status_code=405, headers=headers)
+        try:
+            # DRF negotiates and authenticates before it looks for the method's handler.
+            caller(request, version=2, needed=Access.READ)
+        except FaceError as refused:
+            return refused.response
+        return JSON({"detail": f'Method "{request.method}" not allowed.'}, status_code=405, headers=headers)
+    if exc.status_code == 404 and path.startswith(drf.DJANGO_PATHS):
+        return drf.not_found()
+    return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def domain_error(request: Request, exc: MeterhubError) -> Response:

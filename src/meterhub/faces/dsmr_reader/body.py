@@ -12,12 +12,13 @@ from starlette.requests import Request
 
 from meterhub.core.errors import Invalid, TooLarge
 from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader.forms import Submitted
 from meterhub.web.bodies import capped
 
 
 async def fields(request: Request, limit: int) -> dict[str, Any]:
     """The submitted fields of a form (urlencoded or multipart) or a JSON object."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = _kind(request)
     if content_type == "multipart/form-data":
         declared = request.headers.get("content-length")
         if not declared or not declared.isdigit() or int(declared) > limit:
@@ -34,6 +35,10 @@ async def fields(request: Request, limit: int) -> dict[str, Any]:
             raise Invalid("Invalid data. Expected a dictionary, but got list.")
         return data
     return urlencoded(raw)
+
+
+def _kind(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def urlencoded(raw: bytes) -> dict[str, str]:
@@ -72,10 +77,10 @@ def _text(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-async def v2_fields(request: Request, limit: int) -> dict[str, Any]:
+async def v2_fields(request: Request, limit: int) -> Submitted:
     """The submitted fields, or DRF's answer to a body it cannot read (413 when too large)."""
     try:
-        return await fields(request, limit)
+        return Submitted(await fields(request, limit), html=_kind(request) != "application/json")
     except TooLarge:
         raise errors.v2_detail(413, f"Request body too large (limit {limit} bytes)") from None
     except Invalid as exc:

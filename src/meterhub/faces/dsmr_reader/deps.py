@@ -9,7 +9,7 @@ from starlette.requests import Request
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_scope
 from meterhub.core.errors import Forbidden, Unauthorized
-from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader import drf, errors
 from meterhub.platform import Platform
 from meterhub.store import accounts, meters
 from meterhub.store.accounts import Site
@@ -37,6 +37,8 @@ def presented_key(request: Request) -> str:
 
 def caller(request: Request, *, version: int, needed: Access) -> Caller:
     """The calling key's principal and site, or the face's 403/405 when it may not call."""
+    if version == 2:
+        drf.negotiated(request)
     p = platform(request)
     with p.db.reader.connect() as conn:
         try:

@@ -9,9 +9,14 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from meterhub.core import errors
 from meterhub.web.answers import FaceError, error_responses, json_errors, retry_headers, status_of
 
+# v1's answers to a refused telegram begin with upstream's words, which log filters and scripts
+# match; meterhub's explanation follows.
+INVALID_DATA = "Invalid data"
+PARSE_FAILED = "Failed to parse telegram"
+
 # The OpenAPI responses of v1's routes (plain text) and v2's (DRF's JSON).
 V1_RESPONSES = error_responses(
-    {"text/plain": {"schema": {"type": "string"}, "example": "Failed to parse telegram: …"}}
+    {"text/plain": {"schema": {"type": "string"}, "example": f"{PARSE_FAILED}: …"}}
 )
 V2_RESPONSES = json_errors({"detail": "Invalid auth key"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,23 +43,33 @@ def documented(
     return {"requestBody": {"required": True, "content": content}}
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """The fields of a request body, and whether they came as a form (DRF's "HTML input")."""
+
+    fields: dict[str, Any]
+    html: bool
+
+
 class Form:
     """Collects every field's problems, like a serializer's is_valid()."""
 
-    def __init__(self, data: dict[str, Any], tz: str, window: TimeWindow) -> None:
-        self.data = data
+    def __init__(self, submitted: Submitted, tz: str, window: TimeWindow) -> None:
+        self.data = submitted.fields
+        # A form cannot send null, so DRF reads its empty fields as null or absent; JSON's "" is a value.
+        self.html = submitted.html
         self.tz = tz
         # Moments and days outside it are refused as the field's problem.
         self.window = window
         self.problems: dict[str, list[str]] = {}
 
-    def _raw(self, name: str, required: bool) -> Any:
-        if name not in self.data or (self.data[name] == "" and not required):
+    def _raw(self, name: str, required: bool, nullable: bool = True) -> Any:
+        if name not in self.data or (self.html and self.data[name] == "" and not required):
             if required:
                 self.problems[name] = [REQUIRED]
             return None
         value = self.data[name]
-        if value is None and required:
+        if value is None and (required or not nullable):
             self.problems[name] = ["This field may not be null."]
         return value
 
@@ -94,9 +105,9 @@ class Form:
             return value
         return None
 
-    def integer(self, name: str, *, low: int, high: int) -> int | None:
+    def integer(self, name: str, *, low: int, high: int, nullable: bool = True) -> int | None:
         """An IntegerField with bounds."""
-        raw = self._raw(name, False)
+        raw = self._raw(name, False, nullable)
         if raw is None:
             return None
         try:
@@ -116,9 +127,9 @@ class Form:
             return value
         return None
 
-    def moment(self, name: str, *, required: bool = False) -> datetime | None:
+    def moment(self, name: str, *, required: bool = False, nullable: bool = True) -> datetime | None:
         """A DateTimeField; naive values are the site's local time."""
-        raw = self._raw(name, required)
+        raw = self._raw(name, required, nullable)
         if raw is None:
             return None
         try:
@@ -130,12 +141,15 @@ class Form:
         return value if self._in_window(name, to_ms(value)) else None
 
     def text(self, name: str, *, max_length: int | None) -> str | None:
-        """A CharField(allow_null=True, max_length=max_length), with DRF's messages."""
+        """A CharField(allow_null=True, max_length=max_length), with DRF's messages: a form's empty
+        field is null, a blank JSON string refused, and the value stripped of surrounding whitespace."""
         raw = self._raw(name, False)
         if raw is None:
             return None
-        value = str(raw)
-        if "\x00" in value:
+        value = str(raw).strip()
+        if not value:
+            self.problems[name] = ["This field may not be blank."]
+        elif "\x00" in value:
             self.problems[name] = ["Null characters are not allowed."]
         elif max_length is not None and len(value) > max_length:
             self.problems[name] = [f"Ensure this field has no more than {max_length} characters."]

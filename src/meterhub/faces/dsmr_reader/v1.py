@@ -22,13 +22,17 @@ from meterhub.web.answers import FaceError
 
 log = logging.getLogger(__name__)
 
-NO_TELEGRAM = "Invalid data: post the raw telegram, line endings included, in the form field 'telegram'"
+NO_TELEGRAM = (
+    f"{errors.INVALID_DATA}: post the raw telegram, line endings included, in the form field 'telegram'"
+)
 
-router = APIRouter(prefix="/api/v1", tags=["DSMR-reader API v1"], responses=errors.V1_RESPONSES)
+router = APIRouter(tags=["DSMR-reader API v1"], responses=errors.V1_RESPONSES)
+
+DATALOGGER = "/api/v1/datalogger/dsmrreading"
 
 
 @router.post(
-    "/datalogger/dsmrreading",
+    DATALOGGER,
     status_code=201,
     summary="Insert a raw P1 telegram (form field `telegram`)",
     responses={
@@ -57,7 +61,7 @@ async def dsmrreading(request: Request) -> Response:
         telegram = parse_telegram(text, now=datetime.now(UTC), window=p.window)
     except TelegramError as exc:
         await p.writer.store([], meters.rejected(site_id))
-        raise _refused(p, site_id, 400, exc.reason, f"Failed to parse telegram: {exc}") from None
+        raise _refused(p, site_id, 400, exc.reason, f"{errors.PARSE_FAILED}: {exc}") from None
     rows, extra = meters.telegram_rows(p.registry, site_id=site_id, telegram=telegram)
     # The datalogger drops a telegram it is refused: store what does not contradict stored values
     # (the first value of an instant stays), and count and tell what did.

@@ -30,6 +30,10 @@ def version(request: Request) -> JSON:
     return JSON({"version": API_VERSION})
 
 
+# Upstream names each issue's source by the Python module that found it; scripts match on it.
+DATALOGGER = "dsmr_datalogger.apps"
+
+
 @router.get("/monitoring", summary="Problems that need attention")
 def monitoring(request: Request) -> JSON:
     """Problems of the site's data flow, newest first."""
@@ -37,25 +41,24 @@ def monitoring(request: Request) -> JSON:
     with platform(request).db.reader.connect() as conn:
         latest = readings.latest(conn, who.site.id)
         statistics = meter_statistics.get(conn, site_id=who.site.id)
-    details = []
     now = to_ms(datetime.now(UTC))
+    tz = who.site.timezone
+    details = []
     clashed_ms = statistics["clashed_ms"]
     if clashed_ms is not None and now - clashed_ms < 24 * HOUR_MS:
-        details.append(
-            {
-                "source": "datalogger",
-                "description": f"{statistics['clashed_telegrams']} telegram(s) held values that differ from "
-                "ones stored for the same moment; the first were kept. Is a second meter posting with "
-                "this key?",
-                "since": moment(clashed_ms, who.site.timezone),
-            }
+        clashed = (
+            f"{statistics['clashed_telegrams']} telegram(s) held values that differ from ones stored for "
+            "the same moment; the first were kept. Is a second meter posting with this key?"
         )
-    if latest is not None and now - latest.ts > HOUR_MS:
-        details.append(
-            {
-                "source": "datalogger",
-                "description": "No recent readings received: check the datalogger and its network connection",
-                "since": moment(latest.ts, who.site.timezone),
-            }
-        )
+        details.append(_issue(DATALOGGER, clashed, clashed_ms, tz))
+    if latest is None:
+        details.append(_issue(DATALOGGER, "Waiting for the first reading ever", now, tz))
+    elif now - latest.ts > HOUR_MS:
+        silent = "No recent readings received: check the datalogger and its network connection"
+        details.append(_issue(DATALOGGER, silent, latest.ts, tz))
     return JSON({"problems": len(details), "details": details})
+
+
+def _issue(source: str, description: str, since_ms: int, tz: str) -> dict[str, str | None]:
+    # (the descriptions start with upstream's words, which scripts grep for)
+    return {"source": source, "description": description, "since": moment(since_ms, tz)}

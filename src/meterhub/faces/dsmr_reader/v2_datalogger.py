@@ -44,6 +44,9 @@ STATISTICS_FIELDS = (
     "latest_telegram",
 )
 
+# Upstream's model allows no null here: JSON's null is refused, a form's empty field ignored.
+NOT_NULL = ("timestamp", "rejected_telegrams")
+
 
 @router.get(
     "/dsmrreading",
@@ -86,8 +89,7 @@ async def create_reading(request: Request) -> JSON:
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
-    data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, tz, p.window)
+    form = Form(await body.v2_fields(request, p.settings.max_body_bytes), tz, p.window)
     timestamp = form.moment("timestamp", required=True)
     values: dict[str, Decimal] = {}
     for f in ALL_READING_FIELDS:
@@ -133,7 +135,7 @@ def get_statistics(request: Request) -> JSON:
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
         row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSON(_statistics(row, who.site.id, who.site.timezone))
+    return JSON(_statistics(row, who.site.timezone))
 
 
 @router.patch(
@@ -154,29 +156,34 @@ async def patch_statistics(request: Request) -> JSON:
     """Overwrite some of the statistics (for users who post values rather than telegrams)."""
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
-    data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, who.site.timezone, p.window)
+    form = Form(await body.v2_fields(request, p.settings.max_body_bytes), who.site.timezone, p.window)
     changes: dict[str, Any] = {}
     for name in STATISTICS_FIELDS:
-        if name not in data:
+        if name not in form.data:
             continue
+        nullable = name not in NOT_NULL
+        value: Any
         if name == "timestamp":
-            at = form.moment(name)
-            changes["ts"] = to_ms(at) if at else None
+            at = form.moment(name, nullable=False)
+            value = to_ms(at) if at else None
         elif name in ("dsmr_version", "latest_telegram"):
-            changes[name] = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
+            value = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
         else:
-            changes[name] = form.integer(name, low=0, high=2**31 - 1)
+            value = form.integer(name, low=0, high=2**31 - 1, nullable=nullable)
+        # (a form's empty field is null where null is allowed, and leaves the value otherwise)
+        if value is not None or nullable:
+            changes["ts" if name == "timestamp" else name] = value
     if form.problems:
         raise errors.field_errors(form.problems)
     with p.db.writer.begin() as conn:
         meter_statistics.patch(conn, site_id=who.site.id, values=changes)
         row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSON(_statistics(row, who.site.id, who.site.timezone))
+    return JSON(_statistics(row, who.site.timezone))
 
 
-def _statistics(row: dict[str, Any], site_id: int, tz: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": site_id}
+def _statistics(row: dict[str, Any], tz: str) -> dict[str, Any]:
+    # Upstream's statistics are a singleton row, always id 1; a key sees one site, so one row too.
+    out: dict[str, Any] = {"id": 1}
     for name in STATISTICS_FIELDS:
         out[name] = moment(row["ts"], tz) if name == "timestamp" else row[name]
     return out

@@ -86,8 +86,7 @@ async def create_day(request: Request) -> JSON:
     p = platform(request)
     who = caller(request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
-    data = await body.v2_fields(request, p.settings.max_body_bytes)
-    form = Form(data, tz, p.window)
+    form = Form(await body.v2_fields(request, p.settings.max_body_bytes), tz, p.window)
     day = form.day("day", required=True)
 
     def energy(name: str, required: bool = False) -> Decimal | None:
@@ -141,7 +140,8 @@ async def create_day(request: Request) -> JSON:
         temperatures=temps,
         imported=True,
     )
-    unique = {"day": ["day statistics with this day already exists."]}
+    # DRF's unique-field message, built from the model's and the field's verbose names.
+    unique = {"day": ["Day statistics (automatically generated data) with this Date already exists."]}
     with p.db.writer.begin() as conn:
         _, measured = statistics.days(conn, who.site.id, day, day, limit=1, timezone=tz)
         if measured:
