@@ -1,14 +1,16 @@
-"""Factories for test data: meters with streams, and a day of realistic readings."""
+"""Factories for test data: meters with streams, a day of realistic readings, altered telegrams."""
 
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 from decimal import Decimal
 
 from meterhub.auth import keys
 from meterhub.core.buckets import day_start_ms
 from meterhub.core.datatypes import Datatype
+from meterhub.ingest.crc import crc16_arc
 from meterhub.ingest.registry import MeterStreams
 from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
@@ -80,3 +82,22 @@ def token(
         if p.broker_accounts is not None:
             p.broker_accounts.issued(conn, key)
         return key
+
+
+_GAS_LINE = re.compile(r"0-1:24\.2\.1\(\d{12}[SW]\)\([\d.]+\*m3\)")
+_GAS_LINES = re.compile(r"^0-1:[^\r\n]*\r\n", re.MULTILINE)
+
+
+def with_gas(telegram: str, stamp: str, m3: str) -> str:
+    """The telegram with another gas reading (the meter's time, m³), and the CRC that then fits."""
+    return _sealed(_GAS_LINE.sub(f"0-1:24.2.1({stamp})({m3}*m3)", telegram))
+
+
+def without_gas(telegram: str) -> str:
+    """The telegram without its M-Bus channel 1 (gas) lines, and the CRC that then fits."""
+    return _sealed(_GAS_LINES.sub("", telegram))
+
+
+def _sealed(telegram: str) -> str:
+    body = telegram.partition("!")[0] + "!"
+    return f"{body}{crc16_arc(body.encode('latin-1')):04X}\r\n"

@@ -40,6 +40,7 @@ def _role(name: str, kind: Kind, unit: str, decimals: int, meter: MeterType, tex
 
 
 C, G = Kind.COUNTER, Kind.GAUGE
+READ_AT_ROLE = "read_at_ms"
 E, GAS, HEAT = MeterType.ELECTRICITY, MeterType.GAS, MeterType.HEAT
 
 ROLES: dict[str, Role] = {
@@ -65,6 +66,9 @@ ROLES: dict[str, Role] = {
         _role("current_l3_a", G, "A", 2, E, "current, phase L3"),
         _role("gas_m3", C, "m3", 3, GAS, "gas delivered (meter position)"),
         _role("heat_gj", C, "GJ", 3, HEAT, "heat delivered (meter position)"),
+        # The link from a telegram to its M-Bus reading, which the device stamps with its own clock:
+        # a point at the telegram's time whose value is that reading's time. On gas and heat meters.
+        _role(READ_AT_ROLE, G, "ms", 0, MeterType.OTHER, "time of the reading a telegram carried (UTC ms)"),
     )
 }
 

@@ -23,10 +23,15 @@ _METER_ZONE = ZoneInfo("Europe/Amsterdam")
 _CLOCKS = re.compile(r"^(0-0:1\.0\.0|0-1:24\.2\.1)\(\d{12}[SW]\)", re.MULTILINE)
 
 
+def meter_time(at: datetime) -> str:
+    """A tz-aware time as a meter writes it: `YYMMDDhhmmss` in Dutch time, then S or W."""
+    local = at.astimezone(_METER_ZONE)
+    return local.strftime("%y%m%d%H%M%S") + ("S" if local.dst() else "W")
+
+
 def sample_telegram(now: datetime) -> str:
     """The sample telegram with its clocks at `now` (tz-aware) and its CRC recomputed."""
-    local = now.astimezone(_METER_ZONE)
-    stamp = local.strftime("%y%m%d%H%M%S") + ("S" if local.dst() else "W")
+    stamp = meter_time(now)
     # Bytes as latin-1, not text: the telegram's CRLF line ends are part of what the CRC covers.
     body = SAMPLE.read_bytes().decode("latin-1").partition("!")[0] + "!"
     body = _CLOCKS.sub(lambda found: f"{found[1]}({stamp})", body)

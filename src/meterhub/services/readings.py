@@ -1,4 +1,5 @@
-"""A site's electricity meter as snapshots: every register at one reading's instant, plus gas."""
+"""A site's electricity meter as snapshots: every register at one reading's instant, plus the gas (or
+heat) reading its telegram carried."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
 
-from meterhub.core.roles import ROLES, Kind, MeterType
+from meterhub.core.roles import READ_AT_ROLE, ROLES, Kind, MeterType
 from meterhub.store import meters, series
 
 ELECTRICITY_ROLES = tuple(name for name, role in ROLES.items() if role.meter_type is MeterType.ELECTRICITY)
@@ -19,8 +20,21 @@ class Snapshot:
     ts: int
     meter_id: int
     values: dict[str, Decimal]
-    gas_ts: int | None = None
-    gas_m3: Decimal | None = None
+    # The M-Bus reading the telegram carried (DSMR-reader's extra device): its own time and value.
+    device_ts: int | None = None
+    device_value: Decimal | None = None
+
+
+# The roles DSMR-reader shows as a reading's extra device, best first.
+DEVICE_ROLES = ("gas_m3", "heat_gj")
+
+
+@dataclass(frozen=True)
+class _Device:
+    role: str
+    value: int  # the stream of its readings
+    link: int | None  # its read_at_ms stream
+    linked_from: int | None  # the first link point; telegrams before it were stored without links
 
 
 def decimal_of(role: str, v: int) -> Decimal:
@@ -40,30 +54,81 @@ def snapshots(
 ) -> tuple[int, list[Snapshot]]:
     """How many readings the site has in [lo, hi], and one page of them."""
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
+    devices = _devices(conn, site_id)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
+    if not anchors:
+        # A heat meter's own P1 port (Warmtelink) sends telegrams without electricity: its links mark them.
+        anchors = [d.link for d in devices if d.link is not None]
     total = series.count(conn, anchors, lo, hi)
     page = series.timestamps(conn, anchors, lo, hi, descending=descending, limit=limit, offset=offset)
     if not page:
         return total, []
     meter_of = {s.stream_id: s.meter_id for s in streams}
     role_of = {s.stream_id: s.role for s in streams}
-    found = series.values_at(conn, [s.stream_id for s in streams], [ts for _, ts in page])
-    gas_ids = [s.stream_id for s in meters.site_streams(conn, site_id, ("gas_m3",))]
+    instants = [ts for _, ts in page]
+    found = series.values_at(conn, [s.stream_id for s in streams], instants)
+    carried = _device_readings(conn, devices, instants)
     out = []
     for anchor, ts in page:
-        meter_id = meter_of[anchor]
+        meter_id = meter_of.get(anchor, 0)  # 0: a heat meter's link, no electricity meter's reading
         values = {
             role_of[sid]: decimal_of(role_of[sid], v)
             for (sid, at), v in found.items()
             if at == ts and meter_of[sid] == meter_id
         }
-        gas = series.last_at_or_before(conn, gas_ids, ts) if gas_ids else None
-        out.append(
-            Snapshot(
-                ts, meter_id, values, gas[1] if gas else None, decimal_of("gas_m3", gas[2]) if gas else None
-            )
-        )
+        device = carried.get(ts)
+        out.append(Snapshot(ts, meter_id, values, *(device or (None, None))))
     return total, out
+
+
+def _devices(conn: Connection, site_id: int) -> list[_Device]:
+    """The site's gas and heat meters with their links, best first."""
+    streams = meters.site_streams(conn, site_id, (*DEVICE_ROLES, READ_AT_ROLE))
+    links = {s.meter_id: s.stream_id for s in streams if s.role == READ_AT_ROLE}
+    first = meters.stream_counts(conn, links.values())
+    devices = []
+    for s in streams:
+        if s.role in DEVICE_ROLES:
+            link = links.get(s.meter_id)
+            devices.append(_Device(s.role, s.stream_id, link, first[link][1] if link in first else None))
+    return sorted(devices, key=lambda d: DEVICE_ROLES.index(d.role))
+
+
+def _device_readings(
+    conn: Connection, devices: list[_Device], instants: list[int]
+) -> dict[int, tuple[int, Decimal]]:
+    """Reading time → (time, value) of the M-Bus reading its telegram carried, where it carried one."""
+    linked = series.values_at(conn, [d.link for d in devices if d.link is not None], instants)
+    values = series.values_at(conn, [d.value for d in devices], sorted(set(linked.values())))
+    out = {}
+    for ts in instants:
+        if (reading := _carried(conn, devices, linked, values, ts)) is not None:
+            out[ts] = reading
+    return out
+
+
+def _carried(
+    conn: Connection,
+    devices: list[_Device],
+    linked: dict[tuple[int, int], int],
+    values: dict[tuple[int, int], int],
+    ts: int,
+) -> tuple[int, Decimal] | None:
+    """The M-Bus reading of the telegram at ts, gas before heat."""
+    for role in DEVICE_ROLES:
+        for d in devices:
+            at = linked.get((d.link, ts)) if d.role == role and d.link is not None else None
+            if at is not None and (d.value, at) in values:
+                return at, decimal_of(role, values[(d.value, at)])
+        if role == "gas_m3":
+            # Gas stored before telegrams were linked to it: the latest reading up to then, as before.
+            unlinked = [
+                d.value for d in devices if d.role == role and (d.linked_from is None or ts < d.linked_from)
+            ]
+            before = series.last_at_or_before(conn, unlinked, ts) if unlinked else None
+            if before is not None:
+                return before[1], decimal_of(role, before[2])
+    return None
 
 
 def latest(conn: Connection, site_id: int) -> Snapshot | None:

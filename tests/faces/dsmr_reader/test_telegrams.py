@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,8 +12,8 @@ from typing import Any
 import pytest
 
 from meterhub.demo.sample import sample_telegram
-from meterhub.ingest.crc import crc16_arc
 from tests.conftest import FIXTURES, Account, Server, telegram
+from tests.factories import with_gas
 
 EXPECTED = json.loads((FIXTURES / "telegrams" / "expected.json").read_text())
 # DSMR-reader leaves dsmr_version empty for Fluvius meters; meterhub keeps what the meter says.
@@ -123,13 +122,6 @@ def test_a_refused_telegram_is_logged_with_its_site_and_why_once_a_minute(
     assert "1-0:1.8.1" not in caplog.text and account.key not in caplog.text
 
 
-def _with_gas(telegram: str, stamp: str, m3: str) -> str:
-    """The telegram with another gas reading, and the CRC that then fits."""
-    body = re.sub(r"0-1:24\.2\.1\(\d{12}[SW]\)\([\d.]+\*m3\)", f"0-1:24.2.1({stamp})({m3}*m3)", telegram)
-    body = body.partition("!")[0] + "!"
-    return f"{body}{crc16_arc(body.encode('latin-1')):04X}\r\n"
-
-
 def test_a_telegram_clashing_with_a_stored_gas_reading_keeps_its_electricity(
     server: Server, account: Account
 ) -> None:
@@ -137,8 +129,8 @@ def test_a_telegram_clashing_with_a_stored_gas_reading_keeps_its_electricity(
     else of the telegram. The first gas value of that moment stays; the clash is counted and shown."""
     client = server.client(account.key)
     now = datetime.now(UTC).replace(microsecond=0)
-    first = _with_gas(sample_telegram(now - timedelta(seconds=10)), "101209112500W", "12785.123")
-    second = _with_gas(sample_telegram(now), "101209112500W", "12785.999")  # the same gas moment
+    first = with_gas(sample_telegram(now - timedelta(seconds=10)), "101209112500W", "12785.123")
+    second = with_gas(sample_telegram(now), "101209112500W", "12785.999")  # the same gas moment
     for posted in (first, second):
         assert client.post("/api/v1/datalogger/dsmrreading", data={"telegram": posted}).status_code == 201
     readings = client.get("/api/v2/datalogger/dsmrreading", params={"ordering": "timestamp"}).json()

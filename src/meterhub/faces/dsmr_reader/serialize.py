@@ -16,7 +16,8 @@ from meterhub.services.statistics import Period
 def _field(f: ReadingField, values: dict[str, Decimal]) -> Any:
     value = values.get(f.role)
     if value is None:
-        return dec(Decimal(0), f.decimals) if f.required else None
+        # A telegram without electricity (a heat meter's own P1 port) leaves every field of it empty.
+        return dec(Decimal(0), f.decimals) if f.required and values else None
     return int(value) if f.integer else dec(value, f.decimals)
 
 
@@ -24,8 +25,8 @@ def reading(s: Snapshot, tz: str) -> dict[str, Any]:
     """A DsmrReading."""
     out: dict[str, Any] = {"id": s.ts, "timestamp": moment(s.ts, tz)}
     out.update((f.wire, _field(f, s.values)) for f in READING_FIELDS)
-    out["extra_device_timestamp"] = moment(s.gas_ts, tz)
-    out["extra_device_delivered"] = dec(s.gas_m3, 3)
+    out["extra_device_timestamp"] = moment(s.device_ts, tz)
+    out["extra_device_delivered"] = dec(s.device_value, 3)
     out.update((f.wire, _field(f, s.values)) for f in READING_FIELDS_AFTER_GAS)
     return out
 

@@ -106,14 +106,13 @@ async def create_reading(request: Request) -> JSON:
     if form.problems:
         raise errors.field_errors(form.problems)
     assert timestamp is not None
-    samples = [MeterSample(None, MeterType.ELECTRICITY, None, timestamp.astimezone(UTC), values)]
+    electricity = MeterSample(None, MeterType.ELECTRICITY, None, timestamp.astimezone(UTC), values)
+    devices = []
     if gas is not None and gas_at is not None:
-        samples.append(MeterSample(None, MeterType.GAS, None, gas_at.astimezone(UTC), {GAS_ROLE: gas}))
-    rows = [
-        row
-        for sample in samples
-        for row in meters.sample_rows(p.registry, site_id=who.site.id, sample=sample, protocol="api")
-    ]
+        devices.append(MeterSample(None, MeterType.GAS, None, gas_at.astimezone(UTC), {GAS_ROLE: gas}))
+    rows = meters.reading_rows(
+        p.registry, site_id=who.site.id, electricity=electricity, devices=devices, protocol="api"
+    )
     outcome = await p.writer.store(rows)
     if outcome.clashes:
         raise errors.field_errors(
