@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from meterhub.core.buckets import to_ms, zone
+from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.core.window import TimeWindow
 
 REQUIRED = "This field is required."
@@ -126,7 +126,12 @@ class Form:
         except ValueError:
             self.problems[name] = [DATETIME_FORMAT]
             return None
-        value = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
+        if value.tzinfo is None:
+            # DRF's enforce_timezone: pytz's localize(is_dst=None) refuses the DST hours' guesses.
+            if ambiguous_or_missing(value, self.tz):
+                self.problems[name] = [f'Invalid datetime for the timezone "{self.tz}".']
+                return None
+            value = value.replace(tzinfo=zone(self.tz))
         return value if self._in_window(name, to_ms(value)) else None
 
     def text(self, name: str, *, max_length: int | None) -> str | None:
