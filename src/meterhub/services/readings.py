@@ -105,8 +105,11 @@ def minutes(
     """
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
-    p_lo = max(lo, series.FAR_PAST + MINUTE_MS) - MINUTE_MS
-    p_hi = min(hi, series.FAR_FUTURE) - 1
+    # Minute m holds the points of [m, m + 1) and is labelled m + 1, so a label in [lo, hi] means a
+    # point from the minute before lo rounded up to the minute hi rounded down (an exact filter
+    # between two minutes matches none).
+    p_lo = -(-max(lo, series.FAR_PAST + MINUTE_MS) // MINUTE_MS) * MINUTE_MS - MINUTE_MS
+    p_hi = min(hi, series.FAR_FUTURE) // MINUTE_MS * MINUTE_MS - 1
     total = series.count_periods(conn, anchors, MINUTE_MS, p_lo, p_hi)
     page = series.periods(
         conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset

@@ -1,16 +1,135 @@
-"""The local times of the DST changes, which DRF refuses rather than guess (DSMR-reader 5.11:
-Django 3.2 with pytz)."""
+"""Upstream's exact filters (`Meta.fields` of its FilterSets), and the local times of the DST
+changes, which Django and DRF refuse rather than guess (DSMR-reader 5.11: Django 3.2 with pytz)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
 from tests.conftest import Account, Server
-from tests.faces.dsmr_reader.test_endpoints import V2
+from tests.faces.dsmr_reader.test_endpoints import V2, post_reading
 
 # 2026 in Europe/Amsterdam: 02:00–03:00 does not exist on 29 March and happens twice on 25 October.
 MISSING, TWICE = "2026-03-29 02:30:00", "2026-10-25 02:30:00"
 
 
+def filter_refused(value: str) -> str:
+    """Django's from_current_timezone message, which django-filter's form fields pass on."""
+    return f"{value} couldn’t be interpreted in time zone Europe/Amsterdam; it may be ambiguous or it may not exist."
+
+
 POST_REFUSED = 'Invalid datetime for the timezone "Europe/Amsterdam".'  # DRF's enforce_timezone
+
+
+def results(client: httpx.Client, path: str, **params: str) -> list[Any]:
+    response = client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] == len(body["results"])
+    return list(body["results"])
+
+
+def assert_exact(client: httpx.Client, path: str, field: str, *, matching_none: str) -> None:
+    """`?field=<a listed value>` gives exactly that row, `?field=<matching_none>` an empty list."""
+    every = results(client, path)
+    assert len(every) >= 2
+    row = every[1]
+    assert results(client, path, **{field: row[field]}) == [row]
+    assert results(client, path, **{field: matching_none}) == []
+
+
+def post_quarter_of_readings(client: httpx.Client, start: datetime) -> None:
+    """A reading every 5 minutes for 75 minutes, with gas."""
+    for i in range(16):
+        at = start + timedelta(minutes=5 * i)
+        post_reading(
+            client,
+            at,
+            f"{100 + i / 100:.3f}",
+            extra_device_timestamp=at.isoformat(),
+            extra_device_delivered=f"{50 + i / 1000:.3f}",
+        )
+
+
+START = datetime(2026, 2, 1, 12, tzinfo=UTC)  # 13:00 in Amsterdam
+
+
+def test_readings_by_exact_timestamp(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    assert_exact(client, V2, "timestamp", matching_none="2026-02-01 13:02:00")
+    # Upstream's documented form: the site's local time without an offset.
+    found = results(client, V2, timestamp="2026-02-01 13:05:00")
+    assert [r["timestamp"] for r in found] == ["2026-02-01T13:05:00+01:00"]
+    # Applied together with the range filters, as django-filter does.
+    assert results(client, V2, timestamp="2026-02-01 13:05:00", timestamp__gte="2026-02-01 13:10") == []
+
+
+def test_electricity_by_exact_read_at(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    # Minutes are labelled with their end: between two labels there is no minute.
+    assert_exact(client, "/api/v2/consumption/electricity", "read_at", matching_none="2026-02-01 13:05:30")
+
+
+def test_gas_by_exact_read_at(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    assert_exact(client, "/api/v2/consumption/gas", "read_at", matching_none="2026-02-01 13:06:00")
+
+
+def test_hours_by_exact_hour_start(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    assert_exact(client, "/api/v2/statistics/hour", "hour_start", matching_none="2026-02-01 13:30:00")
+
+
+def test_days_by_exact_day(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    post_quarter_of_readings(client, START + timedelta(days=1))
+    assert_exact(client, "/api/v2/statistics/day", "day", matching_none="2026-01-31")
+
+
+def test_routes_without_exact_filters_ignore_them(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    path = "/api/v2/consumption/quarter-hour-peak-electricity"
+    every = results(client, path)
+    assert every and results(client, path, read_at_start="2000-01-01 00:00:00") == every
+
+
+def test_bad_exact_values_answer_like_django_filter(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    # IsoDateTimeField takes only Django's parse_datetime form, so not a date alone (the range
+    # filters, Django's DateTimeField, do take one).
+    for value in ("2026-02-01", "yesterday", "2026-02-30 12:00:00"):
+        response = client.get(V2, params={"timestamp": value})
+        assert response.status_code == 400 and response.json() == {"timestamp": ["Enter a valid date/time."]}
+    assert client.get(V2, params={"timestamp__gte": "2026-02-01"}).status_code == 200
+    response = client.get("/api/v2/statistics/day", params={"day": "2026-02-30"})
+    assert response.status_code == 400 and response.json() == {"day": ["Enter a valid date."]}
+
+
+def test_filters_refuse_the_local_times_of_the_dst_changes(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    for path, name in (
+        (V2, "timestamp"),
+        (V2, "timestamp__gte"),
+        ("/api/v2/consumption/electricity", "read_at__lte"),
+        ("/api/v2/statistics/hour", "hour_start"),
+        ("/api/v2/consumption/quarter-hour-peak-electricity", "read_at_start__gte"),
+    ):
+        for value in (MISSING, TWICE):
+            response = client.get(path, params={name: value})
+            assert response.status_code == 400 and response.json() == {name: [filter_refused(value)]}
+    response = client.get(V2, params={"timestamp": "2026-10-25T02:30:00.5"})
+    assert response.json() == {"timestamp": [filter_refused("2026-10-25 02:30:00.500000")]}
+    # With an offset the time is not ambiguous; the hour either side of the change is not either.
+    for value in ("2026-10-25T02:30:00+01:00", "2026-10-25T02:30:00Z", "2026-10-25 03:00:00"):
+        assert results(client, V2, timestamp=value) == []
 
 
 DAY = {
@@ -48,3 +167,21 @@ def test_posted_times_refuse_the_local_times_of_the_dst_changes(server: Server, 
         }
     response = client.post(V2, data={**reading, "timestamp": "2026-10-25T02:30:00+01:00"})
     assert response.status_code == 201 and response.json()["timestamp"] == "2026-10-25T02:30:00+01:00"
+
+
+def test_the_schema_declares_the_exact_filters(server: Server) -> None:
+    paths = server.client().get("/api/v2/schema").json()["paths"]
+
+    def parameters(path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in paths[path]["get"]["parameters"]}
+
+    for path, field, kind in (
+        (V2, "timestamp", "date-time"),
+        ("/api/v2/consumption/electricity", "read_at", "date-time"),
+        ("/api/v2/consumption/gas", "read_at", "date-time"),
+        ("/api/v2/statistics/hour", "hour_start", "date-time"),
+        ("/api/v2/statistics/day", "day", "date"),
+    ):
+        declared = parameters(path)[field]
+        assert declared["deprecated"] is True and declared["schema"]["format"] == kind
+    assert "read_at_start" not in parameters("/api/v2/consumption/quarter-hour-peak-electricity")

@@ -1,14 +1,15 @@
-"""DSMR-reader's query parameters: limit/offset, ordering and the __gte/__lte filters."""
+"""DSMR-reader's query parameters: limit/offset, ordering, and the exact and __gte/__lte filters."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from starlette.requests import Request
 
-from meterhub.core.buckets import to_ms, zone
+from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.faces.dsmr_reader import errors
 from meterhub.store.series import FAR_FUTURE, FAR_PAST
 from meterhub.web.fields import whole_number
@@ -20,13 +21,25 @@ _FIRST_DAY, _LAST_DAY = date(2, 1, 1), date(9998, 12, 31)
 
 
 def documented(
-    *, moments: tuple[str, ...] = (), days: tuple[str, ...] = (), ordering: tuple[str, ...] = ()
+    *,
+    moments: tuple[str, ...] = (),
+    days: tuple[str, ...] = (),
+    ordering: tuple[str, ...] = (),
+    exact: bool = False,
 ) -> dict[str, Any]:
-    """The `openapi_extra` of a list route: limit/offset, ordering and the range filters it reads
-    (its handler reads them from the request itself, as DRF's filter sets do)."""
+    """The `openapi_extra` of a list route: limit/offset, ordering, the range filters it reads and,
+    with `exact`, each field's exact filter (its handler reads them from the request itself, as
+    DRF's filter sets do)."""
 
-    def param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+    def param(name: str, schema: dict[str, Any], description: str, **more: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            "description": description,
+            **more,
+        }
 
     found = [
         param("limit", {"type": "integer"}, f"results per page (default {DEFAULT_LIMIT})"),
@@ -35,9 +48,12 @@ def documented(
     if ordering:
         choices = [f"{sign}{name}" for name in ordering for sign in ("", "-")]
         found.append(param("ordering", {"type": "string", "enum": choices}, "sort by this field"))
+    words = {"gte": "from", "lte": "up to", "exact": "exactly"}
     for field, kind in [*((m, "date-time") for m in moments), *((d, "date") for d in days)]:
-        for bound, word in (("gte", "from"), ("lte", "up to")):
-            found.append(param(f"{field}__{bound}", {"type": "string", "format": kind}, f"{field} {word}"))
+        for name, lookup in _lookups(field, exact):
+            more = {"deprecated": True} if lookup == "exact" else {}
+            schema = {"type": "string", "format": kind}
+            found.append(param(name, schema, f"{field} {words[lookup]}", **more))
     return {"parameters": found}
 
 
@@ -72,52 +88,102 @@ def descending(request: Request, field: str, *, also: tuple[str, ...] = ()) -> t
     return raw.startswith("-"), name
 
 
-def moment_range(
-    request: Request, field: str, tz: str, *, names: tuple[str, str] | None = None
-) -> tuple[int, int]:
-    """[lo, hi] in UTC ms from `field__gte` / `field__lte`; naive times are the site's local time."""
-    gte, lte = names or (f"{field}__gte", f"{field}__lte")
+def moment_range(request: Request, field: str, tz: str, *, exact: bool) -> tuple[int, int]:
+    """[lo, hi] in UTC ms from `field__gte` / `field__lte` and, where upstream has it, the exact
+    `field`; naive times are the site's local time."""
     problems: dict[str, list[str]] = {}
     lo, hi = FAR_PAST, FAR_FUTURE
-    for name, is_lo in ((gte, True), (lte, False)):
+    for name, lookup in _lookups(field, exact):
         raw = request.query_params.get(name)
-        if raw is None or raw == "":
+        if not raw:
             continue
         try:
-            value = datetime.fromisoformat(raw.strip())
-        except ValueError:
-            problems[name] = ["Enter a valid date/time."]
+            ms = _filter_moment(raw.strip(), tz, iso_only=lookup == "exact")
+        except _Refused as refused:
+            problems[name] = [str(refused)]
             continue
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone(tz))
-        try:
-            ms = to_ms(value)
-        except OverflowError:  # within a day of year 1 or 9999: before or after every stored time
-            ms = FAR_PAST if value.year == 1 else FAR_FUTURE
-        if is_lo:
-            lo = ms
-        else:
-            hi = ms
+        if lookup != "lte":
+            lo = max(lo, ms)
+        if lookup != "gte":
+            hi = min(hi, ms)
     if problems:
         raise errors.field_errors(problems)
     return lo, hi
 
 
-def day_range(request: Request, field: str) -> tuple[date | None, date | None]:
-    """[first, last] from `field__gte` / `field__lte` dates."""
+def day_range(request: Request, field: str, *, exact: bool) -> tuple[date | None, date | None]:
+    """[first, last] from `field__gte` / `field__lte` and, where upstream has it, the exact `field`."""
     problems: dict[str, list[str]] = {}
-    out: list[date | None] = []
-    for name in (f"{field}__gte", f"{field}__lte"):
+    first: date | None = None
+    last: date | None = None
+    for name, lookup in _lookups(field, exact):
         raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            out.append(None)
+        if not raw:
             continue
         try:
             # The calendar's first and last years hold no stored day, and their edges cannot be
             # turned into times in every zone: a bound there means the same as one a year inside.
-            out.append(min(max(date.fromisoformat(raw.strip()), _FIRST_DAY), _LAST_DAY))
+            day = min(max(date.fromisoformat(raw.strip()), _FIRST_DAY), _LAST_DAY)
         except ValueError:
             problems[name] = ["Enter a valid date."]
+            continue
+        if lookup != "lte":
+            first = day if first is None else max(first, day)
+        if lookup != "gte":
+            last = day if last is None else min(last, day)
     if problems:
         raise errors.field_errors(problems)
-    return out[0], out[1]
+    return first, last
+
+
+def _lookups(field: str, exact: bool) -> list[tuple[str, str]]:
+    # Upstream's FilterSets declare the bounds; some also list the field itself in Meta.fields,
+    # which makes django-filter add an exact filter (deprecated since 5.3, still applied).
+    found = [(f"{field}__gte", "gte"), (f"{field}__lte", "lte")]
+    return [*found, (field, "exact")] if exact else found
+
+
+class _Refused(ValueError):
+    """A filter value django-filter's form field would not take; the message is its own."""
+
+
+def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> int:
+    try:
+        value = _iso_datetime(raw) if iso_only else datetime.fromisoformat(raw)
+    except ValueError:
+        raise _Refused("Enter a valid date/time.") from None
+    if value.tzinfo is None:
+        # Django's from_current_timezone (pytz's localize with is_dst=None) guesses no fold.
+        if ambiguous_or_missing(value, tz):
+            raise _Refused(
+                f"{value} couldn’t be interpreted in time zone {tz}; it may be ambiguous or it may not exist."
+            )
+        value = value.replace(tzinfo=zone(tz))
+    try:
+        return to_ms(value)
+    except OverflowError:  # within a day of year 1 or 9999: before or after every stored time
+        return FAR_PAST if value.year == 1 else FAR_FUTURE
+
+
+# Django's parse_datetime: the only form django-filter's IsoDateTimeField (the exact filter of a
+# model DateTimeField) takes, so a date without a time is refused there.
+_DJANGO_DATETIME = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})[T ](?P<hour>\d{1,2}):(?P<minute>\d{1,2})"
+    r"(?::(?P<second>\d{1,2})(?:[.,](?P<micro>\d{1,6})\d{0,6})?)?(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def _iso_datetime(raw: str) -> datetime:
+    match = _DJANGO_DATETIME.fullmatch(raw)
+    if match is None:
+        raise ValueError(raw)
+    parts = match.groupdict()
+    offset, micro = parts.pop("offset"), parts.pop("micro")
+    numbers = {name: int(digits) for name, digits in parts.items() if digits is not None}
+    fixed: tzinfo | None = None
+    if offset == "Z":
+        fixed = UTC
+    elif offset is not None:
+        minutes = 60 * int(offset[1:3]) + (int(offset[-2:]) if len(offset) > 3 else 0)
+        fixed = timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
+    return datetime(**numbers, microsecond=int(micro.ljust(6, "0")) if micro else 0, tzinfo=fixed)

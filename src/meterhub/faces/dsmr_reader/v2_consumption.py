@@ -41,13 +41,13 @@ TARIFF_NAMES = {1: "Low tariff", 2: "High tariff"}
 @router.get(
     "/electricity",
     summary="Electricity consumption per minute",
-    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",)),
+    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",), exact=True),
 )
 def electricity(request: Request) -> JSON:
     """Readings grouped per minute, labelled with the minute's end (`read_at`)."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "read_at", tz)
+    lo, hi = query.moment_range(request, "read_at", tz, exact=True)
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
@@ -77,13 +77,13 @@ def _gas_read_at(row: readings.GasRow) -> int:
 @router.get(
     "/gas",
     summary="Gas consumption",
-    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",)),
+    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",), exact=True),
 )
 def gas(request: Request) -> JSON:
     """Gas meter positions and the usage since the previous one."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "read_at", tz)
+    lo, hi = query.moment_range(request, "read_at", tz, exact=True)
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
@@ -113,9 +113,9 @@ def quarter_hour_peaks(request: Request) -> JSON:
     """Quarter-hour averages of imported power (the Belgian capacity tariff's measure)."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "read_at_start", tz)
+    lo, hi = query.moment_range(request, "read_at_start", tz, exact=False)
     # Upstream's average_delivered filters compare read_at_start; clients rely on that.
-    lo2, hi2 = query.moment_range(request, "average_delivered", tz)
+    lo2, hi2 = query.moment_range(request, "average_delivered", tz, exact=False)
     lo, hi = max(lo, lo2), min(hi, hi2)
     desc, field = query.descending(request, "read_at_start", also=("average_delivered",))
     pg = query.page(request)
@@ -148,8 +148,8 @@ def quarter_hour_peaks(request: Request) -> JSON:
 def energy_supplier_prices(request: Request) -> JSON:
     """The site's energy contracts with their prices."""
     who = caller(request, version=2, needed=Access.READ)
-    first_start, last_start = query.day_range(request, "start")
-    first_end, last_end = query.day_range(request, "end")
+    first_start, last_start = query.day_range(request, "start", exact=False)
+    first_end, last_end = query.day_range(request, "end", exact=False)
     desc, field = query.descending(request, "start", also=("end",))
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
