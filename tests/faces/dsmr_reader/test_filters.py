@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account, Server
-from tests.faces.dsmr_reader.test_endpoints import V2, post_reading
+from tests.conftest import Account, Server, telegram
+from tests.faces.dsmr_reader.test_endpoints import V1, V2, post_reading
 
 # 2026 in Europe/Amsterdam: 02:00–03:00 does not exist on 29 March and happens twice on 25 October.
 MISSING, TWICE = "2026-03-29 02:30:00", "2026-10-25 02:30:00"
@@ -185,3 +185,22 @@ def test_the_schema_declares_the_exact_filters(server: Server) -> None:
         declared = parameters(path)[field]
         assert declared["deprecated"] is True and declared["schema"]["format"] == kind
     assert "read_at_start" not in parameters("/api/v2/consumption/quarter-hour-peak-electricity")
+
+
+def test_gas_of_a_dsmr4_meter_is_filtered_by_the_hour_it_is_filed_under(
+    server: Server, account: Account
+) -> None:
+    client = server.client(account.key)
+    sent = client.post(V1, data={"telegram": telegram("dsmrreader_landisgyr350_dsmr40.txt")})
+    assert sent.status_code == 201
+    path = "/api/v2/consumption/gas"
+    (row,) = results(client, path)
+    for params in (
+        {"read_at": row["read_at"]},
+        {"read_at__lte": row["read_at"]},
+        {"read_at__gte": row["read_at"]},
+    ):
+        assert results(client, path, **params) == [row], params
+    # The meter's own stamp, an hour later, is not the read_at upstream files it under.
+    stamped = (datetime.fromisoformat(row["read_at"]) + timedelta(hours=1)).isoformat()
+    assert results(client, path, read_at=stamped) == []

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import HOUR_MS, QUARTER_MS, day_of, to_ms
+from meterhub.core.buckets import QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import CENT, Prices, prices_on
 from meterhub.faces.dsmr_reader import errors, query
 from meterhub.faces.dsmr_reader.deps import caller, platform
@@ -68,12 +68,6 @@ def electricity(request: Request) -> JSON:
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
-def _gas_read_at(row: readings.GasRow) -> int:
-    # DSMR 4 meters stamp the hourly value at the end of its hour; DSMR-reader files it under
-    # the hour it was used in.
-    return row.ts - HOUR_MS if row.reported_hourly else row.ts
-
-
 @router.get(
     "/gas",
     summary="Gas consumption",
@@ -93,7 +87,7 @@ def gas(request: Request) -> JSON:
     results = [
         {
             "id": row.ts // 1000,
-            "read_at": moment(_gas_read_at(row), tz),
+            "read_at": moment(row.read_at, tz),
             "delivered": dec(row.position, 3),
             "currently_delivered": dec(row.delta, 3),
         }
@@ -264,7 +258,7 @@ def gas_live(request: Request) -> JSON:
             tariffs.contracts(conn, site_id=who.site.id), day_of(who.site.timezone, to_ms(now))
         )
     out: dict[str, Any] = {
-        "timestamp": moment(_gas_read_at(row), who.site.timezone),
+        "timestamp": moment(row.read_at, who.site.timezone),
         "currently_delivered": float(row.delta),
     }
     if prices is not None:
