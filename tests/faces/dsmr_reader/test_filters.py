@@ -1,5 +1,6 @@
-"""Upstream's exact filters (`Meta.fields` of its FilterSets), and the local times of the DST
-changes, which Django and DRF refuse rather than guess (DSMR-reader 5.11: Django 3.2 with pytz)."""
+"""Upstream's exact filters (`Meta.fields` of its FilterSets), date-times read as Django and DRF
+read them, and the local times of the DST changes, which they refuse rather than guess
+(DSMR-reader 5.11: Django 3.2 with pytz, DRF 3.14, django-filter 21.1)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from meterhub.faces.dsmr_reader.forms import DATETIME_FORMAT
 from tests.conftest import Account, Server, telegram
 from tests.faces.dsmr_reader.test_endpoints import V1, V2, post_reading
 
@@ -80,6 +82,25 @@ def test_gas_by_exact_read_at(server: Server, account: Account) -> None:
     assert_exact(client, "/api/v2/consumption/gas", "read_at", matching_none="2026-02-01 13:06:00")
 
 
+def test_gas_of_a_dsmr4_meter_is_filtered_by_the_hour_it_is_filed_under(
+    server: Server, account: Account
+) -> None:
+    client = server.client(account.key)
+    sent = client.post(V1, data={"telegram": telegram("dsmrreader_landisgyr350_dsmr40.txt")})
+    assert sent.status_code == 201
+    path = "/api/v2/consumption/gas"
+    (row,) = results(client, path)
+    for params in (
+        {"read_at": row["read_at"]},
+        {"read_at__lte": row["read_at"]},
+        {"read_at__gte": row["read_at"]},
+    ):
+        assert results(client, path, **params) == [row], params
+    # The meter's own stamp, an hour later, is not the read_at upstream files it under.
+    stamped = (datetime.fromisoformat(row["read_at"]) + timedelta(hours=1)).isoformat()
+    assert results(client, path, read_at=stamped) == []
+
+
 def test_hours_by_exact_hour_start(server: Server, account: Account) -> None:
     client = server.client(account.key)
     post_quarter_of_readings(client, START)
@@ -113,6 +134,24 @@ def test_bad_exact_values_answer_like_django_filter(server: Server, account: Acc
     assert response.status_code == 400 and response.json() == {"day": ["Enter a valid date."]}
 
 
+def test_the_schema_declares_the_exact_filters(server: Server) -> None:
+    paths = server.client().get("/api/v2/schema").json()["paths"]
+
+    def parameters(path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in paths[path]["get"]["parameters"]}
+
+    for path, field, kind in (
+        (V2, "timestamp", "date-time"),
+        ("/api/v2/consumption/electricity", "read_at", "date-time"),
+        ("/api/v2/consumption/gas", "read_at", "date-time"),
+        ("/api/v2/statistics/hour", "hour_start", "date-time"),
+        ("/api/v2/statistics/day", "day", "date"),
+    ):
+        declared = parameters(path)[field]
+        assert declared["deprecated"] is True and declared["schema"]["format"] == kind
+    assert "read_at_start" not in parameters("/api/v2/consumption/quarter-hour-peak-electricity")
+
+
 def test_filters_refuse_the_local_times_of_the_dst_changes(server: Server, account: Account) -> None:
     client = server.client(account.key)
     for path, name in (
@@ -132,6 +171,14 @@ def test_filters_refuse_the_local_times_of_the_dst_changes(server: Server, accou
         assert results(client, V2, timestamp=value) == []
 
 
+READING = {  # a v2 reading without its timestamp
+    "electricity_delivered_1": "100.000",
+    "electricity_delivered_2": "0",
+    "electricity_returned_1": "0",
+    "electricity_returned_2": "0",
+    "electricity_currently_delivered": "0.2",
+    "electricity_currently_returned": "0",
+}
 DAY = {
     "day": "2015-06-01",
     **{
@@ -142,19 +189,22 @@ DAY = {
 }
 
 
+def test_posted_times_are_read_as_drf_reads_them(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    # DRF's DateTimeField takes only Django's parse_datetime form: not a date alone, nor ISO 8601's
+    # other spellings; single digits it does take.
+    for value in ("2026-02-01", "2026-02-01T13", "20260201T130000"):
+        response = client.post(V2, data={**READING, "timestamp": value})
+        assert response.status_code == 400 and response.json() == {"timestamp": [DATETIME_FORMAT]}, value
+    created = client.post(V2, data={**READING, "timestamp": "2026-2-1 3:05+01"})
+    assert created.status_code == 201 and created.json()["timestamp"] == "2026-02-01T03:05:00+01:00"
+
+
 def test_posted_times_refuse_the_local_times_of_the_dst_changes(server: Server, account: Account) -> None:
     client = server.client(account.key)
-    reading = {
-        "electricity_delivered_1": "100.000",
-        "electricity_delivered_2": "0",
-        "electricity_returned_1": "0",
-        "electricity_returned_2": "0",
-        "electricity_currently_delivered": "0.2",
-        "electricity_currently_returned": "0",
-    }
     for value in (MISSING, TWICE):
         local = value.replace(" ", "T")
-        response = client.post(V2, data={**reading, "timestamp": local, "extra_device_timestamp": local})
+        response = client.post(V2, data={**READING, "timestamp": local, "extra_device_timestamp": local})
         assert response.status_code == 400
         assert response.json() == {"timestamp": [POST_REFUSED], "extra_device_timestamp": [POST_REFUSED]}
         patched = client.patch("/api/v2/datalogger/meter-statistics", data={"timestamp": local})
@@ -165,42 +215,5 @@ def test_posted_times_refuse_the_local_times_of_the_dst_changes(server: Server, 
             "electricity_reading_timestamp": [POST_REFUSED],
             "gas_reading_timestamp": [POST_REFUSED],
         }
-    response = client.post(V2, data={**reading, "timestamp": "2026-10-25T02:30:00+01:00"})
+    response = client.post(V2, data={**READING, "timestamp": "2026-10-25T02:30:00+01:00"})
     assert response.status_code == 201 and response.json()["timestamp"] == "2026-10-25T02:30:00+01:00"
-
-
-def test_the_schema_declares_the_exact_filters(server: Server) -> None:
-    paths = server.client().get("/api/v2/schema").json()["paths"]
-
-    def parameters(path: str) -> dict[str, Any]:
-        return {p["name"]: p for p in paths[path]["get"]["parameters"]}
-
-    for path, field, kind in (
-        (V2, "timestamp", "date-time"),
-        ("/api/v2/consumption/electricity", "read_at", "date-time"),
-        ("/api/v2/consumption/gas", "read_at", "date-time"),
-        ("/api/v2/statistics/hour", "hour_start", "date-time"),
-        ("/api/v2/statistics/day", "day", "date"),
-    ):
-        declared = parameters(path)[field]
-        assert declared["deprecated"] is True and declared["schema"]["format"] == kind
-    assert "read_at_start" not in parameters("/api/v2/consumption/quarter-hour-peak-electricity")
-
-
-def test_gas_of_a_dsmr4_meter_is_filtered_by_the_hour_it_is_filed_under(
-    server: Server, account: Account
-) -> None:
-    client = server.client(account.key)
-    sent = client.post(V1, data={"telegram": telegram("dsmrreader_landisgyr350_dsmr40.txt")})
-    assert sent.status_code == 201
-    path = "/api/v2/consumption/gas"
-    (row,) = results(client, path)
-    for params in (
-        {"read_at": row["read_at"]},
-        {"read_at__lte": row["read_at"]},
-        {"read_at__gte": row["read_at"]},
-    ):
-        assert results(client, path, **params) == [row], params
-    # The meter's own stamp, an hour later, is not the read_at upstream files it under.
-    stamped = (datetime.fromisoformat(row["read_at"]) + timedelta(hours=1)).isoformat()
-    assert results(client, path, read_at=stamped) == []

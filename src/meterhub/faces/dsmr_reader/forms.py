@@ -9,6 +9,7 @@ from typing import Any
 
 from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.core.window import TimeWindow
+from meterhub.faces.dsmr_reader.datetimes import parse_datetime
 
 REQUIRED = "This field is required."
 DATETIME_FORMAT = (
@@ -122,7 +123,7 @@ class Form:
         if raw is None:
             return None
         try:
-            value = datetime.fromisoformat(str(raw).strip())
+            value = parse_datetime(str(raw).strip())
         except ValueError:
             self.problems[name] = [DATETIME_FORMAT]
             return None

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime
 from typing import Any
 
 from starlette.requests import Request
 
 from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader.datetimes import parse_datetime
 from meterhub.store.series import FAR_FUTURE, FAR_PAST
 from meterhub.web.fields import whole_number
 
@@ -149,7 +149,7 @@ class _Refused(ValueError):
 
 def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> int:
     try:
-        value = _iso_datetime(raw) if iso_only else datetime.fromisoformat(raw)
+        value = parse_datetime(raw) if iso_only else datetime.fromisoformat(raw)
     except ValueError:
         raise _Refused("Enter a valid date/time.") from None
     if value.tzinfo is None:
@@ -163,27 +163,3 @@ def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> int:
         return to_ms(value)
     except OverflowError:  # within a day of year 1 or 9999: before or after every stored time
         return FAR_PAST if value.year == 1 else FAR_FUTURE
-
-
-# Django's parse_datetime: the only form django-filter's IsoDateTimeField (the exact filter of a
-# model DateTimeField) takes, so a date without a time is refused there.
-_DJANGO_DATETIME = re.compile(
-    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})[T ](?P<hour>\d{1,2}):(?P<minute>\d{1,2})"
-    r"(?::(?P<second>\d{1,2})(?:[.,](?P<micro>\d{1,6})\d{0,6})?)?(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?"
-)
-
-
-def _iso_datetime(raw: str) -> datetime:
-    match = _DJANGO_DATETIME.fullmatch(raw)
-    if match is None:
-        raise ValueError(raw)
-    parts = match.groupdict()
-    offset, micro = parts.pop("offset"), parts.pop("micro")
-    numbers = {name: int(digits) for name, digits in parts.items() if digits is not None}
-    fixed: tzinfo | None = None
-    if offset == "Z":
-        fixed = UTC
-    elif offset is not None:
-        minutes = 60 * int(offset[1:3]) + (int(offset[-2:]) if len(offset) > 3 else 0)
-        fixed = timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
-    return datetime(**numbers, microsecond=int(micro.ljust(6, "0")) if micro else 0, tzinfo=fixed)
