@@ -134,6 +134,25 @@ def test_bad_exact_values_answer_like_django_filter(server: Server, account: Acc
     assert response.status_code == 400 and response.json() == {"day": ["Enter a valid date."]}
 
 
+def test_range_filters_read_values_as_django_forms_do(server: Server, account: Account) -> None:
+    client = server.client(account.key)
+    post_quarter_of_readings(client, START)
+    post_quarter_of_readings(client, START + timedelta(days=1))
+    # Django's DateTimeField and DateField also try the English input formats, month first.
+    later = results(client, V2, timestamp__gte="02/01/2026 14:10", limit="100")
+    assert [r["timestamp"] for r in later[:1]] == ["2026-02-01T14:10:00+01:00"] and len(later) == 18
+    assert [d["day"] for d in results(client, "/api/v2/statistics/day", day__gte="02/02/26")] == [
+        "2026-02-02"
+    ]
+    # Python's other ISO 8601 spellings are not among them.
+    for path, name, value, message in (
+        (V2, "timestamp__gte", "20260201T131000", "Enter a valid date/time."),
+        ("/api/v2/statistics/day", "day__lte", "20260201", "Enter a valid date."),
+    ):
+        response = client.get(path, params={name: value})
+        assert response.status_code == 400 and response.json() == {name: [message]}
+
+
 def test_the_schema_declares_the_exact_filters(server: Server) -> None:
     paths = server.client().get("/api/v2/schema").json()["paths"]
 

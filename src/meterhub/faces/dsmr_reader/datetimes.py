@@ -1,10 +1,15 @@
-"""Django's parse_datetime: the one form in which DRF's DateTimeField (posted values) and
-django-filter's IsoDateTimeField (exact filters) take a date-time, so a date alone is refused."""
+"""Date-times and dates read as DSMR-reader 5.11's Django 3.2 reads them.
+
+Django's parse_datetime is the one form in which DRF's DateTimeField (posted values) and
+django-filter's IsoDateTimeFilter (exact filters) take a date-time, so a date alone is refused
+there; the range filters are forms' DateTimeField and DateField, which also try the input formats
+of DSMR-reader's language (English).
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 _DJANGO_DATETIME = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})[T ](?P<hour>\d{1,2}):(?P<minute>\d{1,2})"
@@ -27,3 +32,40 @@ def parse_datetime(raw: str) -> datetime:
         minutes = 60 * int(offset[1:3]) + (int(offset[-2:]) if len(offset) > 3 else 0)
         fixed = timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
     return datetime(**numbers, microsecond=int(micro.ljust(6, "0")) if micro else 0, tzinfo=fixed)
+
+
+# django/conf/locale/en/formats.py, in Django's order.
+DATE_INPUT_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y")
+DATETIME_INPUT_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S.%f",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M:%S.%f",
+    "%m/%d/%y %H:%M",
+)
+
+
+def form_datetime(raw: str) -> datetime:
+    """As forms.DateTimeField: parse_datetime, then the date-time and date input formats."""
+    try:
+        return parse_datetime(raw)
+    except ValueError:
+        return _first_format(raw, DATETIME_INPUT_FORMATS + DATE_INPUT_FORMATS)
+
+
+def form_date(raw: str) -> date:
+    """As forms.DateField: the date input formats."""
+    return _first_format(raw, DATE_INPUT_FORMATS).date()
+
+
+def _first_format(raw: str, formats: tuple[str, ...]) -> datetime:
+    for form in formats:
+        try:
+            return datetime.strptime(raw, form)
+        except ValueError:
+            continue
+    raise ValueError(raw)

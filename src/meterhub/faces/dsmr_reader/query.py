@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
 
 from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.faces.dsmr_reader import errors
-from meterhub.faces.dsmr_reader.datetimes import parse_datetime
+from meterhub.faces.dsmr_reader.datetimes import form_date, form_datetime, parse_datetime
 from meterhub.store.series import FAR_FUTURE, FAR_PAST
 from meterhub.web.fields import whole_number
 
@@ -123,7 +123,7 @@ def day_range(request: Request, field: str, *, exact: bool) -> tuple[date | None
         try:
             # The calendar's first and last years hold no stored day, and their edges cannot be
             # turned into times in every zone: a bound there means the same as one a year inside.
-            day = min(max(date.fromisoformat(raw.strip()), _FIRST_DAY), _LAST_DAY)
+            day = min(max(form_date(raw.strip()), _FIRST_DAY), _LAST_DAY)
         except ValueError:
             problems[name] = ["Enter a valid date."]
             continue
@@ -149,7 +149,7 @@ class _Refused(ValueError):
 
 def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> int:
     try:
-        value = parse_datetime(raw) if iso_only else datetime.fromisoformat(raw)
+        value = parse_datetime(raw) if iso_only else form_datetime(raw)
     except ValueError:
         raise _Refused("Enter a valid date/time.") from None
     if value.tzinfo is None:
