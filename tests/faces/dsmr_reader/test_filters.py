@@ -65,6 +65,11 @@ def test_readings_by_exact_timestamp(server: Server, account: Account) -> None:
     # Upstream's documented form: the site's local time without an offset.
     found = results(client, V2, timestamp="2026-02-01 13:05:00")
     assert [r["timestamp"] for r in found] == ["2026-02-01T13:05:00+01:00"]
+    # Times are stored to the millisecond: one a fraction past it is none of them.
+    fraction = "2026-02-01 13:05:00.0004"
+    assert results(client, V2, timestamp=fraction) == []
+    assert results(client, V2, timestamp__gte=fraction)[0]["timestamp"] == "2026-02-01T13:10:00+01:00"
+    assert results(client, V2, timestamp__lte=fraction)[-1]["timestamp"] == "2026-02-01T13:05:00+01:00"
     # Applied together with the range filters, as django-filter does.
     assert results(client, V2, timestamp="2026-02-01 13:05:00", timestamp__gte="2026-02-01 13:10") == []
 

@@ -98,14 +98,14 @@ def moment_range(request: Request, field: str, tz: str, *, exact: bool) -> tuple
         if not raw:
             continue
         try:
-            ms = _filter_moment(raw.strip(), tz, iso_only=lookup == "exact")
+            first, last = _filter_moment(raw.strip(), tz, iso_only=lookup == "exact")
         except _Refused as refused:
             problems[name] = [str(refused)]
             continue
         if lookup != "lte":
-            lo = max(lo, ms)
+            lo = max(lo, first)
         if lookup != "gte":
-            hi = min(hi, ms)
+            hi = min(hi, last)
     if problems:
         raise errors.field_errors(problems)
     return lo, hi
@@ -147,7 +147,9 @@ class _Refused(ValueError):
     """A filter value django-filter's form field would not take; the message is its own."""
 
 
-def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> int:
+def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> tuple[int, int]:
+    """The first whole millisecond (meterhub's precision) at or after the value, and the last at or
+    before it: the same unless the value is finer than a millisecond, which no stored time equals."""
     try:
         value = parse_datetime(raw) if iso_only else form_datetime(raw)
     except ValueError:
@@ -160,6 +162,8 @@ def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> int:
             )
         value = value.replace(tzinfo=zone(tz))
     try:
-        return to_ms(value)
+        ms = to_ms(value)
     except OverflowError:  # within a day of year 1 or 9999: before or after every stored time
-        return FAR_PAST if value.year == 1 else FAR_FUTURE
+        edge = FAR_PAST if value.year == 1 else FAR_FUTURE
+        return edge, edge
+    return (ms + 1 if value.microsecond % 1000 else ms), ms
