@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from meterhub.faces.dsmr_reader.forms import DATETIME_FORMAT
+from meterhub.faces.dsmr_reader.forms import DATE_FORMAT, DATETIME_FORMAT
 from tests.conftest import Account, Server, telegram
 from tests.faces.dsmr_reader.test_endpoints import V1, V2, post_reading
 
@@ -222,6 +222,12 @@ def test_posted_times_are_read_as_drf_reads_them(server: Server, account: Accoun
         assert response.status_code == 400 and response.json() == {"timestamp": [DATETIME_FORMAT]}, value
     created = client.post(V2, data={**READING, "timestamp": "2026-2-1 3:05+01"})
     assert created.status_code == 201 and created.json()["timestamp"] == "2026-02-01T03:05:00+01:00"
+    # DateField likewise takes only Django's parse_date form.
+    for day in ("20150601", "2015-W23-1", "06/01/2015"):
+        response = client.post("/api/v2/statistics/day", data={**DAY, "day": day})
+        assert response.status_code == 400 and response.json() == {"day": [DATE_FORMAT]}, day
+    imported = client.post("/api/v2/statistics/day", data={**DAY, "day": "2015-6-1"})
+    assert imported.status_code == 201 and imported.json()["day"] == "2015-06-01"
 
 
 def test_posted_times_refuse_the_local_times_of_the_dst_changes(server: Server, account: Account) -> None:

@@ -2,8 +2,8 @@
 
 Django's parse_datetime is the one form in which DRF's DateTimeField (posted values) and
 django-filter's IsoDateTimeFilter (exact filters) take a date-time, so a date alone is refused
-there; the range filters are forms' DateTimeField and DateField, which also try the input formats
-of DSMR-reader's language (English).
+there, and parse_date the one form DRF's DateField takes. The range filters are forms'
+DateTimeField and DateField, which also try the input formats of DSMR-reader's language (English).
 """
 
 from __future__ import annotations
@@ -15,6 +15,17 @@ _DJANGO_DATETIME = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})[T ](?P<hour>\d{1,2}):(?P<minute>\d{1,2})"
     r"(?::(?P<second>\d{1,2})(?:[.,](?P<micro>\d{1,6})\d{0,6})?)?(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?"
 )
+
+
+_DJANGO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})")
+
+
+def parse_date(raw: str) -> date:
+    """Django's parse_date, the one form DRF's DateField takes; ValueError for anything else."""
+    match = _DJANGO_DATE.fullmatch(raw)
+    if match is None:
+        raise ValueError(raw)
+    return date(*(int(digits) for digits in match.groups()))
 
 
 def parse_datetime(raw: str) -> datetime:

@@ -9,9 +9,10 @@ from typing import Any
 
 from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.core.window import TimeWindow
-from meterhub.faces.dsmr_reader.datetimes import parse_datetime
+from meterhub.faces.dsmr_reader.datetimes import parse_date, parse_datetime
 
 REQUIRED = "This field is required."
+DATE_FORMAT = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
 DATETIME_FORMAT = (
     "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
@@ -153,9 +154,9 @@ class Form:
         if raw is None:
             return None
         try:
-            value = date.fromisoformat(str(raw).strip())
+            value = parse_date(str(raw).strip())
         except ValueError:
-            self.problems[name] = ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+            self.problems[name] = [DATE_FORMAT]
             return None
         # (not day_start_ms: its round trip through UTC overflows in year 1)
         midnight = datetime.combine(value, time(), zone(self.tz))
