@@ -167,8 +167,8 @@ def test_year_one_in_the_read_filters_is_read_or_refused_never_a_crash(
         ("/api/v2/statistics/hour", "hour_start"),
     ]:
         for moment in ("0001-01-01", "0001-01-01T00:00:00", "9999-12-31T23:59:59"):
-            for side in ("gte", "lte"):
-                answer = dsmr.get(path, params={f"{name}__{side}": moment})
+            for param in (f"{name}__gte", f"{name}__lte", name):
+                answer = dsmr.get(path, params={param: moment})
                 assert answer.status_code in (200, 400), (path, moment, answer.text)
 
 
@@ -238,7 +238,9 @@ def test_a_reading_refuses_nul_bytes_in_every_field(server: Server, account: Acc
     sent = {"timestamp": "2024-01-01T00:00:00\x00", "electricity_delivered_1": "1\x00"}
     answer = client.post("/api/v2/datalogger/dsmrreading", data=sent)
     assert answer.status_code == 400 and "electricity_delivered_1" in answer.json()
-    answer = client.post("/api/v2/datalogger/dsmrreading", content=json.dumps(sent), headers={
-        "Content-Type": "application/json"
-    })
+    answer = client.post(
+        "/api/v2/datalogger/dsmrreading",
+        content=json.dumps(sent),
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 400

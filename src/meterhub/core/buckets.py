@@ -40,6 +40,13 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def ambiguous_or_missing(naive: datetime, tz: str) -> bool:
+    """Whether a wall-clock time happens twice in the zone, or not at all (the DST changes)."""
+    # zoneinfo gives either kind two offsets, one for each fold.
+    local = naive.replace(tzinfo=zone(tz))
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
 def to_ms(moment: datetime) -> int:
     """UTC milliseconds of an aware datetime."""
     if moment.tzinfo is None:

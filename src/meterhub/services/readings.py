@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
 
+from meterhub.core.buckets import HOUR_MS
 from meterhub.core.roles import READ_AT_ROLE, ROLES, Kind, MeterType
 from meterhub.store import meters, series
 
@@ -146,9 +147,9 @@ class Minute:
 @dataclass(frozen=True)
 class GasRow:
     ts: int
+    read_at: int  # as DSMR-reader files it: a DSMR 4 meter's an hour before its stamp
     position: Decimal
     delta: Decimal
-    reported_hourly: bool
 
 
 MINUTE_MS = 60_000
@@ -170,8 +171,11 @@ def minutes(
     """
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
-    p_lo = max(lo, series.FAR_PAST + MINUTE_MS) - MINUTE_MS
-    p_hi = min(hi, series.FAR_FUTURE) - 1
+    # Minute m holds the points of [m, m + 1) and is labelled m + 1, so a label in [lo, hi] means a
+    # point from the minute before lo rounded up to the minute hi rounded down (an exact filter
+    # between two minutes matches none).
+    p_lo = -(-max(lo, series.FAR_PAST + MINUTE_MS) // MINUTE_MS) * MINUTE_MS - MINUTE_MS
+    p_hi = min(hi, series.FAR_FUTURE) // MINUTE_MS * MINUTE_MS - 1
     total = series.count_periods(conn, anchors, MINUTE_MS, p_lo, p_hi)
     page = series.periods(
         conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset
@@ -207,18 +211,33 @@ def gas(
     limit: int = 25,
     offset: int = 0,
 ) -> tuple[int, list[GasRow]]:
-    """Gas meter positions with the usage since the one before."""
+    """Gas meter positions with the usage since the one before; [lo, hi] filters on `read_at`."""
     streams = meters.site_streams(conn, site_id, ("gas_m3",))
-    ids = [s.stream_id for s in streams]
-    total = series.count(conn, ids, lo, hi)
-    hourly = {s.stream_id: s.protocol == HOURLY_GAS_PROTOCOL for s in streams}
+    # DSMR 4 meters stamp an hour's position at its end; DSMR-reader files it under the hour itself.
+    groups: dict[int, list[int]] = {}  # how far the streams' stamps are after read_at -> streams
+    for stream in streams:
+        groups.setdefault(HOUR_MS if stream.protocol == HOURLY_GAS_PROTOCOL else 0, []).append(
+            stream.stream_id
+        )
+    total = 0
+    found: list[tuple[int, int, int]] = []
+    for shift, ids in groups.items():
+        s_lo, s_hi = _stamped(lo, shift), _stamped(hi, shift)
+        total += series.count(conn, ids, s_lo, s_hi)
+        page = series.timestamps(conn, ids, s_lo, s_hi, descending=descending, limit=offset + limit, offset=0)
+        found += [(ts - shift, sid, ts) for sid, ts in page]
     out = []
-    for sid, ts in series.timestamps(conn, ids, lo, hi, descending=descending, limit=limit, offset=offset):
+    for read_at, sid, ts in sorted(found, reverse=descending)[offset : offset + limit]:
         value = series.values_at(conn, [sid], [ts])[(sid, ts)]
         before = series.last_at_or_before(conn, [sid], ts - 1)
         delta = max(0, value - before[2]) if before else 0
-        out.append(GasRow(ts, decimal_of("gas_m3", value), decimal_of("gas_m3", delta), hourly[sid]))
+        out.append(GasRow(ts, read_at, decimal_of("gas_m3", value), decimal_of("gas_m3", delta)))
     return total, out
+
+
+def _stamped(bound: int, shift: int) -> int:
+    # The open ends stay open (counting them is quick).
+    return bound if bound <= series.FAR_PAST or bound >= series.FAR_FUTURE else bound + shift
 
 
 def latest_gas(conn: Connection, site_id: int) -> GasRow | None:

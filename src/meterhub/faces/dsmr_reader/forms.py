@@ -8,10 +8,12 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from meterhub.core.buckets import to_ms, zone
+from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.core.window import TimeWindow
+from meterhub.faces.dsmr_reader.datetimes import parse_date, parse_datetime
 
 REQUIRED = "This field is required."
+DATE_FORMAT = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
 DATETIME_FORMAT = (
     "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
@@ -133,11 +135,16 @@ class Form:
         if raw is None:
             return None
         try:
-            value = datetime.fromisoformat(str(raw).strip())
+            value = parse_datetime(str(raw).strip())
         except ValueError:
             self.problems[name] = [DATETIME_FORMAT]
             return None
-        value = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
+        if value.tzinfo is None:
+            # DRF's enforce_timezone: pytz's localize(is_dst=None) refuses the DST hours' guesses.
+            if ambiguous_or_missing(value, self.tz):
+                self.problems[name] = [f'Invalid datetime for the timezone "{self.tz}".']
+                return None
+            value = value.replace(tzinfo=zone(self.tz))
         return value if self._in_window(name, to_ms(value)) else None
 
     def text(self, name: str, *, max_length: int | None) -> str | None:
@@ -161,9 +168,9 @@ class Form:
         if raw is None:
             return None
         try:
-            value = date.fromisoformat(str(raw).strip())
+            value = parse_date(str(raw).strip())
         except ValueError:
-            self.problems[name] = ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+            self.problems[name] = [DATE_FORMAT]
             return None
         # (not day_start_ms: its round trip through UTC overflows in year 1)
         midnight = datetime.combine(value, time(), zone(self.tz))

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import HOUR_MS, QUARTER_MS, day_of, to_ms
+from meterhub.core.buckets import QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import CENT, Prices, prices_on
 from meterhub.faces.dsmr_reader import errors, query
 from meterhub.faces.dsmr_reader.deps import caller, platform
@@ -41,13 +41,13 @@ TARIFF_NAMES = {1: "Low tariff", 2: "High tariff"}
 @router.get(
     "/electricity",
     summary="Electricity consumption per minute",
-    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",)),
+    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",), exact=True),
 )
 def electricity(request: Request) -> JSON:
     """Readings grouped per minute, labelled with the minute's end (`read_at`)."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "read_at", tz)
+    lo, hi = query.moment_range(request, "read_at", tz, exact=True)
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
@@ -68,22 +68,16 @@ def electricity(request: Request) -> JSON:
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
 
-def _gas_read_at(row: readings.GasRow) -> int:
-    # DSMR 4 meters stamp the hourly value at the end of its hour; DSMR-reader files it under
-    # the hour it was used in.
-    return row.ts - HOUR_MS if row.reported_hourly else row.ts
-
-
 @router.get(
     "/gas",
     summary="Gas consumption",
-    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",)),
+    openapi_extra=query.documented(moments=("read_at",), ordering=("read_at",), exact=True),
 )
 def gas(request: Request) -> JSON:
     """Gas meter positions and the usage since the previous one."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "read_at", tz)
+    lo, hi = query.moment_range(request, "read_at", tz, exact=True)
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
@@ -93,7 +87,7 @@ def gas(request: Request) -> JSON:
     results = [
         {
             "id": row.ts // 1000,
-            "read_at": moment(_gas_read_at(row), tz),
+            "read_at": moment(row.read_at, tz),
             "delivered": dec(row.position, 3),
             "currently_delivered": dec(row.delta, 3),
         }
@@ -113,9 +107,9 @@ def quarter_hour_peaks(request: Request) -> JSON:
     """Quarter-hour averages of imported power (the Belgian capacity tariff's measure)."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "read_at_start", tz)
+    lo, hi = query.moment_range(request, "read_at_start", tz, exact=False)
     # Upstream's average_delivered filters compare read_at_start; clients rely on that.
-    lo2, hi2 = query.moment_range(request, "average_delivered", tz)
+    lo2, hi2 = query.moment_range(request, "average_delivered", tz, exact=False)
     lo, hi = max(lo, lo2), min(hi, hi2)
     desc, field = query.descending(request, "read_at_start", also=("average_delivered",))
     pg = query.page(request)
@@ -150,8 +144,8 @@ def quarter_hour_peaks(request: Request) -> JSON:
 def energy_supplier_prices(request: Request) -> JSON:
     """The site's energy contracts with their prices."""
     who = caller(request, version=2, needed=Access.READ)
-    first_start, last_start = query.day_range(request, "start")
-    first_end, last_end = query.day_range(request, "end")
+    first_start, last_start = query.day_range(request, "start", exact=False)
+    first_end, last_end = query.day_range(request, "end", exact=False)
     desc, field = query.descending(request, "start", also=("end",))
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
@@ -266,7 +260,7 @@ def gas_live(request: Request) -> JSON:
             tariffs.contracts(conn, site_id=who.site.id), day_of(who.site.timezone, to_ms(now))
         )
     out: dict[str, Any] = {
-        "timestamp": moment(_gas_read_at(row), who.site.timezone),
+        "timestamp": moment(row.read_at, who.site.timezone),
         "currently_delivered": float(row.delta),
     }
     if prices is not None:

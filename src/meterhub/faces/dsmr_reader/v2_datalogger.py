@@ -51,13 +51,13 @@ NOT_NULL = ("timestamp", "rejected_telegrams")
 @router.get(
     "/dsmrreading",
     summary="List readings",
-    openapi_extra=query.documented(moments=("timestamp",), ordering=("timestamp",)),
+    openapi_extra=query.documented(moments=("timestamp",), ordering=("timestamp",), exact=True),
 )
 def list_readings(request: Request) -> JSON:
     """Readings, oldest first unless `ordering=-timestamp`, filtered on timestamp."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "timestamp", tz)
+    lo, hi = query.moment_range(request, "timestamp", tz, exact=True)
     desc, _ = query.descending(request, "timestamp")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:

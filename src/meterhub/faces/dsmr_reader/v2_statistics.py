@@ -28,12 +28,12 @@ router = APIRouter(
 @router.get(
     "/day",
     summary="Usage and costs per day",
-    openapi_extra=query.documented(days=("day",), ordering=("day",)),
+    openapi_extra=query.documented(days=("day",), ordering=("day",), exact=True),
 )
 def list_days(request: Request) -> JSON:
     """Day statistics (the current day included, as far as it has gone), oldest first."""
     who = caller(request, version=2, needed=Access.READ)
-    first, last = query.day_range(request, "day")
+    first, last = query.day_range(request, "day", exact=True)
     desc, _ = query.descending(request, "day")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
@@ -161,13 +161,13 @@ def _scaled(value: Decimal | None, places: int) -> int | None:
 @router.get(
     "/hour",
     summary="Usage per hour",
-    openapi_extra=query.documented(moments=("hour_start",), ordering=("hour_start",)),
+    openapi_extra=query.documented(moments=("hour_start",), ordering=("hour_start",), exact=True),
 )
 def list_hours(request: Request) -> JSON:
     """Hour statistics on the site's local clock (23 or 25 of them on DST days), oldest first."""
     who = caller(request, version=2, needed=Access.READ)
     tz = who.site.timezone
-    lo, hi = query.moment_range(request, "hour_start", tz)
+    lo, hi = query.moment_range(request, "hour_start", tz, exact=True)
     desc, _ = query.descending(request, "hour_start")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
