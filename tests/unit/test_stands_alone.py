@@ -13,7 +13,7 @@ from tests.stands_alone import AUDIT, REPOSITORY, OutsideTheRepository
 
 ELSEWHERE = Path("/meterhub-elsewhere/expected.json")
 # Beside the repository, unless its folder is a temporary directory as a whole (nothing is beside it).
-BESIDE = [REPOSITORY.parent / "shared" / "telegrams" / "expected.json"] if AUDIT.beside else []
+BESIDE = [REPOSITORY.parent / "next-to-the-clone" / "expected.json"] if AUDIT.beside else []
 
 
 @pytest.mark.parametrize("place", [ELSEWHERE, *BESIDE], ids=["elsewhere", *["beside"] * len(BESIDE)])
@@ -48,9 +48,8 @@ def test_each_checkout_tests_on_a_postgresql_database_of_its_own(tmp_path: Path)
     assert all(url.startswith("postgresql://postgres@127.0.0.1:5432/meterhub_test_meterhub_") for url in urls)
 
 
-def test_no_document_points_at_a_folder_beside_the_repository() -> None:
-    """The README, the contracts and the benchmarks name only what a clone holds (the fixtures
-    are upstream copies, left as they were written)."""
+def test_no_document_points_above_the_repository() -> None:
+    """The README, the contracts, the fixtures and the benchmarks name only what a clone holds."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=REPOSITORY,
@@ -58,12 +57,12 @@ def test_no_document_points_at_a_folder_beside_the_repository() -> None:
         text=True,
         check=True,
     ).stdout.split()
+    above = "../"  # a path out of the repository
     pointing = [
         name
         for name in listed
-        if not name.startswith("tests/fixtures/")
-        and name.endswith((".md", ".py", ".txt", ".toml"))
-        and "../shared" in (REPOSITORY / name).read_text(encoding="utf-8", errors="replace")
+        if name.endswith((".md", ".py", ".txt", ".toml", ".sh"))
         and name != "tests/unit/test_stands_alone.py"
+        and above in (REPOSITORY / name).read_text(encoding="utf-8", errors="replace")
     ]
     assert pointing == []
