@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -43,24 +44,34 @@ def _postgres_url() -> str:
     return made.stdout.strip()
 
 
-_fresh_schema = False
+_sequences: list[str] | None = None  # the schema's, once it is made for this run
 
 
 def _postgres_ready() -> str:
-    global _fresh_schema
+    """The PostgreSQL test database, emptied: made afresh (schema dropped, migrated) on the run's
+    first use, then emptied table by table and its ids started again, far quicker than TRUNCATE."""
+    global _sequences
     url = _postgres_url()
     db = Database(url)
     try:
-        if not _fresh_schema:
+        if _sequences is None:
             # Start every run from an empty schema: the database outlives test runs.
             with db.writer.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
-            _fresh_schema = True
-        db.migrate()
+            db.migrate()
+            with db.writer.begin() as conn:
+                found = conn.execute(
+                    text(
+                        "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'"
+                    )
+                )
+                _sequences = [row[0] for row in found]
         with db.writer.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(text(f"DELETE FROM {table.name}"))
+            for sequence in _sequences:
+                conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
     except Exception as exc:  # the suite never skips storage tests: say how to get PostgreSQL
         raise RuntimeError(
             f"PostgreSQL is needed at {url} ({exc.__class__.__name__}); run scripts/test, "
@@ -71,6 +82,16 @@ def _postgres_ready() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test rather than migrated again (65 ms each)."""
+    path = tmp_path_factory.mktemp("template") / "meterhub.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    return path
+
+
 @pytest.fixture
 def postgres_url() -> str:
     """A fresh, migrated PostgreSQL database, for tests that need that kind only."""
@@ -78,9 +99,10 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """A fresh, migrated database of each kind."""
     if request.param == "sqlite":
+        shutil.copy2(sqlite_template, tmp_path / "meterhub.sqlite3")
         return f"sqlite:///{tmp_path / 'meterhub.sqlite3'}"
     return _postgres_ready()
 
