@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Connection
 
 from meterhub.core.buckets import HOUR_MS
 from meterhub.core.roles import READ_AT_ROLE, ROLES, Kind, MeterType
-from meterhub.store import meters, series
+from meterhub.store import meter_statistics, meters, series
 
 ELECTRICITY_ROLES = tuple(name for name, role in ROLES.items() if role.meter_type is MeterType.ELECTRICITY)
 ANCHOR_ROLE = "import_t1_kwh"  # every electricity reading carries it
@@ -248,3 +249,15 @@ def latest_gas(conn: Connection, site_id: int) -> GasRow | None:
 
 # DSMR 4 meters report the gas position of the last whole hour.
 HOURLY_GAS_PROTOCOL = "dsmr4"
+
+
+class Clashes(NamedTuple):
+    telegrams: int
+    last_ms: int | None
+
+
+def clashes(conn: Connection, site_id: int) -> Clashes:
+    """How many telegrams were stored without values that contradicted stored ones, and when the
+    last came (the monitoring's concern)."""
+    row = meter_statistics.get(conn, site_id=site_id)
+    return Clashes(row["clashed_telegrams"], row["clashed_ms"])

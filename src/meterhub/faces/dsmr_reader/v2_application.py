@@ -13,7 +13,6 @@ from meterhub.faces.dsmr_reader import errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.render import JSON, moment
 from meterhub.services import readings
-from meterhub.store import meter_statistics
 
 router = APIRouter(
     prefix="/api/v2/application", tags=["DSMR-reader API v2: application"], responses=errors.V2_RESPONSES
@@ -40,17 +39,16 @@ def monitoring(request: Request) -> JSON:
     who = caller(request, version=2, needed=Access.READ)
     with platform(request).db.reader.connect() as conn:
         latest = readings.latest(conn, who.site.id)
-        statistics = meter_statistics.get(conn, site_id=who.site.id)
+        clashed = readings.clashes(conn, who.site.id)
     now = to_ms(datetime.now(UTC))
     tz = who.site.timezone
     details = []
-    clashed_ms = statistics["clashed_ms"]
-    if clashed_ms is not None and now - clashed_ms < 24 * HOUR_MS:
-        clashed = (
-            f"{statistics['clashed_telegrams']} telegram(s) held values that differ from ones stored for "
+    if clashed.last_ms is not None and now - clashed.last_ms < 24 * HOUR_MS:
+        differ = (
+            f"{clashed.telegrams} telegram(s) held values that differ from ones stored for "
             "the same moment; the first were kept. Is a second meter posting with this key?"
         )
-        details.append(_issue(DATALOGGER, clashed, clashed_ms, tz))
+        details.append(_issue(DATALOGGER, differ, clashed.last_ms, tz))
     if latest is None:
         details.append(_issue(DATALOGGER, "Waiting for the first reading ever", now, tz))
     elif now - latest.ts > HOUR_MS:
