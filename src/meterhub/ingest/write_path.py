@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from itertools import pairwise
 
 from sqlalchemy import Connection
 
 from meterhub.core import aggregate
 from meterhub.core.aggregate import Point
-from meterhub.core.buckets import DAY, HOUR, HOUR_MS, QUARTER, QUARTER_MS, bucket_of, day_of, day_start_ms
-from meterhub.store import writes
+from meterhub.core.buckets import HOUR_MS, QUARTER, QUARTER_MS, quarter_ending, quarter_of
+from meterhub.store import rebuild, writes
 from meterhub.store.writes import StreamMeta, StreamState
 
 PointRow = tuple[int, int, int]  # (stream_id, ts_ms, value)
@@ -227,15 +226,15 @@ def _late(
     for run in _runs(points):
         stored = dict(writes.stored_points(conn, sid, run[0][0], run[-1][0], info.family))
         run = _drop_stored(sid, run, stored, batches, outcomes)
-        if not run:
-            continue
-        if runs:
-            writes.insert_points(conn, [(sid, ts, v) for ts, v in runs[-1]], info.family)
+        if run:
+            runs.append(run)
+    for i, run in enumerate(runs):
+        if i:
+            writes.insert_points(conn, [(sid, ts, v) for ts, v in runs[i - 1]], info.family)
             if fresh is not None:
-                fresh.extend((sid, ts, v) for ts, v in runs[-1])
+                fresh.extend((sid, ts, v) for ts, v in runs[i - 1])
         if info.family in writes.AGGREGATES:
-            _recompute(conn, sid, info, run)
-        runs.append(run)
+            _recompute(conn, sid, info, run, runs[i + 1][0] if i + 1 < len(runs) else None)
     return runs
 
 
@@ -300,45 +299,23 @@ def _drop_stored(
     return fresh
 
 
-def _recompute(conn: Connection, sid: int, info: StreamMeta, points: Sequence[Point]) -> None:
-    """Rebuild every bucket whose figures change when `points` join the stored ones.
-
-    Quarters are recomputed from their points; each hour from its quarters and each day from its
-    hours, so a late reading costs a few rows, not a day of points.
-    """
-    tz, family = info.timezone, info.family
-    after = writes.point_after(conn, sid, points[-1][0], family)
-    first_q, last_q = aggregate.quarter_span(points[0][0], (after or points[-1])[0])
-    lo, hi = first_q, last_q + QUARTER_MS
-    # A step ending exactly at `hi` still belongs to the last quarter: read the points up to it.
-    merged = dict(writes.stored_points(conn, sid, lo, hi, family))
-    merged.update(points)
-    previous = writes.point_before(conn, sid, lo, family)
-    quarters = aggregate.quarters(sorted(merged.items()), previous=previous, counter=info.counter)
-    quarters = {q: a for q, a in quarters.items() if lo <= q < hi}
-    writes.delete_aggregates(conn, sid, (QUARTER,), lo, hi, family)
-    if not info.counter:  # gauges keep quarters only
-        writes.upsert_aggregates(conn, [(sid, (QUARTER, q), a) for q, a in quarters.items()], family)
-        return
-
-    # Every hour from the first quarter's to the last's is rebuilt from its quarters (those with
-    # rows: what this costs follows the rows, not the years between the two).
-    hour_lo, hour_hi = bucket_of(HOUR, tz, lo), bucket_of(HOUR, tz, last_q) + 1
-    siblings = writes.aggregates_between(conn, sid, QUARTER, hour_lo, hour_hi + HOUR_MS, family)
-    siblings = {
-        q: a for q, a in siblings.items() if hour_lo <= bucket_of(HOUR, tz, q) < hour_hi and not lo <= q < hi
-    }
-    hours = aggregate.combine(siblings | quarters, HOUR, tz)
-    day_lo, day_hi = bucket_of(DAY, tz, lo), day_start_ms(tz, day_of(tz, last_q) + timedelta(days=1))
-    other_hours = writes.aggregates_between(conn, sid, HOUR, day_lo, day_hi, family)
-    days = aggregate.combine({h: a for h, a in other_hours.items() if h not in hours} | hours, DAY, tz)
-
-    writes.delete_aggregates(conn, sid, (HOUR,), hour_lo, hour_hi, family)
-    writes.delete_aggregates(conn, sid, (DAY,), day_lo, day_hi, family)
-    rows = [(sid, (QUARTER, q), a) for q, a in quarters.items()]
-    rows += [(sid, (HOUR, h), a) for h, a in hours.items()]
-    rows += [(sid, (DAY, d), a) for d, a in days.items()]
-    writes.upsert_aggregates(conn, rows, family)
+def _recompute(
+    conn: Connection, sid: int, info: StreamMeta, points: Sequence[Point], following: Point | None
+) -> None:
+    """Rebuild every bucket whose figures change when `points` join the stored ones: a counter's from
+    the stored reading before them (its step to the first is cut in two) to the one after them, or
+    `following` (the next run's first point) where that comes first."""
+    lo, last_q = quarter_of(points[0][0]), quarter_of(points[-1][0])
+    if info.counter:
+        before = writes.point_before(conn, sid, points[0][0], info.family)
+        after = writes.point_after(conn, sid, points[-1][0], info.family)
+        if following is not None and (after is None or following[0] < after[0]):
+            after = following
+        if before is not None:
+            lo = quarter_of(before[0])
+        if after is not None:
+            last_q = quarter_ending(after[0])
+    rebuild.rebuild(conn, info, lo, last_q + QUARTER_MS, points, following)
 
 
 def _advance(state: StreamState | None, points: Sequence[Point], family: str) -> StreamState:

@@ -9,10 +9,13 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from meterhub.core.buckets import DAY, HOUR, day_of, day_start_ms, day_starting, to_ms
+from meterhub.auth.access import Access, Principal, require_dataset
+from meterhub.core.buckets import DAY, day_of, day_start_ms, day_starting, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
+from meterhub.core.errors import Forbidden, NotFound
 from meterhub.store import accounts, imported_days, meters, series, tariffs
+from meterhub.store.accounts import Site
 
 # Days without a contract cost nothing but the formulas still run (DSMR-reader shows 0.00).
 NO_PRICES = Prices()
@@ -23,6 +26,8 @@ GAS_ROLE = "gas_m3"
 class Period(NamedTuple):
     start_ms: int
     usage: Usage
+    # The part of the usage spread over the period from readings more than an hour apart.
+    estimated: Usage
 
 
 class Quarter(NamedTuple):
@@ -48,9 +53,10 @@ def _usage(sums: Sequence[int], has_gas: bool) -> Usage:
     return Usage(t1, t2, e1, e2, gas if has_gas else None)
 
 
-def hours(
+def periods(
     conn: Connection,
     site_id: int,
+    level: int,
     lo: int,
     hi: int,
     *,
@@ -58,13 +64,40 @@ def hours(
     limit: int = 25,
     offset: int = 0,
 ) -> tuple[int, list[Period]]:
-    """How many local hours in [lo, hi] have data, and one page of their usage."""
+    """How many buckets of the level (quarter hours, local hours or days) starting in [lo, hi] have
+    data, and one page of their usage."""
     streams = _Streams(conn, site_id)
-    total = series.count_buckets(conn, streams.all, HOUR, lo, hi)
+    total = series.count_buckets(conn, streams.all, level, lo, hi)
     page = series.delta_sums(
-        conn, streams.groups, HOUR, lo, hi, descending=descending, limit=limit, offset=offset
+        conn, streams.groups, level, lo, hi, descending=descending, limit=limit, offset=offset
     )
-    return total, [Period(bucket, _usage(sums, streams.has_gas)) for bucket, sums in page]
+    return total, [
+        Period(bucket, _usage(sums, streams.has_gas), _usage(estimated, streams.has_gas))
+        for bucket, sums, estimated in page
+    ]
+
+
+def site_usage(
+    conn: Connection,
+    who: Principal,
+    site_id: int,
+    level: int,
+    lo: int,
+    hi: int,
+    *,
+    limit: int,
+    offset: int = 0,
+) -> tuple[Site, int, list[Period]]:
+    """A site's usage per bucket for one who may read its meters; an unknown id for anyone else."""
+    try:
+        require_dataset(
+            who, site_id=site_id, dataset_id=meters.meter_dataset(conn, site_id), needed=Access.READ
+        )
+        site = accounts.get_site(conn, site_id)
+    except (Forbidden, NotFound):
+        raise NotFound(f"no site with id {site_id}") from None
+    total, page = periods(conn, site_id, level, lo, hi, limit=limit, offset=offset)
+    return site, total, page
 
 
 def quarters(
@@ -134,7 +167,7 @@ def days(
     sums: dict[int, list[int]] = {}
     firsts: dict[int, list[tuple[int, int, int, int]]] = {}
     if starts:
-        sums = dict(series.delta_sums(conn, streams.groups, DAY, min(starts), max(starts)))
+        sums = {b: d for b, d, _ in series.delta_sums(conn, streams.groups, DAY, min(starts), max(starts))}
         for row in series.first_points(conn, streams.all, DAY, min(starts), max(starts)):
             firsts.setdefault(row[1], []).append(row)
     out = []

@@ -11,7 +11,6 @@ from sqlalchemy import Connection
 from meterhub.core.buckets import QUARTER, QUARTER_MS
 from meterhub.store import raw
 
-_AGG = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
 FAR_PAST = -(2**62)
 FAR_FUTURE = 2**62
 
@@ -157,17 +156,23 @@ def delta_sums(
     descending: bool = False,
     limit: int | None = None,
     offset: int = 0,
-) -> list[tuple[int, list[int]]]:
-    """A page of (bucket, [sum of delta over each group of streams]) of that level, lo <= bucket <= hi.
+) -> list[tuple[int, list[int], list[int]]]:
+    """A page of (bucket, [sum of delta over each group of streams], [the estimated part of each]) of
+    that level, lo <= bucket <= hi.
 
     Summed by the database: a month of hours over every register is thousands of rows, and
     Python should only see one row per hour.
     """
     every = [sid for group in groups for sid in group]
-    sums = ", ".join(f"SUM(CASE WHEN stream_id IN ({_ids(group)}) THEN delta ELSE 0 END)" for group in groups)
+    sums = ", ".join(
+        f"SUM(CASE WHEN stream_id IN ({_ids(group)}) THEN {column} ELSE 0 END)"
+        for column in ("delta", "estimated")
+        for group in groups
+    )
     sql = f"SELECT bucket, {sums} FROM aggregates WHERE {_bucket_rows(every, level, lo, hi)} GROUP BY bucket"
+    n = len(groups)
     return [
-        (r[0], [int(v or 0) for v in r[1:]])
+        (r[0], [int(v or 0) for v in r[1 : n + 1]], [int(v or 0) for v in r[n + 1 :]])
         for r in raw.rows(conn, sql + _bucket_page(descending, limit, offset))
     ]
 

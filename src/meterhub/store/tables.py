@@ -182,6 +182,8 @@ def _aggregates(name: str, value: TypeEngine[object]) -> Table:
         Column("last_ts", BigInteger),
         Column("last_v", value),
         Column("delta", value, nullable=False),
+        # The part of delta spread from counter steps over an hour (a datalogger's outage).
+        Column("estimated", value, nullable=False, server_default="0"),
         sqlite_with_rowid=False,
     )
 

@@ -12,7 +12,7 @@ from meterhub.core.aggregate import Agg, BucketKey, Point
 from meterhub.core.datatypes import Datatype
 from meterhub.store import raw
 
-_AGG_COLUMNS = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta"
+_AGG_COLUMNS = "n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, delta, estimated"
 
 
 # Tables of each storage family (core.datatypes): string streams keep no aggregates.
@@ -154,7 +154,7 @@ _MERGE = (
     "first_v = CASE WHEN {t}.n = 0 THEN excluded.first_v ELSE {t}.first_v END, "
     "last_ts = CASE WHEN excluded.n = 0 THEN {t}.last_ts ELSE excluded.last_ts END, "
     "last_v = CASE WHEN excluded.n = 0 THEN {t}.last_v ELSE excluded.last_v END, "
-    "delta = {t}.delta + excluded.delta"
+    "delta = {t}.delta + excluded.delta, estimated = {t}.estimated + excluded.estimated"
 )
 
 
@@ -179,7 +179,7 @@ def _write_aggregates(
         raw.many(
             conn,
             f"INSERT INTO {AGGREGATES[family]} (stream_id, level, bucket, {_AGG_COLUMNS}) "
-            f"VALUES ({', '.join(['?'] * 12)}) "
+            f"VALUES ({', '.join(['?'] * 13)}) "
             f"ON CONFLICT (stream_id, level, bucket) DO UPDATE SET {on_conflict.format(t=AGGREGATES[family])}",
             [(sid, level, bucket, *agg) for sid, (level, bucket), agg in rows],
         )

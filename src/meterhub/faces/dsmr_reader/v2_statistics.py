@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import to_ms
+from meterhub.core.buckets import HOUR, to_ms
 from meterhub.core.costs import Costs, Usage
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.errors import Conflict
@@ -171,8 +171,8 @@ def list_hours(request: Request) -> JSON:
     desc, _ = query.descending(request, "hour_start")
     pg = query.page(request)
     with platform(request).db.reader.connect() as conn:
-        count, hours = statistics.hours(
-            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
+        count, hours = statistics.periods(
+            conn, who.site.id, HOUR, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
         )
     results: list[dict[str, Any]] = [serialize.hour(h, tz) for h in hours]
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, Field
 
 from meterhub.auth import keys
+from meterhub.core.costs import Usage
 from meterhub.core.datatypes import Datatype
 from meterhub.core.roles import Kind
 from meterhub.ingest.mqtt_messages import MessageErrors
@@ -132,3 +135,47 @@ class TokenOut(BaseModel):
 
 class NewToken(TokenOut):
     token: str = Field(description="shown this once; only its hash is kept")
+
+
+class EnergyOut(BaseModel):
+    import_t1_kwh: str = Field(examples=["0.412"])
+    import_t2_kwh: str
+    export_t1_kwh: str
+    export_t2_kwh: str
+    gas_m3: str | None = Field(None, description="null for a site without a gas meter")
+
+    @classmethod
+    def of(cls, usage: Usage) -> EnergyOut:
+        return cls(
+            import_t1_kwh=_thousandths(usage.import_t1_wh),
+            import_t2_kwh=_thousandths(usage.import_t2_wh),
+            export_t1_kwh=_thousandths(usage.export_t1_wh),
+            export_t2_kwh=_thousandths(usage.export_t2_wh),
+            gas_m3=None if usage.gas_dm3 is None else _thousandths(usage.gas_dm3),
+        )
+
+
+def _thousandths(units: int) -> str:
+    """Wh as kWh (dm3 as m3), exact: "0.412"."""
+    return f"{Decimal(units).scaleb(-3):f}"
+
+
+class PeriodOut(BaseModel):
+    start: str = Field(
+        description="the bucket's start in the site's time zone", examples=["2026-02-03T10:00:00+01:00"]
+    )
+    end: str
+    usage: EnergyOut
+    estimated: bool = Field(
+        description="part of the usage was spread over this period from two readings more than an hour "
+        "apart (the datalogger was offline): the total is the meters', its split over time is not"
+    )
+    estimated_usage: EnergyOut = Field(description="that part")
+
+
+class UsageOut(BaseModel):
+    site_id: int
+    timezone: str
+    period: str
+    count: int = Field(description="how many periods between start and end have data")
+    results: list[PeriodOut]
