@@ -16,7 +16,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -103,20 +102,35 @@ class Languages:
             return
         language = _from_headers(scope["headers"])
         scope.setdefault("state", {})[_STATE] = language
+        marks = [(b"vary", b"Accept-Language"), (b"content-language", language.encode())]
 
         async def send_marked(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                vary = headers.get("vary")
-                # (Django's patch_vary_headers: added unless already named)
-                if vary is None:
-                    headers["vary"] = "Accept-Language"
-                elif "accept-language" not in (v.strip().lower() for v in vary.split(",")):
-                    headers["vary"] = f"{vary}, Accept-Language"
-                headers.setdefault("content-language", language)
+                message["headers"] = _marked(list(message.get("headers", ())), marks)
             await send(message)
 
         await self._app(scope, receive, send_marked)
+
+
+def _marked(
+    headers: list[tuple[bytes, bytes]], marks: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """The answer's headers with Django's marks: Accept-Language added to any `Vary` that does not
+    name it yet (patch_vary_headers), and `Content-Language` unless the answer has one."""
+    vary = content_language = -1
+    for i, (name, _) in enumerate(headers):
+        lowered = name.lower()
+        if lowered == b"vary":
+            vary = i
+        elif lowered == b"content-language":
+            content_language = i
+    if vary < 0:
+        headers.append(marks[0])
+    elif b"accept-language" not in (v.strip().lower() for v in headers[vary][1].split(b",")):
+        headers[vary] = (b"vary", headers[vary][1] + b", Accept-Language")
+    if content_language < 0:
+        headers.append(marks[1])
+    return headers
 
 
 def _from_headers(headers: list[tuple[bytes, bytes]]) -> str:
