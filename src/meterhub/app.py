@@ -74,6 +74,7 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
         BodyGuard, max_bytes=settings.max_body_bytes, refuse=_refusal, streamed=energydata_dk.STREAMED
     )
     app.add_middleware(FastLane, owner=app, routes=dsmr_reader.HOT_ROUTES)
+    app.add_middleware(dsmr_reader.localised)
     app.add_exception_handler(FaceError, face_error)
     app.add_exception_handler(MeterhubError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]

@@ -11,12 +11,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from meterhub.auth.access import Access
 from meterhub.core.errors import MeterhubError
 from meterhub.faces.dsmr_reader import (
     drf,
     errors,
+    locale,
     v1,
     v2_application,
     v2_consumption,
@@ -59,6 +61,12 @@ def mount(app: FastAPI) -> None:
         )
 
     _mount_views(app)
+
+
+def localised(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: the face's answers in the request's language, marked as Django marks them
+    (added outside the fast lane, whose telegram answers are upstream's too)."""
+    return locale.Languages(app, paths=drf.DJANGO_PATHS)
 
 
 def _mount_views(app: FastAPI) -> None:
@@ -118,7 +126,8 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             caller(request, version=2, needed=Access.READ)
         except FaceError as refused:
             return refused.response
-        return JSON({"detail": f'Method "{request.method}" not allowed.'}, status_code=405, headers=headers)
+        detail = locale.say(locale.of(request), 'Method "{method}" not allowed.', method=request.method)
+        return JSON({"detail": detail}, status_code=405, headers=headers)
     if exc.status_code == 404 and path.startswith(drf.DJANGO_PATHS):
         return drf.not_found()
     return JSON({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

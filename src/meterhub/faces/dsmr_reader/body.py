@@ -11,9 +11,19 @@ from urllib.parse import unquote_to_bytes
 from starlette.requests import Request
 
 from meterhub.core.errors import Invalid, TooLarge
-from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader import errors, locale
 from meterhub.faces.dsmr_reader.forms import Submitted
 from meterhub.web.bodies import capped
+
+NOT_AN_OBJECT = "Invalid data. Expected a dictionary, but got {datatype}."
+
+
+class _NotAnObject(Invalid):
+    """A JSON body that is not an object (DRF names the Python type it became)."""
+
+    def __init__(self, datatype: str) -> None:
+        super().__init__(NOT_AN_OBJECT.format(datatype=datatype))
+        self.datatype = datatype
 
 
 async def fields(request: Request, limit: int) -> dict[str, Any]:
@@ -32,7 +42,7 @@ async def fields(request: Request, limit: int) -> dict[str, Any]:
         except (UnicodeDecodeError, ValueError) as exc:
             raise Invalid(f"JSON parse error - {exc}") from None
         if not isinstance(data, dict):
-            raise Invalid("Invalid data. Expected a dictionary, but got list.")
+            raise _NotAnObject(type(data).__name__)
         return data
     return urlencoded(raw)
 
@@ -79,9 +89,12 @@ def _text(value: bytes) -> str:
 
 async def v2_fields(request: Request, limit: int) -> Submitted:
     """The submitted fields, or DRF's answer to a body it cannot read (413 when too large)."""
+    language = locale.of(request)
     try:
-        return Submitted(await fields(request, limit), html=_kind(request) != "application/json")
+        return Submitted(await fields(request, limit), _kind(request) != "application/json", language)
     except TooLarge:
         raise errors.v2_detail(413, f"Request body too large (limit {limit} bytes)") from None
+    except _NotAnObject as exc:
+        raise errors.v2_detail(400, locale.say(language, NOT_AN_OBJECT, datatype=exc.datatype)) from None
     except Invalid as exc:
         raise errors.v2_detail(400, str(exc)) from None

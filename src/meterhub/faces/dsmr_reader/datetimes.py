@@ -3,7 +3,8 @@
 Django's parse_datetime is the one form in which DRF's DateTimeField (posted values) and
 django-filter's IsoDateTimeFilter (exact filters) take a date-time, so a date alone is refused
 there, and parse_date the one form DRF's DateField takes. The range filters are forms'
-DateTimeField and DateField, which also try the input formats of DSMR-reader's language (English).
+DateTimeField and DateField, which also try the input formats of the request's language (English
+or Dutch, `locale.py`).
 """
 
 from __future__ import annotations
@@ -45,32 +46,53 @@ def parse_datetime(raw: str) -> datetime:
     return datetime(**numbers, microsecond=int(micro.ljust(6, "0")) if micro else 0, tzinfo=fixed)
 
 
-# django/conf/locale/en/formats.py, in Django's order.
-DATE_INPUT_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y")
-DATETIME_INPUT_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S.%f",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%y %H:%M:%S",
-    "%m/%d/%y %H:%M:%S.%f",
-    "%m/%d/%y %H:%M",
-)
+# Django 3.2's DATE_INPUT_FORMATS and DATETIME_INPUT_FORMATS (conf/locale/<language>/formats.py,
+# in Django's order, with the ISO formats get_format appends), which forms' DateField and
+# DateTimeField try in the request's language (upstream: USE_L10N = True; its own
+# dsmrreader/formats define none of these).
+DATE_INPUT_FORMATS = {
+    "en": ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y"),
+    "nl": ("%d-%m-%Y", "%d-%m-%y", "%d/%m/%Y", "%d/%m/%y", "%Y/%m/%d", "%Y-%m-%d"),
+}
+DATETIME_INPUT_FORMATS = {
+    "en": (
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S.%f",
+        "%Y-%m-%d %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M:%S.%f",
+        "%m/%d/%Y %H:%M",
+        "%m/%d/%y %H:%M:%S",
+        "%m/%d/%y %H:%M:%S.%f",
+        "%m/%d/%y %H:%M",
+        "%Y-%m-%d",
+    ),
+    "nl": (
+        *("%d-%m-%Y %H:%M:%S", "%d-%m-%y %H:%M:%S", "%Y-%m-%d %H:%M:%S"),
+        *("%d/%m/%Y %H:%M:%S", "%d/%m/%y %H:%M:%S", "%Y/%m/%d %H:%M:%S"),
+        *("%d-%m-%Y %H:%M:%S.%f", "%d-%m-%y %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f"),
+        *("%d/%m/%Y %H:%M:%S.%f", "%d/%m/%y %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S.%f"),
+        *("%d-%m-%Y %H.%M:%S", "%d-%m-%y %H.%M:%S", "%d/%m/%Y %H.%M:%S", "%d/%m/%y %H.%M:%S"),
+        *("%d-%m-%Y %H.%M:%S.%f", "%d-%m-%y %H.%M:%S.%f", "%d/%m/%Y %H.%M:%S.%f", "%d/%m/%y %H.%M:%S.%f"),
+        *("%d-%m-%Y %H:%M", "%d-%m-%y %H:%M", "%Y-%m-%d %H:%M"),
+        *("%d/%m/%Y %H:%M", "%d/%m/%y %H:%M", "%Y/%m/%d %H:%M"),
+        *("%d-%m-%Y %H.%M", "%d-%m-%y %H.%M", "%d/%m/%Y %H.%M", "%d/%m/%y %H.%M"),
+        "%Y-%m-%d",
+    ),
+}
 
 
-def form_datetime(raw: str) -> datetime:
-    """As forms.DateTimeField: parse_datetime, then the date-time and date input formats."""
+def form_datetime(raw: str, language: str) -> datetime:
+    """As forms.DateTimeField: parse_datetime, then the language's date-time and date input formats."""
     try:
         return parse_datetime(raw)
     except ValueError:
-        return _first_format(raw, DATETIME_INPUT_FORMATS + DATE_INPUT_FORMATS)
+        return _first_format(raw, DATETIME_INPUT_FORMATS[language] + DATE_INPUT_FORMATS[language])
 
 
-def form_date(raw: str) -> date:
-    """As forms.DateField: the date input formats."""
-    return _first_format(raw, DATE_INPUT_FORMATS).date()
+def form_date(raw: str, language: str) -> date:
+    """As forms.DateField: the language's date input formats."""
+    return _first_format(raw, DATE_INPUT_FORMATS[language]).date()
 
 
 def _first_format(raw: str, formats: tuple[str, ...]) -> datetime:

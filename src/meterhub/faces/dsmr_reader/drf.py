@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader import errors, locale
 from meterhub.web.routes import path_methods
 
 # Where upstream's URLconf is Django's: v1's datalogger and all of v2 (meterhub's other faces share
@@ -108,10 +108,12 @@ def negotiated(request: Request) -> None:
     before the key): a `?format=` other than json is a 404, an `Accept` JSON does not satisfy a 406."""
     wanted = request.query_params.get("format")
     if wanted and wanted != "json":
-        raise errors.v2_detail(404, "Not found.")
+        raise errors.v2_detail(404, locale.say(locale.of(request), "Not found."))
     accept = request.headers.get("accept")
     if accept is not None and not any(_takes_json(item) for item in accept.split(",")):
-        raise errors.v2_detail(406, "Could not satisfy the request Accept header.")
+        raise errors.v2_detail(
+            406, locale.say(locale.of(request), "Could not satisfy the request Accept header.")
+        )
 
 
 def _takes_json(media_range: str) -> bool:

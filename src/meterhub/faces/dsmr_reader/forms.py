@@ -11,13 +11,16 @@ from typing import Any
 from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
 from meterhub.core.window import TimeWindow
 from meterhub.faces.dsmr_reader.datetimes import parse_date, parse_datetime
+from meterhub.faces.dsmr_reader.locale import DEFAULT, say
 
 REQUIRED = "This field is required."
-DATE_FORMAT = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
-DATETIME_FORMAT = (
-    "Datetime has wrong format. Use one of these formats instead: "
-    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
-)
+# DRF's messages, with the formats it names (its humanize_datetime of ISO 8601).
+WRONG_DATE = "Date has wrong format. Use one of these formats instead: {format}."
+WRONG_DATETIME = "Datetime has wrong format. Use one of these formats instead: {format}."
+DATE_ISO = "YYYY-MM-DD"
+DATETIME_ISO = "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]"
+DATE_FORMAT = WRONG_DATE.format(format=DATE_ISO)
+DATETIME_FORMAT = WRONG_DATETIME.format(format=DATETIME_ISO)
 
 
 _SCHEMAS = {
@@ -51,6 +54,8 @@ class Submitted:
 
     fields: dict[str, Any]
     html: bool
+    # The request's language, for the messages.
+    language: str = DEFAULT
 
 
 class Form:
@@ -63,16 +68,20 @@ class Form:
         self.tz = tz
         # Moments and days outside it are refused as the field's problem.
         self.window = window
+        self.language = submitted.language
         self.problems: dict[str, list[str]] = {}
+
+    def _refuse(self, name: str, english: str, **params: Any) -> None:
+        self.problems[name] = [say(self.language, english, **params)]
 
     def _raw(self, name: str, required: bool, nullable: bool = True) -> Any:
         if name not in self.data or (self.html and self.data[name] == "" and not required):
             if required:
-                self.problems[name] = [REQUIRED]
+                self._refuse(name, REQUIRED)
             return None
         value = self.data[name]
         if value is None and (required or not nullable):
-            self.problems[name] = ["This field may not be null."]
+            self._refuse(name, "This field may not be null.")
         return value
 
     def decimal(self, name: str, *, digits: int, places: int, required: bool = False) -> Decimal | None:
@@ -80,29 +89,35 @@ class Form:
         raw = self._raw(name, required)
         if raw is None:
             return None
-        if isinstance(raw, bool):
-            self.problems[name] = ["A valid number is required."]
-            return None
         try:
+            if isinstance(raw, bool):
+                raise InvalidOperation
             value = Decimal(str(raw).strip())
+            if not value.is_finite():
+                raise InvalidOperation
         except InvalidOperation:
-            self.problems[name] = ["A valid number is required."]
-            return None
-        if not value.is_finite():
-            self.problems[name] = ["A valid number is required."]
+            self._refuse(name, "A valid number is required.")
             return None
         _, digit_tuple, exponent = value.as_tuple()
         assert isinstance(exponent, int)
         decimals = max(0, -exponent)
         whole = max(0, len(digit_tuple) + exponent)
         if whole + decimals > digits:
-            self.problems[name] = [f"Ensure that there are no more than {digits} digits in total."]
+            self._refuse(
+                name, "Ensure that there are no more than {max_digits} digits in total.", max_digits=digits
+            )
         elif decimals > places:
-            self.problems[name] = [f"Ensure that there are no more than {places} decimal places."]
+            self._refuse(
+                name,
+                "Ensure that there are no more than {max_decimal_places} decimal places.",
+                max_decimal_places=places,
+            )
         elif whole > digits - places:
-            self.problems[name] = [
-                f"Ensure that there are no more than {digits - places} digits before the decimal point."
-            ]
+            self._refuse(
+                name,
+                "Ensure that there are no more than {max_whole_digits} digits before the decimal point.",
+                max_whole_digits=digits - places,
+            )
         else:
             return value
         return None
@@ -119,12 +134,12 @@ class Form:
             if Decimal(str(raw).strip()) != value:
                 raise ValueError
         except (ValueError, InvalidOperation):
-            self.problems[name] = ["A valid integer is required."]
+            self._refuse(name, "A valid integer is required.")
             return None
         if value > high:
-            self.problems[name] = [f"Ensure this value is less than or equal to {high}."]
+            self._refuse(name, "Ensure this value is less than or equal to {max_value}.", max_value=high)
         elif value < low:
-            self.problems[name] = [f"Ensure this value is greater than or equal to {low}."]
+            self._refuse(name, "Ensure this value is greater than or equal to {min_value}.", min_value=low)
         else:
             return value
         return None
@@ -137,12 +152,12 @@ class Form:
         try:
             value = parse_datetime(str(raw).strip())
         except ValueError:
-            self.problems[name] = [DATETIME_FORMAT]
+            self._refuse(name, WRONG_DATETIME, format=DATETIME_ISO)
             return None
         if value.tzinfo is None:
             # DRF's enforce_timezone: pytz's localize(is_dst=None) refuses the DST hours' guesses.
             if ambiguous_or_missing(value, self.tz):
-                self.problems[name] = [f'Invalid datetime for the timezone "{self.tz}".']
+                self._refuse(name, 'Invalid datetime for the timezone "{timezone}".', timezone=self.tz)
                 return None
             value = value.replace(tzinfo=zone(self.tz))
         return value if self._in_window(name, to_ms(value)) else None
@@ -155,11 +170,13 @@ class Form:
             return None
         value = str(raw).strip()
         if not value:
-            self.problems[name] = ["This field may not be blank."]
+            self._refuse(name, "This field may not be blank.")
         elif "\x00" in value:
-            self.problems[name] = ["Null characters are not allowed."]
+            self._refuse(name, "Null characters are not allowed.")
         elif max_length is not None and len(value) > max_length:
-            self.problems[name] = [f"Ensure this field has no more than {max_length} characters."]
+            self._refuse(
+                name, "Ensure this field has no more than {max_length} characters.", max_length=max_length
+            )
         return value
 
     def day(self, name: str, *, required: bool = False) -> date | None:
@@ -170,7 +187,7 @@ class Form:
         try:
             value = parse_date(str(raw).strip())
         except ValueError:
-            self.problems[name] = [DATE_FORMAT]
+            self._refuse(name, WRONG_DATE, format=DATE_ISO)
             return None
         # (not day_start_ms: its round trip through UTC overflows in year 1)
         midnight = datetime.combine(value, time(), zone(self.tz))

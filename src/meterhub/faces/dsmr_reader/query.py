@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
-from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader import errors, locale
 from meterhub.faces.dsmr_reader.datetimes import form_date, form_datetime, parse_datetime
 from meterhub.store.series import FAR_FUTURE, FAR_PAST
 from meterhub.web.fields import whole_number
@@ -91,6 +91,7 @@ def descending(request: Request, field: str, *, also: tuple[str, ...] = ()) -> t
 def moment_range(request: Request, field: str, tz: str, *, exact: bool) -> tuple[int, int]:
     """[lo, hi] in UTC ms from `field__gte` / `field__lte` and, where upstream has it, the exact
     `field`; naive times are the site's local time."""
+    language = locale.of(request)
     problems: dict[str, list[str]] = {}
     lo, hi = FAR_PAST, FAR_FUTURE
     for name, lookup in _lookups(field, exact):
@@ -98,7 +99,7 @@ def moment_range(request: Request, field: str, tz: str, *, exact: bool) -> tuple
         if not raw:
             continue
         try:
-            first, last = _filter_moment(raw.strip(), tz, iso_only=lookup == "exact")
+            first, last = _filter_moment(raw.strip(), tz, language, iso_only=lookup == "exact")
         except _Refused as refused:
             problems[name] = [str(refused)]
             continue
@@ -113,6 +114,7 @@ def moment_range(request: Request, field: str, tz: str, *, exact: bool) -> tuple
 
 def day_range(request: Request, field: str, *, exact: bool) -> tuple[date | None, date | None]:
     """[first, last] from `field__gte` / `field__lte` and, where upstream has it, the exact `field`."""
+    language = locale.of(request)
     problems: dict[str, list[str]] = {}
     first: date | None = None
     last: date | None = None
@@ -123,9 +125,9 @@ def day_range(request: Request, field: str, *, exact: bool) -> tuple[date | None
         try:
             # The calendar's first and last years hold no stored day, and their edges cannot be
             # turned into times in every zone: a bound there means the same as one a year inside.
-            day = min(max(form_date(raw.strip()), _FIRST_DAY), _LAST_DAY)
+            day = min(max(form_date(raw.strip(), language), _FIRST_DAY), _LAST_DAY)
         except ValueError:
-            problems[name] = ["Enter a valid date."]
+            problems[name] = [locale.say(language, "Enter a valid date.")]
             continue
         if lookup != "lte":
             first = day if first is None else max(first, day)
@@ -143,23 +145,25 @@ def _lookups(field: str, exact: bool) -> list[tuple[str, str]]:
     return [*found, (field, "exact")] if exact else found
 
 
+# Django's from_current_timezone, which django-filter's form fields pass on.
+UNINTERPRETABLE = "{datetime} couldn’t be interpreted in time zone {current_timezone}; it may be ambiguous or it may not exist."
+
+
 class _Refused(ValueError):
     """A filter value django-filter's form field would not take; the message is its own."""
 
 
-def _filter_moment(raw: str, tz: str, *, iso_only: bool) -> tuple[int, int]:
+def _filter_moment(raw: str, tz: str, language: str, *, iso_only: bool) -> tuple[int, int]:
     """The first whole millisecond (meterhub's precision) at or after the value, and the last at or
     before it: the same unless the value is finer than a millisecond, which no stored time equals."""
     try:
-        value = parse_datetime(raw) if iso_only else form_datetime(raw)
+        value = parse_datetime(raw) if iso_only else form_datetime(raw, language)
     except ValueError:
-        raise _Refused("Enter a valid date/time.") from None
+        raise _Refused(locale.say(language, "Enter a valid date/time.")) from None
     if value.tzinfo is None:
         # Django's from_current_timezone (pytz's localize with is_dst=None) guesses no fold.
         if ambiguous_or_missing(value, tz):
-            raise _Refused(
-                f"{value} couldn’t be interpreted in time zone {tz}; it may be ambiguous or it may not exist."
-            )
+            raise _Refused(locale.say(language, UNINTERPRETABLE, datetime=value, current_timezone=tz))
         value = value.replace(tzinfo=zone(tz))
     try:
         ms = to_ms(value)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import HOUR_MS, to_ms
-from meterhub.faces.dsmr_reader import errors
+from meterhub.faces.dsmr_reader import errors, locale
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.render import JSON, moment
 from meterhub.services import readings
@@ -33,6 +33,14 @@ def version(request: Request) -> JSON:
 DATALOGGER = "dsmr_datalogger.apps"
 
 
+# meterhub's words: upstream has no clash, and says only "No recent readings received".
+CLASHED = (
+    "{telegrams} telegram(s) held values that differ from ones stored for the same moment; "
+    "the first were kept. Is a second meter posting with this key?"
+)
+CHECK = "check the datalogger and its network connection"
+
+
 @router.get("/monitoring", summary="Problems that need attention")
 def monitoring(request: Request) -> JSON:
     """Problems of the site's data flow, newest first."""
@@ -42,17 +50,17 @@ def monitoring(request: Request) -> JSON:
         clashed = readings.clashes(conn, who.site.id)
     now = to_ms(datetime.now(UTC))
     tz = who.site.timezone
+    language = locale.of(request)
     details = []
     if clashed.last_ms is not None and now - clashed.last_ms < 24 * HOUR_MS:
-        differ = (
-            f"{clashed.telegrams} telegram(s) held values that differ from ones stored for "
-            "the same moment; the first were kept. Is a second meter posting with this key?"
-        )
+        differ = locale.say(language, CLASHED, telegrams=clashed.telegrams)
         details.append(_issue(DATALOGGER, differ, clashed.last_ms, tz))
     if latest is None:
-        details.append(_issue(DATALOGGER, "Waiting for the first reading ever", now, tz))
+        details.append(
+            _issue(DATALOGGER, locale.say(language, "Waiting for the first reading ever"), now, tz)
+        )
     elif now - latest.ts > HOUR_MS:
-        silent = "No recent readings received: check the datalogger and its network connection"
+        silent = locale.say(language, "No recent readings received") + ": " + locale.say(language, CHECK)
         details.append(_issue(DATALOGGER, silent, latest.ts, tz))
     return JSON({"problems": len(details), "details": details})
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from meterhub.auth.access import Access
 from meterhub.core.buckets import QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import CENT, Prices, prices_on
-from meterhub.faces.dsmr_reader import errors, query
+from meterhub.faces.dsmr_reader import errors, locale, query
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
 from meterhub.faces.dsmr_reader.render import JSON, dec, moment, page
@@ -234,7 +234,11 @@ def electricity_live(request: Request) -> JSON:
         rate_in, rate_out = (
             (prices.import_t1, prices.export_t1) if tariff == 1 else (prices.import_t2, prices.export_t2)
         )
-        cost = str((delivered * rate_in - returned * rate_out).quantize(CENT, rounding=ROUND_HALF_UP))
+        # Django's number_format, in the request's language (upstream's USE_L10N).
+        cost = locale.number(
+            locale.of(request),
+            (delivered * rate_in - returned * rate_out).quantize(CENT, rounding=ROUND_HALF_UP),
+        )
     return JSON(
         {
             # A meter whose clock runs ahead must not show a reading from the future.
@@ -264,5 +268,6 @@ def gas_live(request: Request) -> JSON:
         "currently_delivered": float(row.delta),
     }
     if prices is not None:
-        out["cost_per_interval"] = str((row.delta * prices.gas).quantize(CENT, rounding=ROUND_HALF_UP))
+        cost = (row.delta * prices.gas).quantize(CENT, rounding=ROUND_HALF_UP)
+        out["cost_per_interval"] = locale.number(locale.of(request), cost)
     return JSON(out)

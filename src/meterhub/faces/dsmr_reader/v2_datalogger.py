@@ -12,7 +12,7 @@ from starlette.requests import Request
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
 from meterhub.core.roles import MeterType
-from meterhub.faces.dsmr_reader import body, errors, query, serialize
+from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS, GAS_ROLE
@@ -115,9 +115,8 @@ async def create_reading(request: Request) -> JSON:
     )
     outcome = await p.writer.store(rows)
     if outcome.clashes:
-        raise errors.field_errors(
-            {"timestamp": ["A different reading with this timestamp is already stored; nothing was stored."]}
-        )
+        clash = "A different reading with this timestamp is already stored; nothing was stored."
+        raise errors.field_errors({"timestamp": [locale.say(form.language, clash)]})
     snapshot = Snapshot(
         to_ms(timestamp),
         0,

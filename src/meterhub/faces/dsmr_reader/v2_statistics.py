@@ -13,7 +13,7 @@ from meterhub.core.buckets import HOUR, to_ms
 from meterhub.core.costs import Costs, Usage
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.errors import Conflict
-from meterhub.faces.dsmr_reader import body, errors, query, serialize
+from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.render import JSON, page
@@ -141,7 +141,7 @@ async def create_day(request: Request) -> JSON:
         imported=True,
     )
     # DRF's unique-field message, built from the model's and the field's verbose names.
-    unique = {"day": ["Day statistics (automatically generated data) with this Date already exists."]}
+    unique = {"day": [_already_exists(form.language)]}
     with p.db.writer.begin() as conn:
         _, measured = statistics.days(conn, who.site.id, day, day, limit=1, timezone=tz)
         if measured:
@@ -151,6 +151,15 @@ async def create_day(request: Request) -> JSON:
         except Conflict:
             raise errors.field_errors(unique) from None
     return JSON(serialize.day(figures, tz), status_code=201)
+
+
+def _already_exists(language: str) -> str:
+    model, field = (
+        locale.say(language, name) for name in ("Day statistics (automatically generated data)", "Date")
+    )
+    return locale.say(
+        language, "{model_name} with this {field_label} already exists.", model_name=model, field_label=field
+    )
 
 
 def _scaled(value: Decimal | None, places: int) -> int | None:
