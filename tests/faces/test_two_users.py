@@ -179,6 +179,7 @@ def matrix(a: Alice) -> dict[tuple[str, str], Aimed]:
         ),
         ("PATCH", "/api/meterhub/v1/tokens/{token_id}"): Aimed(token, True, {"json": {"name": "bobs"}}),
         ("DELETE", "/api/meterhub/v1/tokens/{token_id}"): Aimed(token),
+        ("GET", "/api/meterhub/v1/sites/{site_id}/usage"): Aimed(f"/api/meterhub/v1/sites/{a.site}/usage"),
     }
 
 
