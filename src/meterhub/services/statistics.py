@@ -63,17 +63,26 @@ def periods(
     descending: bool = False,
     limit: int = 25,
     offset: int = 0,
+    estimated: bool = False,
 ) -> tuple[int, list[Period]]:
     """How many buckets of the level (quarter hours, local hours or days) starting in [lo, hi] have
-    data, and one page of their usage."""
+    data, and one page of their usage (with its estimated part, if asked for: zeros otherwise)."""
     streams = _Streams(conn, site_id)
     total = series.count_buckets(conn, streams.all, level, lo, hi)
     page = series.delta_sums(
-        conn, streams.groups, level, lo, hi, descending=descending, limit=limit, offset=offset
+        conn,
+        streams.groups,
+        level,
+        lo,
+        hi,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+        estimated=estimated,
     )
     return total, [
-        Period(bucket, _usage(sums, streams.has_gas), _usage(estimated, streams.has_gas))
-        for bucket, sums, estimated in page
+        Period(bucket, _usage(sums, streams.has_gas), _usage(guessed or [0] * len(sums), streams.has_gas))
+        for bucket, sums, guessed in page
     ]
 
 
@@ -96,7 +105,7 @@ def site_usage(
         site = accounts.get_site(conn, site_id)
     except (Forbidden, NotFound):
         raise NotFound(f"no site with id {site_id}") from None
-    total, page = periods(conn, site_id, level, lo, hi, limit=limit, offset=offset)
+    total, page = periods(conn, site_id, level, lo, hi, limit=limit, offset=offset, estimated=True)
     return site, total, page
 
 

@@ -156,9 +156,10 @@ def delta_sums(
     descending: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    estimated: bool = False,
 ) -> list[tuple[int, list[int], list[int]]]:
-    """A page of (bucket, [sum of delta over each group of streams], [the estimated part of each]) of
-    that level, lo <= bucket <= hi.
+    """A page of (bucket, [sum of delta over each group of streams], [the estimated part of each, if
+    asked for]) of that level, lo <= bucket <= hi.
 
     Summed by the database: a month of hours over every register is thousands of rows, and
     Python should only see one row per hour.
@@ -166,7 +167,7 @@ def delta_sums(
     every = [sid for group in groups for sid in group]
     sums = ", ".join(
         f"SUM(CASE WHEN stream_id IN ({_ids(group)}) THEN {column} ELSE 0 END)"
-        for column in ("delta", "estimated")
+        for column in ("delta", "estimated")[: 2 if estimated else 1]
         for group in groups
     )
     sql = f"SELECT bucket, {sums} FROM aggregates WHERE {_bucket_rows(every, level, lo, hi)} GROUP BY bucket"
