@@ -17,7 +17,8 @@ REDOC = "/static/vendor/redoc-2.5.4"
 # The page's path after /docs and /redoc, its OpenAPI document, and the pages' title.
 DOCUMENTS = (
     ("", "/api/meterhub/openapi.json", "meterhub API"),
-    ("/dsmr-reader", "/api/v2/schema", "DSMR-reader API — meterhub"),
+    # (upstream's document is YAML by default; both pages read its JSON just as well)
+    ("/dsmr-reader", "/api/v2/schema?format=openapi-json", "DSMR-reader API — meterhub"),
 )
 
 

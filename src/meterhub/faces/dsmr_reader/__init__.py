@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
@@ -19,6 +18,7 @@ from meterhub.faces.dsmr_reader import (
     drf,
     errors,
     locale,
+    schema,
     v1,
     v2_application,
     v2_consumption,
@@ -46,20 +46,11 @@ HOT_ROUTES = {("POST", v1.DATALOGGER): v1.dsmrreading}
 
 
 def mount(app: FastAPI) -> None:
-    """Add the face's routes, its error shapes and its OpenAPI schema at /api/v2/schema."""
+    """Add the face's routes, its error shapes and upstream's OpenAPI document at /api/v2/schema."""
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.api_route("/api/v2/schema", methods=["GET", "HEAD"], include_in_schema=False)
-    def schema() -> JSONResponse:
-        return JSONResponse(
-            get_openapi(
-                title="DSMR-reader API (served by meterhub)",
-                version=v2_application.API_VERSION,
-                routes=[route for router in ROUTERS for route in router.routes],
-            )
-        )
-
+    app.add_api_route(schema.PATH, schema.answer, methods=["GET", "HEAD", "OPTIONS"], include_in_schema=False)
     _mount_views(app)
 
 
@@ -76,7 +67,7 @@ def _mount_views(app: FastAPI) -> None:
     views: dict[str, dict[str, APIRoute]] = {}
     for route in (r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)):
         views.setdefault(route.path, {}).update(dict.fromkeys(route.methods, route))
-    allowed: dict[str, str] = {}
+    headers: dict[str, dict[str, str]] = {schema.PATH: schema.HEADERS}
     for path, by_method in views.items():
         methods = {*by_method, "OPTIONS"}
         if "GET" in by_method:
@@ -86,8 +77,8 @@ def _mount_views(app: FastAPI) -> None:
             path, _options(path, methods, by_method), methods=["OPTIONS"], include_in_schema=False
         )
         if path != v1.DATALOGGER:  # (a plain Django view, which names its methods only on OPTIONS and 405)
-            allowed[path] = drf.allow(methods)
-    app.add_middleware(drf.AllowHeader, views=allowed)
+            headers[path] = {"allow": drf.allow(methods)}
+    app.add_middleware(drf.ViewHeaders, views=headers)
     # Last, and for every method: upstream's URL patterns have no trailing slash and APPEND_SLASH
     # only ever adds one, so Django answers its 404 where Starlette would redirect `…/day/`.
     for prefix in drf.DJANGO_PATHS:
@@ -103,8 +94,7 @@ def _options(path: str, methods: set[str], by_method: dict[str, APIRoute]) -> Ca
             return Response(media_type="text/html", headers=headers)
 
         return plain
-    # DRF's description is the view's docstring; meterhub's is its GET endpoint's.
-    body = drf.metadata(path, (by_method["GET"].endpoint.__doc__ or "").strip())
+    body = drf.metadata(path)
 
     def options(request: Request) -> Response:
         caller(request, version=2, needed=Access.READ)
@@ -122,8 +112,12 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         if path.startswith("/api/v1/"):
             return Response(status_code=405, headers=headers)
         try:
-            # DRF negotiates and authenticates before it looks for the method's handler.
-            caller(request, version=2, needed=Access.READ)
+            # DRF negotiates and authenticates before it looks for the method's handler; the schema's
+            # view authenticates no one.
+            if path == schema.PATH:
+                drf.negotiated(request, schema.RENDERERS)
+            else:
+                caller(request, version=2, needed=Access.READ)
         except FaceError as refused:
             return refused.response
         detail = locale.say(locale.of(request), 'Method "{method}" not allowed.', method=request.method)

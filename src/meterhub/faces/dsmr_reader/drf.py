@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from meterhub.faces.dsmr_reader import errors, locale
+from meterhub.faces.dsmr_reader import drf_views, errors, locale, serializers
 from meterhub.web.routes import path_methods
 
 # Where upstream's URLconf is Django's: v1's datalogger and all of v2 (meterhub's other faces share
@@ -35,31 +36,34 @@ NOT_FOUND_PAGE = """
 </html>
 """
 
-# DRF's OPTIONS `name`: upstream's view class without "View"/"ViewSet", its words spaced.
-VIEW_NAMES = {
-    "/api/v2/datalogger/dsmrreading": "Dsmr Reading",
-    "/api/v2/datalogger/meter-statistics": "Meter Statistics",
-    "/api/v2/consumption/electricity": "Electricity Consumption",
-    "/api/v2/consumption/gas": "Gas Consumption",
-    "/api/v2/consumption/quarter-hour-peak-electricity": "Quarter Hour Peak Electricity Consumption",
-    "/api/v2/consumption/energy-supplier-prices": "Energy Supplier Price",
-    "/api/v2/consumption/today": "Today Consumption",
-    "/api/v2/consumption/electricity-live": "Electricity Live",
-    "/api/v2/consumption/gas-live": "Gas Live",
-    "/api/v2/statistics/day": "Day Statistics",
-    "/api/v2/statistics/hour": "Hour Statistics",
-    "/api/v2/application/version": "Version",
-    "/api/v2/application/monitoring": "Monitoring Issues",
-}
-
 # Upstream renders only JSON and parses DRF's default three.
-RENDERS = ["application/json"]
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
 
 
-def metadata(path: str, description: str) -> dict[str, Any]:
-    """DRF's SimpleMetadata of a view, its OPTIONS answer."""
-    return {"name": VIEW_NAMES[path], "description": description, "renders": RENDERS, "parses": PARSES}
+@dataclass(frozen=True)
+class Renderer:
+    """A DRF renderer as content negotiation sees it: its `?format=` and its media type."""
+
+    format: str
+    media_type: str
+
+
+JSON = Renderer("json", "application/json")
+
+
+def metadata(path: str) -> dict[str, Any]:
+    """DRF's SimpleMetadata of a v2 view, its OPTIONS answer: a POST view also lists its
+    serializer's fields (DRF describes PUT and POST only, so a PATCH view does not)."""
+    view = drf_views.BY_PATH[path]
+    found: dict[str, Any] = {
+        "name": view.name,
+        "description": view.docstring,
+        "renders": [JSON.media_type],
+        "parses": PARSES,
+    }
+    if view.serializer is not None and "POST" in view.operations:
+        found["actions"] = {"POST": serializers.actions(view.serializer)}
+    return found
 
 
 def allow(methods: Iterable[str]) -> str:
@@ -82,45 +86,63 @@ class Unrouted:
         raise HTTPException(405 if path_methods(Request(scope)) else 404)
 
 
-class AllowHeader:
-    """ASGI middleware: DRF sends every answer of a view, errors too, with `Allow` (its methods)."""
+class ViewHeaders:
+    """ASGI middleware: DRF sends every answer of a view, errors too, with `Allow` (its methods) and,
+    where the view has several renderers, `Vary: Accept`."""
 
-    def __init__(self, app: ASGIApp, *, views: Mapping[str, str]) -> None:
+    def __init__(self, app: ASGIApp, *, views: Mapping[str, Mapping[str, str]]) -> None:
         self._app = app
         self._views = dict(views)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        allowed = self._views.get(scope["path"]) if scope["type"] == "http" else None
-        if allowed is None:
+        headers = self._views.get(scope["path"]) if scope["type"] == "http" else None
+        if headers is None:
             await self._app(scope, receive, send)
             return
 
         async def send_allowed(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("allow", allowed)
+                sent = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    sent.setdefault(name, value)
             await send(message)
 
         await self._app(scope, receive, send_allowed)
 
 
-def negotiated(request: Request) -> None:
-    """Raise DRF's answer when the request asks for a format other than JSON (checked, as DRF does,
-    before the key): a `?format=` other than json is a 404, an `Accept` JSON does not satisfy a 406."""
+def negotiated(request: Request, renderers: tuple[Renderer, ...] = (JSON,)) -> Renderer:
+    """The renderer DRF's content negotiation picks, checked (as DRF does) before the key: a
+    `?format=` no renderer has is a 404, an `Accept` none satisfies a 406."""
     wanted = request.query_params.get("format")
-    if wanted and wanted != "json":
-        raise errors.v2_detail(404, locale.say(locale.of(request), "Not found."))
-    accept = request.headers.get("accept")
-    if accept is not None and not any(_takes_json(item) for item in accept.split(",")):
-        raise errors.v2_detail(
-            406, locale.say(locale.of(request), "Could not satisfy the request Accept header.")
-        )
+    if wanted:
+        renderers = tuple(r for r in renderers if r.format == wanted)
+        if not renderers:
+            raise errors.v2_detail(404, locale.say(locale.of(request), "Not found."))
+    for accepted in _by_precedence(request.headers.get("accept", "*/*")):
+        for renderer in renderers:
+            if any(_satisfies(renderer, media_range) for media_range in accepted):
+                return renderer
+    raise errors.v2_detail(
+        406, locale.say(locale.of(request), "Could not satisfy the request Accept header.")
+    )
 
 
-def _takes_json(media_range: str) -> bool:
-    # DRF's _MediaType.match against application/json: any parameter but q must be the renderer's,
-    # and it has none.
-    kind, *params = (part.strip() for part in media_range.split(";"))
-    main, _, sub = kind.lower().partition("/")
-    if any(not p.lower().startswith("q=") for p in params if p):
-        return False
-    return main in ("*", "application") and sub in ("*", "json")
+def _by_precedence(accept: str) -> list[list[tuple[str, str, bool]]]:
+    """The media ranges of `Accept` as (type, subtype, has parameters other than q), grouped most
+    specific first, as DRF orders them; it reads no q value."""
+    groups: list[list[tuple[str, str, bool]]] = [[], [], [], []]
+    for item in accept.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        main, _, sub = kind.lower().partition("/")
+        named = any(p and not p.lower().startswith("q=") for p in params)
+        precedence = 0 if main == "*" else 1 if sub == "*" else 3 if named else 2
+        groups[3 - precedence].append((main, sub, named))
+    return [group for group in groups if group]
+
+
+def _satisfies(renderer: Renderer, media_range: tuple[str, str, bool]) -> bool:
+    # DRF's _MediaType.match, the renderer's type against the client's: a renderer's media type has
+    # no parameters, so the client's are not compared.
+    main, sub, _ = media_range
+    own_main, _, own_sub = renderer.media_type.partition("/")
+    return main in ("*", own_main) and sub in ("*", own_sub)
