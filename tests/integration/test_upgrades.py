@@ -15,6 +15,7 @@ from meterhub.platform import Platform
 from meterhub.store.db import MIGRATIONS
 from tests.conftest import Account
 from tests.factories import electricity_meter
+from tests.integration.test_write_path import stream_aggregates
 
 TZ = "Europe/Amsterdam"
 
@@ -77,15 +78,7 @@ def test_an_outage_stored_in_one_quarter_is_spread_by_the_upgrade(
                 )
     finally:
         platform.db.migrate()
-    with platform.db.reader.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT level, bucket, n, sum_v, min_v, max_v, first_ts, first_v, last_ts, last_v, "
-                "delta, estimated FROM aggregates WHERE stream_id = :s"
-            ),
-            {"s": sid},
-        )
-        stored = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+    stored = stream_aggregates(platform, sid)
     spread = aggregate.roll_up(aggregate.quarters([before, after], previous=None, counter=True), TZ)
     assert stored == {key: tuple(agg) for key, agg in spread.items()}
     assert len([key for key in stored if key[0] == 1]) == 73  # 72 hours spanned, and the last reading's own
