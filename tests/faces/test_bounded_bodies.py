@@ -81,7 +81,7 @@ def test_a_stalled_body_is_a_408_and_closed(
         sock.sendall(
             b"POST /api/v2/datalogger/dsmrreading HTTP/1.1\r\nHost: x\r\nX-AUTHKEY: "
             + account.key.encode()
-            + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"timest"
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"timest'
         )
         answer = _closed(sock, 5)
     assert answer.startswith(b"HTTP/1.1 408 ")

@@ -92,6 +92,7 @@ PUBLIC = {
     ("GET", "/redoc"),
     ("GET", "/redoc/dsmr-reader"),
     ("GET", "/api/v2/schema"),
+    ("OPTIONS", "/api/v2/schema"),
     ("GET", "/api/meterhub/openapi.json"),
 }
 # DSMR-reader's routes know only the caller's own site: Bob gets his own (empty) figures there.

@@ -10,7 +10,7 @@ from rich.console import Console
 from sqlalchemy import text
 
 from meterhub.config import Settings
-from meterhub.core.buckets import day_start_ms
+from meterhub.core.buckets import HOUR, day_start_ms
 from meterhub.core.errors import Invalid
 from meterhub.demo import TIMEZONE, parse_interval, run_demo
 from meterhub.platform import Platform
@@ -45,7 +45,7 @@ def test_three_days_across_a_dst_change_are_whole_and_written_once(platform: Pla
     with platform.db.reader.connect() as conn:
         _, days = statistics.days(conn, site, first, end - timedelta(days=1), limit=None)
         lo, hi = day_start_ms(TIMEZONE, dst_day), day_start_ms(TIMEZONE, end - timedelta(days=1)) - 1
-        hours, periods = statistics.hours(conn, site, lo, hi, limit=100)
+        hours, periods = statistics.periods(conn, site, HOUR, lo, hi, limit=100)
         found = meters.list_meters(conn, site)
         contracts = tariffs.contracts(conn, site_id=site)
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from meterhub.config import Settings
 from meterhub.core import aggregate
-from meterhub.core.buckets import day_start_ms, local_hour_and_day
+from meterhub.core.buckets import HOUR, day_start_ms, local_hour_and_day
 from meterhub.core.errors import Invalid, NotFound
 from meterhub.ingest import write_path
 from meterhub.ingest.write_path import Clash
@@ -135,7 +135,7 @@ def test_day_and_hour_figures_of_a_dst_day(platform: Platform, account: Account)
     platform.writer.write(rows)
     lo, hi = day_start_ms(TZ, date(2026, 10, 25)), day_start_ms(TZ, date(2026, 10, 26)) - 1
     with platform.db.reader.connect() as conn:
-        count, _ = statistics.hours(conn, account.site_id, lo, hi, limit=100)
+        count, _ = statistics.periods(conn, account.site_id, HOUR, lo, hi, limit=100)
         _, days = statistics.days(conn, account.site_id, date(2026, 10, 25), date(2026, 10, 25))
     assert count == 25
     t1 = [r for r in rows if r[0] == meter.streams["import_t1_kwh"] and r[1] <= hi + 1]
@@ -161,8 +161,13 @@ def test_a_meter_replaced_mid_day_gives_no_negative_figure(platform: Platform, a
     platform.writer.write(morning + afternoon)
     with platform.db.reader.connect() as conn:
         _, days = statistics.days(conn, account.site_id, day, day)
-        _, hours = statistics.hours(
-            conn, account.site_id, day_start_ms(TZ, day), day_start_ms(TZ, day) + 86_400_000 - 1, limit=30
+        _, hours = statistics.periods(
+            conn,
+            account.site_id,
+            HOUR,
+            day_start_ms(TZ, day),
+            day_start_ms(TZ, day) + 86_400_000 - 1,
+            limit=30,
         )
     usage = days[0].usage
     assert min(usage.import_t1_wh, usage.import_t2_wh, usage.export_t1_wh) >= 0

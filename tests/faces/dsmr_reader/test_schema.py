@@ -31,7 +31,10 @@ def test_the_schema_is_upstreams_yaml_to_the_byte(server: Server) -> None:
     response = server.client().get(SCHEMA)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.oai.openapi"
-    assert (response.headers["allow"], response.headers["vary"]) == ("GET, HEAD, OPTIONS", "Accept")
+    assert (response.headers["allow"], response.headers["vary"]) == (
+        "GET, HEAD, OPTIONS",
+        "Accept, Accept-Language",
+    )
     assert response.content == UPSTREAM_YAML
     # (so a client generated from it is the one generated from upstream's)
     document = yaml.safe_load(response.content)
@@ -104,7 +107,10 @@ def test_the_schema_refuses_what_drf_refuses(server: Server) -> None:
     ):
         response = client.get(SCHEMA, params=params, headers=headers)
         assert response.status_code == status and response.headers["content-type"] == "application/json"
-        assert response.headers["allow"] == "GET, HEAD, OPTIONS" and response.headers["vary"] == "Accept"
+        assert (
+            response.headers["allow"] == "GET, HEAD, OPTIONS"
+            and response.headers["vary"] == "Accept, Accept-Language"
+        )
         assert detail is None or response.json() == {"detail": detail}
     wrong = client.post(SCHEMA)
     assert (wrong.status_code, wrong.json()) == (405, {"detail": 'Method "POST" not allowed.'})
