@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 
 from sqlalchemy import Connection
@@ -13,8 +14,9 @@ from meterhub.auth.passwords import hash_password, verify_password
 from meterhub.core.errors import NotFound, Unauthorized
 from meterhub.store import accounts
 
-# Checked against when the email is unknown, so that the answer takes as long as for a wrong password.
-_NOBODY = hash_password("not a password of anyone")
+# Checked against when the email is unknown, so that the answer takes as long as for a wrong password;
+# of a random secret, so that it never matches and the failure is always counted.
+_NOBODY = hash_password(secrets.token_urlsafe(32))
 
 
 def login(conn: Connection, email: str, password: str, *, limits: LoginLimits, address: str) -> Principal:
@@ -24,14 +26,13 @@ def login(conn: Connection, email: str, password: str, *, limits: LoginLimits, a
     # (what failed while this login waited counts).
     limits.check(email=email, address=address)
     again = partial(limits.check, email=email, address=address)
+    failed = partial(limits.failed, email=email, address=address)
     try:
         user = accounts.get_user(conn, email=email)
     except NotFound:
-        verify_password(_NOBODY, password, first=again)
-        limits.failed(email=email, address=address)
+        verify_password(_NOBODY, password, first=again, wrong=failed)
         raise Unauthorized("wrong email or password") from None
-    if not verify_password(user.password_hash, password, first=again):
-        limits.failed(email=email, address=address)
+    if not verify_password(user.password_hash, password, first=again, wrong=failed):
         raise Unauthorized("wrong email or password")
     sites = {site: Access[level.upper()] for site, level in accounts.memberships(conn, user.id).items()}
     return Principal(

@@ -23,13 +23,22 @@ def hash_password(password: str) -> str:
         return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str, *, first: Callable[[], None] | None = None) -> bool:
-    """Whether the password matches the hash; `first` runs in the hashing slot before the check
-    (a rate limit: logins that queued up are then counted one after another, not all let in)."""
-    try:
-        with _hashing:
-            if first is not None:
-                first()
+def verify_password(
+    password_hash: str,
+    password: str,
+    *,
+    first: Callable[[], None] | None = None,
+    wrong: Callable[[], None] | None = None,
+) -> bool:
+    """Whether the password matches the hash. `first` runs in the hashing slot before the check and
+    `wrong` in it after a failed one (a rate limit: logins that queued up are then counted one after
+    another, a failure before the next login takes the slot, not all let in)."""
+    with _hashing:
+        if first is not None:
+            first()
+        try:
             return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+        except (VerificationError, InvalidHashError):
+            if wrong is not None:
+                wrong()
+            return False
