@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from meterhub.app import create_app
 from meterhub.auth import keys
@@ -35,13 +35,31 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @functools.cache
 def _postgres_url() -> str:
-    """METERHUB_TEST_POSTGRES_URL, else this checkout's own database (scripts/postgres makes it)."""
-    if url := os.environ.get("METERHUB_TEST_POSTGRES_URL"):
-        return url
-    made = subprocess.run([str(REPOSITORY / "scripts" / "postgres")], capture_output=True, text=True)
-    if made.returncode:
-        raise RuntimeError(f"scripts/postgres could not give a PostgreSQL database: {made.stderr.strip()}")
-    return made.stdout.strip()
+    """METERHUB_TEST_POSTGRES_URL, else this checkout's own database (scripts/postgres makes it);
+    under pytest-xdist each worker has a database of its own beside it, made on first use."""
+    url = os.environ.get("METERHUB_TEST_POSTGRES_URL")
+    if not url:
+        made = subprocess.run([str(REPOSITORY / "scripts" / "postgres")], capture_output=True, text=True)
+        if made.returncode:
+            raise RuntimeError(f"scripts/postgres could not give a PostgreSQL database: {made.stderr.strip()}")
+        url = made.stdout.strip()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _database_beside(url, worker) if worker else url
+
+
+def _database_beside(url: str, suffix: str) -> str:
+    """The URL of the database named as url's with `_suffix`, created when missing."""
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{suffix}")
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")  # CREATE DATABASE runs outside one
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own.database})
+            if exists.first() is None:
+                conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
 
 
 _sequences: list[str] | None = None  # the schema's, once it is made for this run
@@ -183,6 +201,16 @@ def server(platform: Platform) -> Iterator[Server]:
 def telegram(name: str) -> str:
     """A captured telegram from fixtures/telegrams, exactly as stored (latin-1)."""
     return (FIXTURES / "telegrams" / name).read_bytes().decode("latin-1")
+
+
+@pytest.fixture(autouse=True)
+def _stays_in_the_repository() -> Iterator[None]:
+    """Fail the test that read outside the repository, even if something caught the error (under
+    pytest-xdist the workers' own session status is not the run's)."""
+    before = len(AUDIT.strays)
+    yield
+    if strays := AUDIT.strays[before:]:
+        pytest.fail("opened outside the repository: " + ", ".join(path for _, path in strays), pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
