@@ -88,7 +88,9 @@ def test_patch(server: Server, account: Account, now: Callable[[datetime], None]
         power_failure_count=123,
         long_power_failure_count=456,
     )
-    expected.update(dsmr_version="50", electricity_tariff=1, power_failure_count=123, long_power_failure_count=456)
+    expected.update(
+        dsmr_version="50", electricity_tariff=1, power_failure_count=123, long_power_failure_count=456
+    )
 
     # Check partial updated state.
     instance = client.get(PATH).json()
