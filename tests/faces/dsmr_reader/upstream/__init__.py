@@ -13,18 +13,15 @@ upstream `pk` (`ids`) and assert the same order and selection.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from meterhub.core.costs import Prices
 from meterhub.core.roles import MeterType
-from meterhub.faces.dsmr_reader import v2_application, v2_consumption
 from meterhub.ingest import meters
 from meterhub.ingest.telegram import MeterSample
 from meterhub.store import tariffs
@@ -66,6 +63,16 @@ def ids(name: str) -> dict[int, int]:
     return out
 
 
+def request(
+    client: httpx.Client, path: str, expected_code: int = 200, method: str = "get", **data: Any
+) -> Any:
+    """Upstream's `APIv2TestCase._request`: the answer's JSON after checking its status; a POST's data
+    is a JSON body (upstream's `content_type="application/json"`), a GET's the query."""
+    response = client.post(path, json=data) if method == "post" else client.get(path, params=data)
+    assert response.status_code == expected_code, response.text
+    return response.json()
+
+
 def post(client: httpx.Client, path: str, data: dict[str, Any]) -> None:
     response = client.post(path, data=data)
     assert response.status_code == 201, response.text
@@ -98,19 +105,24 @@ def load_electricity_consumption(client: httpx.Client, name: str) -> None:
         )
 
 
-def load_gas_consumption(server: Server, account: Account, name: str) -> None:
-    """A GasConsumption fixture: each row a gas meter's position at its `read_at`, as a telegram's
-    M-Bus reading is stored (without electricity, which the fixture does not have)."""
+def store_gas(server: Server, account: Account, read_at: str, delivered: str) -> None:
+    """A gas meter's position at `read_at`, stored as a telegram's M-Bus reading is (upstream's
+    GasConsumption row; without electricity, which upstream's gas fixtures do not have)."""
     p = server.platform
-    for row in fixture(name):
-        at = datetime.fromisoformat(row["fields"]["read_at"]).astimezone(UTC)
-        gas = MeterSample(None, MeterType.GAS, None, at, {"gas_m3": Decimal(row["fields"]["delivered"])})
-        electricity = MeterSample(None, MeterType.ELECTRICITY, None, at, {})
-        p.writer.write(
-            meters.reading_rows(
-                p.registry, site_id=account.site_id, electricity=electricity, devices=[gas], protocol="api"
-            )
+    at = datetime.fromisoformat(read_at).astimezone(UTC)
+    gas = MeterSample(None, MeterType.GAS, None, at, {"gas_m3": Decimal(delivered)})
+    electricity = MeterSample(None, MeterType.ELECTRICITY, None, at, {})
+    p.writer.write(
+        meters.reading_rows(
+            p.registry, site_id=account.site_id, electricity=electricity, devices=[gas], protocol="api"
         )
+    )
+
+
+def load_gas_consumption(server: Server, account: Account, name: str) -> None:
+    """A GasConsumption fixture, row by row."""
+    for row in fixture(name):
+        store_gas(server, account, row["fields"]["read_at"], row["fields"]["delivered"])
 
 
 def add_prices(server: Server, account: Account, start: date, end: date, **prices: str) -> None:

@@ -5,55 +5,43 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from tests.conftest import Account, Server
 from tests.faces.dsmr_reader.test_endpoints import V2
-from tests.faces.dsmr_reader.upstream import ids, load_readings
+from tests.faces.dsmr_reader.upstream import ids, load_readings, request
 
 FIXTURE = "test_dsmrreading"
 ID = ids(FIXTURE)
-
-
-def _request(client: httpx.Client, expected_code: int = 200, method: str = "get", **data: Any) -> Any:
-    """Upstream's APIv2TestCase._request: JSON body for a POST, query parameters for a GET."""
-    if method == "post":
-        response = client.post(V2, json=data)
-    else:
-        response = client.get(V2, params=data)
-    assert response.status_code == expected_code, response.text
-    return response.json()
 
 
 def test_get(server: Server, account: Account) -> None:
     client = server.client(account.key)
     load_readings(client, FIXTURE)
 
-    resultset = _request(client)
+    resultset = request(client, V2)
     assert resultset["count"] == 3
     assert resultset["results"][0]["id"] == ID[1]
     assert resultset["results"][1]["id"] == ID[2]
     assert resultset["results"][2]["id"] == ID[3]
 
     # Limit.
-    resultset = _request(client, limit=1)
+    resultset = request(client, V2, limit=1)
     assert resultset["count"] == 3
     assert len(resultset["results"]) == 1
 
     # Sort.
-    resultset = _request(client, ordering="-timestamp")
+    resultset = request(client, V2, ordering="-timestamp")
     assert resultset["count"] == 3
     assert resultset["results"][0]["id"] == ID[3]
     assert resultset["results"][1]["id"] == ID[2]
     assert resultset["results"][2]["id"] == ID[1]
 
     # Search
-    resultset = _request(client, timestamp__gte="2016-07-01 21:00:00")  # Z+02:00
+    resultset = request(client, V2, timestamp__gte="2016-07-01 21:00:00")  # Z+02:00
     assert resultset["count"] == 2
     assert resultset["results"][0]["id"] == ID[2]
     assert resultset["results"][1]["id"] == ID[3]
 
-    resultset = _request(client, timestamp__lte="2016-07-01 21:00:00")  # Z+02:00
+    resultset = request(client, V2, timestamp__lte="2016-07-01 21:00:00")  # Z+02:00
     assert resultset["count"] == 2
     assert resultset["results"][0]["id"] == ID[1]
     assert resultset["results"][1]["id"] == ID[2]
@@ -72,9 +60,9 @@ def test_post(server: Server, account: Account) -> None:
         "electricity_returned_2": 0,
         "timestamp": "2017-01-01T00:00:00+01:00",
     }
-    assert _request(client)["count"] == 3
+    assert request(client, V2)["count"] == 3
 
-    resultset = _request(client, expected_code=201, method="post", **telegram)
+    resultset = request(client, V2, expected_code=201, method="post", **telegram)
 
     assert float(resultset["electricity_currently_delivered"]) == 1.5
     assert float(resultset["electricity_currently_returned"]) == 0.025
@@ -91,13 +79,13 @@ def test_post(server: Server, account: Account) -> None:
     assert resultset["phase_currently_returned_l3"] is None
     assert resultset["extra_device_timestamp"] is None
     assert resultset["extra_device_delivered"] is None
-    assert _request(client)["count"] == 4
+    assert request(client, V2)["count"] == 4
 
     # Again, with UTC.
     telegram["timestamp"] = "2017-01-01T00:00:00Z"
-    resultset = _request(client, expected_code=201, method="post", **telegram)
+    resultset = request(client, V2, expected_code=201, method="post", **telegram)
     assert resultset["timestamp"] == "2017-01-01T01:00:00+01:00"
-    assert _request(client)["count"] == 5
+    assert request(client, V2)["count"] == 5
 
     # Now with optional data.
     telegram["timestamp"] = "2017-01-02T00:00:00Z"
@@ -109,7 +97,7 @@ def test_post(server: Server, account: Account) -> None:
     telegram["phase_currently_returned_l1"] = 1.5
     telegram["phase_currently_returned_l2"] = 1.75
     telegram["phase_currently_returned_l3"] = 1.25
-    resultset = _request(client, expected_code=201, method="post", **telegram)
+    resultset = request(client, V2, expected_code=201, method="post", **telegram)
     assert resultset["timestamp"] == "2017-01-02T01:00:00+01:00"
     assert resultset["extra_device_timestamp"] == "2017-01-02T02:00:00+01:00"
     assert float(resultset["extra_device_delivered"]) == 1234
@@ -119,4 +107,4 @@ def test_post(server: Server, account: Account) -> None:
     assert float(resultset["phase_currently_returned_l1"]) == 1.5
     assert float(resultset["phase_currently_returned_l2"]) == 1.75
     assert float(resultset["phase_currently_returned_l3"]) == 1.25
-    assert _request(client)["count"] == 6
+    assert request(client, V2)["count"] == 6

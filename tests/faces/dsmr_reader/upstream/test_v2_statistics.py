@@ -10,28 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 
 from tests.conftest import Account, Server
-from tests.faces.dsmr_reader.upstream import fixture, ids, post
 from tests.faces.dsmr_reader.test_endpoints import V2
+from tests.faces.dsmr_reader.upstream import fixture, ids, post, request
 
 DAYS = "/api/v2/statistics/day"
 HOURS = "/api/v2/statistics/hour"
 DAY_ID = ids("test_day_statistics")
 HOUR_ID = ids("test_hour_statistics")
 REGISTERS = ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned", "gas")
-
-
-def _request(
-    client: httpx.Client, path: str, expected_code: int = 200, method: str = "get", **data: Any
-) -> Any:
-    """Upstream's APIv2TestCase._request: JSON body for a POST, query parameters for a GET."""
-    response = client.post(path, json=data) if method == "post" else client.get(path, params=data)
-    assert response.status_code == expected_code, response.text
-    return response.json()
 
 
 def load_days(client: httpx.Client) -> None:
@@ -72,7 +62,7 @@ def test_day_get(server: Server, account: Account) -> None:
     client = server.client(account.key)
     load_days(client)
 
-    resultset = _request(client, DAYS)
+    resultset = request(client, DAYS)
     assert resultset["count"] == 7
     assert resultset["results"][0]["id"] == DAY_ID[756]
     assert resultset["results"][1]["id"] == DAY_ID[757]
@@ -80,12 +70,12 @@ def test_day_get(server: Server, account: Account) -> None:
     assert resultset["results"][6]["id"] == DAY_ID[762]
 
     # Limit.
-    resultset = _request(client, DAYS, limit=5)
+    resultset = request(client, DAYS, limit=5)
     assert resultset["count"] == 7
     assert len(resultset["results"]) == 5
 
     # Sort.
-    resultset = _request(client, DAYS, ordering="-day")
+    resultset = request(client, DAYS, ordering="-day")
     assert resultset["count"] == 7
     assert resultset["results"][0]["id"] == DAY_ID[762]
     assert resultset["results"][1]["id"] == DAY_ID[761]
@@ -93,14 +83,14 @@ def test_day_get(server: Server, account: Account) -> None:
     assert resultset["results"][6]["id"] == DAY_ID[756]
 
     # Search
-    resultset = _request(client, DAYS, day__gte="2015-12-14")  # Z+01:00
+    resultset = request(client, DAYS, day__gte="2015-12-14")  # Z+01:00
     assert resultset["count"] == 4
     assert resultset["results"][0]["id"] == DAY_ID[759]
     assert resultset["results"][1]["id"] == DAY_ID[760]
     assert resultset["results"][2]["id"] == DAY_ID[761]
     assert resultset["results"][3]["id"] == DAY_ID[762]
 
-    resultset = _request(client, DAYS, day__lte="2015-12-14")
+    resultset = request(client, DAYS, day__lte="2015-12-14")
     assert resultset["count"] == 4
     assert resultset["results"][0]["id"] == DAY_ID[756]
     assert resultset["results"][1]["id"] == DAY_ID[757]
@@ -122,9 +112,9 @@ def test_day_post(server: Server, account: Account) -> None:
         "gas_cost": 10,
         "fixed_cost": 1,
     }
-    assert _request(client, DAYS)["count"] == 7
+    assert request(client, DAYS)["count"] == 7
 
-    resultset = _request(client, DAYS, expected_code=201, method="post", **data)
+    resultset = request(client, DAYS, expected_code=201, method="post", **data)
 
     assert resultset["day"] == "2020-12-16"
     assert float(resultset["total_cost"]) == 18.5
@@ -140,14 +130,14 @@ def test_day_post(server: Server, account: Account) -> None:
     assert resultset["lowest_temperature"] is None
     assert resultset["highest_temperature"] is None
     assert resultset["average_temperature"] is None
-    assert _request(client, DAYS)["count"] == 8
+    assert request(client, DAYS)["count"] == 8
 
 
 def test_hour_get(server: Server, account: Account) -> None:
     client = server.client(account.key)
     load_hours(client)
 
-    resultset = _request(client, HOURS)
+    resultset = request(client, HOURS)
     assert resultset["count"] == 13
     assert resultset["results"][0]["id"] == HOUR_ID[14551]
     assert resultset["results"][1]["id"] == HOUR_ID[14552]
@@ -155,12 +145,12 @@ def test_hour_get(server: Server, account: Account) -> None:
     assert resultset["results"][12]["id"] == HOUR_ID[14563]
 
     # Limit.
-    resultset = _request(client, HOURS, limit=10)
+    resultset = request(client, HOURS, limit=10)
     assert resultset["count"] == 13
     assert len(resultset["results"]) == 10
 
     # Sort.
-    resultset = _request(client, HOURS, ordering="-hour_start")
+    resultset = request(client, HOURS, ordering="-hour_start")
     assert resultset["count"] == 13
     assert resultset["results"][0]["id"] == HOUR_ID[14563]
     assert resultset["results"][1]["id"] == HOUR_ID[14562]
@@ -168,18 +158,18 @@ def test_hour_get(server: Server, account: Account) -> None:
     assert resultset["results"][12]["id"] == HOUR_ID[14551]
 
     # Search
-    resultset = _request(client, HOURS, hour_start__gte="2015-12-13 00:00:00")  # Z+01:00
+    resultset = request(client, HOURS, hour_start__gte="2015-12-13 00:00:00")  # Z+01:00
     assert resultset["count"] == 11
     assert resultset["results"][0]["id"] == HOUR_ID[14553]
     assert resultset["results"][1]["id"] == HOUR_ID[14554]
     assert resultset["results"][2]["id"] == HOUR_ID[14555]
     assert resultset["results"][3]["id"] == HOUR_ID[14556]
 
-    resultset = _request(client, HOURS, hour_start__lte="2015-12-13 00:00:00")
+    resultset = request(client, HOURS, hour_start__lte="2015-12-13 00:00:00")
     assert resultset["count"] == 3
     assert resultset["results"][0]["id"] == HOUR_ID[14551]
     assert resultset["results"][1]["id"] == HOUR_ID[14552]
 
     # Not asserted upstream, but what the readings were made for: each hour's figures as the fixture's.
-    figures = [{k: r[k] for k in REGISTERS} for r in _request(client, HOURS, limit=100)["results"]]
+    figures = [{k: r[k] for k in REGISTERS} for r in request(client, HOURS, limit=100)["results"]]
     assert figures == [{k: row["fields"][k] for k in REGISTERS} for row in fixture("test_hour_statistics")]
