@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ class _Frozen(datetime):
 
 
 @pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[datetime], None]]:
+def now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     """Upstream's `mock.patch("django.utils.timezone.now")`: `now(moment)` sets the clock the face's
     today, live and monitoring answers read (meterhub has no clock setting; the server runs in this
     process, so its modules' `datetime` is swapped for the test)."""
@@ -30,4 +30,4 @@ def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[datetime], None]]
         for module in (v2_consumption, v2_application):
             monkeypatch.setattr(module, "datetime", frozen)
 
-    yield set_now
+    return set_now

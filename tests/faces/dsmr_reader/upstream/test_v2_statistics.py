@@ -2,8 +2,8 @@
 `test_day_statistics.json`) and `TestHour` (fixture `test_hour_statistics.json`), translated.
 
 Days go in as a user imports them, through the v2 POST of day statistics. meterhub has no POST for
-hours: they are computed from readings, so each fixture hour is a pair of readings at its start
-and end whose registers grew by the hour's figures.
+hours: they are computed from readings, so each fixture hour is a pair of readings in its first and
+last second whose registers grew by the hour's figures.
 """
 
 from __future__ import annotations
