@@ -9,7 +9,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import httpx
-import pytest
 
 from tests.conftest import Account, Server
 from tests.faces.dsmr_reader.test_endpoints import post_reading
@@ -32,15 +31,23 @@ GAS_ID = ids("test_gas_consumption")
 PEAK_ID = ids("test_quarter_hour_peak_electricity_consumption")
 
 
-@pytest.mark.parametrize("with_gas", [False, True], ids=["today", "today_with_gas"])
-def test_today_get(server: Server, account: Account, now: Callable[[datetime], None], with_gas: bool) -> None:
-    """`TestToday.test_get` and `TestTodayWithGas.test_get`, which loads the electricity fixture twice
-    (meterhub stores a reading posted again once) and the gas fixture."""
+def test_today_get(server: Server, account: Account, now: Callable[[datetime], None]) -> None:
     client = server.client(account.key)
     load_electricity_consumption(client, "test_electricity_consumption")
-    if with_gas:
-        load_electricity_consumption(client, "test_electricity_consumption")
-        load_gas_consumption(server, account, "test_gas_consumption")
+    _today_get(client, now)
+
+
+def test_today_with_gas_get(server: Server, account: Account, now: Callable[[datetime], None]) -> None:
+    """`TestTodayWithGas` loads the electricity fixture twice (meterhub stores a reading posted again
+    once) and the gas fixture, then runs `TestToday.test_get`."""
+    client = server.client(account.key)
+    load_electricity_consumption(client, "test_electricity_consumption")
+    load_electricity_consumption(client, "test_electricity_consumption")
+    load_gas_consumption(server, account, "test_gas_consumption")
+    _today_get(client, now)
+
+
+def _today_get(client: httpx.Client, now: Callable[[datetime], None]) -> None:
     now(datetime(2017, 1, 1, tzinfo=LOCAL))
 
     # No data.
