@@ -49,7 +49,10 @@ def test_invalid_method(server: Server, account: Account) -> None:
 
 
 def test_allow(server: Server, account: Account) -> None:
-    """API disabled (per site in meterhub: `meterhub site api ID off`)."""
+    """API should be disabled by default (upstream's default; meterhub's sites start with it on).
+    Upstream posts without a key, its switch being checked first; meterhub's switch is per site
+    (`meterhub site api ID off`), so the key that names the site is sent (CONTRACT.md, order of
+    checks), and the answers are upstream's."""
     with server.platform.db.writer.begin() as conn:
         accounts.set_site_api(conn, site_id=account.site_id, enabled=False)
     client = server.client(account.key)
