@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
 from meterhub.faces.management import datasets, tokens, usage
 from meterhub.web.answers import retry_headers, status_of
-
-ROUTERS = (datasets.router, tokens.router, usage.router)
-PATHS = ("/api/meterhub/",)
-
-
-def mount(app: FastAPI) -> None:
-    """Add the management routes."""
-    for router in ROUTERS:
-        app.include_router(router)
+from meterhub.web.face import Face
 
 
 def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
@@ -26,3 +17,12 @@ def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
     return JSONResponse(
         {"detail": str(exc)}, status_code=status_of(exc, {errors.Invalid: 422}), headers=retry_headers(exc)
     )
+
+
+FACE = Face(
+    name="meterhub management",
+    summary="datasets, datastreams and tokens (your login or an admin key)",
+    routers=(datasets.router, tokens.router, usage.router),
+    claims=("/api/meterhub/",),
+    domain_error=domain_error,
+)
