@@ -10,12 +10,12 @@ from decimal import Decimal
 from meterhub.auth import keys
 from meterhub.core.buckets import day_start_ms
 from meterhub.core.datatypes import Datatype
+from meterhub.core.entities import Datastream
 from meterhub.ingest.crc import crc16_arc
 from meterhub.ingest.registry import MeterStreams
 from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
 from meterhub.store import datasets
-from meterhub.store.datasets import Datastream
 
 ENERGY = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh", "import_kw")
 

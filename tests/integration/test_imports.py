@@ -8,13 +8,14 @@ from pathlib import Path
 from meterhub.auth import keys
 from meterhub.auth.access import Principal
 from meterhub.core.datatypes import Datatype
+from meterhub.core.entities import Import
 from meterhub.platform import Platform
 from meterhub.store import imports
 from tests.conftest import Account
 from tests.factories import datastreams
 
 
-def _settled(p: Platform, import_id: int) -> imports.Import:
+def _settled(p: Platform, import_id: int) -> Import:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with p.db.reader.connect() as conn:
@@ -56,7 +57,7 @@ def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(
         restarted.close()
 
 
-def _ready(platform: Platform, account: Account, body: str) -> tuple[imports.Import, Principal]:
+def _ready(platform: Platform, account: Account, body: str) -> tuple[Import, Principal]:
     """An import of the body, uploaded and validated, and the principal of its token."""
     with platform.db.writer.begin() as conn:
         key = keys.issue_key(conn, user_id=account.user_id, site_id=None, scopes=("batch-import",))[1]

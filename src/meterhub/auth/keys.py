@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 from meterhub.auth import secrets
 from meterhub.auth.access import Access, Principal
 from meterhub.core.buckets import to_ms
+from meterhub.core.entities import Site
 from meterhub.core.errors import Invalid, Unauthorized
 from meterhub.store import accounts
-from meterhub.store.accounts import Site
 
 SCOPES = ("read", "write", "mqtt-pubsub", "batch-import", "admin")
 # Past this, an expiry would lie beyond the year 9999 that dates can hold.

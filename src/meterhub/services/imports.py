@@ -16,13 +16,13 @@ from typing import BinaryIO
 from sqlalchemy import Connection
 
 from meterhub.auth.access import Access, Principal, require_dataset
+from meterhub.core.entities import Datastream
 from meterhub.core.errors import Conflict, Forbidden
 from meterhub.ingest import csv_import
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.writer import Writer
 from meterhub.services.import_files import ImportFiles, LocalFiles
 from meterhub.store import datasets, imports, writes
-from meterhub.store.datasets import Datastream
 from meterhub.store.db import Database
 from meterhub.store.imports import (
     DONE,

@@ -13,9 +13,9 @@ from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.buckets import DAY, day_of, day_start_ms, day_starting, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
+from meterhub.core.entities import Site
 from meterhub.core.errors import Forbidden, NotFound
 from meterhub.store import accounts, imported_days, meters, series, tariffs
-from meterhub.store.accounts import Site
 
 # Days without a contract cost nothing but the formulas still run (DSMR-reader shows 0.00).
 NO_PRICES = Prices()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
+from meterhub.core.entities import Credential, Site, User
 from meterhub.core.errors import Conflict, NotFound
 from meterhub.store import raw
 from meterhub.store.tables import (
@@ -23,37 +24,6 @@ from meterhub.store.tables import (
 def now_ms() -> int:
     """The current time in UTC milliseconds."""
     return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    email: str
-    name: str
-    is_admin: bool
-    password_hash: str
-
-
-@dataclass(frozen=True)
-class Site:
-    id: int
-    name: str
-    timezone: str
-    api_enabled: bool
-
-
-@dataclass(frozen=True)
-class Credential:
-    id: int
-    user_id: int
-    kind: str
-    name: str
-    hint: str
-    scopes: frozenset[str]
-    site_id: int | None
-    expires_ms: int | None
-    revoked_ms: int | None
-    created_ms: int
 
 
 def add_user(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from meterhub.core.datatypes import Datatype
+from meterhub.core.entities import Dataset, Datastream
 from meterhub.core.errors import Conflict, Invalid, NotFound
 from meterhub.core.roles import Kind
 from meterhub.store import writes
@@ -27,34 +27,6 @@ PREFIX: Final = re.compile(r"[A-Za-z0-9_-]{1,100}")
 # Empty for the dataset's one stream on the bare prefix: section 3.6's example publishes single
 # values to `my-topic`, a topic with no suffix.
 SUFFIX: Final = re.compile(r"(?:[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*)?")
-
-
-@dataclass(frozen=True)
-class Dataset:
-    id: int
-    site_id: int
-    topic_prefix: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Datastream:
-    id: int
-    dataset_id: int
-    site_id: int
-    topic_prefix: str
-    topic_suffix: str
-    datatype: Datatype
-    unit: str
-    decimals: int
-    kind: Kind
-    meter_id: int | None
-    role: str | None
-
-    @property
-    def topic(self) -> str:
-        """The stream's full MQTT topic (the prefix alone for the bare-prefix stream)."""
-        return f"{self.topic_prefix}/{self.topic_suffix}" if self.topic_suffix else self.topic_prefix
 
 
 def check_prefix(prefix: str) -> str:

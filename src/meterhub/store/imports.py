@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from meterhub.core.entities import Import
 from meterhub.core.errors import NotFound
 from meterhub.store.accounts import now_ms
 from meterhub.store.tables import imports
@@ -23,25 +23,6 @@ STORED, UPLOADED, VALIDATING, READY, INVALID, INGESTING, DONE, FAILED = (
     "done",
     "failed",
 )
-
-
-@dataclass(frozen=True)
-class Import:
-    id: int
-    user_id: int
-    credential_id: int | None
-    name: str
-    status: str
-    created_ms: int
-    updated_ms: int
-    file_bytes: int | None
-    done: int
-    total: int
-    rows: int | None
-    values: int | None
-    error_count: int
-    errors: list[dict[str, Any]]
-    message: str | None
 
 
 def create(conn: Connection, *, user_id: int, credential_id: int | None, name: str) -> Import:

@@ -7,20 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
+from meterhub.core.entities import Meter
 from meterhub.core.roles import ROLES
 from meterhub.store import raw
 from meterhub.store.accounts import now_ms
 from meterhub.store.tables import datasets, datastreams, meters, stream_state
-
-
-@dataclass(frozen=True)
-class Meter:
-    id: int
-    site_id: int
-    meter_type: str
-    equipment_id: str
-    protocol: str
-    created_ms: int
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from starlette.requests import Request
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_scope
+from meterhub.core.entities import Site
 from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.dsmr_reader import drf, errors
 from meterhub.platform import Platform
 from meterhub.store import accounts, meters
-from meterhub.store.accounts import Site
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.auth.access import Principal
+from meterhub.core.entities import Import
 from meterhub.core.errors import MeterhubError
 from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import IMPORT, platform, token
 from meterhub.platform import Platform
 from meterhub.services.import_files import LocalFiles
 from meterhub.store import imports, tables
-from meterhub.store.imports import Import
 from meterhub.web import fields
 
 ImportId = fields.Id(tables.imports.c.id)

@@ -14,12 +14,12 @@ from starlette.responses import StreamingResponse
 from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.buckets import to_ms
 from meterhub.core.datatypes import Datatype, fixed_text
+from meterhub.core.entities import Datastream
 from meterhub.core.errors import Forbidden
 from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import READ, platform, token
 from meterhub.platform import Platform
 from meterhub.store import datasets, tables, values
-from meterhub.store.datasets import Datastream
 from meterhub.store.tables import largest
 from meterhub.web.fields import whole_number
 

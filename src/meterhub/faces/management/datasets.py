@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 
 from meterhub.auth.access import Access, Principal, require_dataset, require_site
+from meterhub.core.entities import Dataset, Datastream
 from meterhub.core.errors import Conflict, Forbidden, NotFound
 from meterhub.faces.management.deps import RESPONSES, Caller, access_changed, platform
 from meterhub.faces.management.models import (
@@ -20,7 +21,6 @@ from meterhub.faces.management.models import (
     StreamId,
 )
 from meterhub.store import datasets
-from meterhub.store.datasets import Dataset, Datastream
 
 router = APIRouter(
     prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"], responses=RESPONSES

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 from meterhub.auth import keys
 from meterhub.core.costs import Usage
 from meterhub.core.datatypes import Datatype
+from meterhub.core.entities import Dataset, Datastream
 from meterhub.core.roles import Kind
 from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.store import tables
-from meterhub.store.datasets import Dataset, Datastream
 from meterhub.web.fields import Id, Text
 
 # Ids and texts as their tables hold them (meterhub.web.fields).

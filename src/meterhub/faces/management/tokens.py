@@ -8,11 +8,11 @@ from starlette.requests import Request
 
 from meterhub.auth import keys
 from meterhub.auth.access import Access, Principal, require_dataset, require_site, require_within
+from meterhub.core.entities import Credential
 from meterhub.core.errors import Forbidden
 from meterhub.faces.management.deps import RESPONSES, Caller, access_changed, platform
 from meterhub.faces.management.models import NewToken, TokenId, TokenIn, TokenOut, TokenPatch
 from meterhub.store import accounts, datasets
-from meterhub.store.accounts import Credential
 
 router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: API tokens"], responses=RESPONSES)
 
