@@ -10,12 +10,14 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import create_engine, make_url, text
@@ -102,6 +104,48 @@ def _postgres_ready() -> str:
     finally:
         db.dispose()
     return url
+
+
+@functools.cache
+def _redis_url() -> str:
+    """METERHUB_TEST_REDIS_URL, else the Redis scripts/redis makes sure of."""
+    url = os.environ.get("METERHUB_TEST_REDIS_URL")
+    if not url:
+        made = subprocess.run([str(REPOSITORY / "scripts" / "redis")], capture_output=True, text=True)
+        if made.returncode:
+            raise RuntimeError(f"scripts/redis could not give a Redis server: {made.stderr.strip()}")
+        url = made.stdout.strip()
+    return url
+
+
+@dataclass
+class RedisChannel:
+    """A Redis server and a channel prefix of this test's own (the suite's workers share one Redis)."""
+
+    url: str
+    prefix: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """A server's environment to feed through it."""
+        return {"METERHUB_REDIS_URL": self.url, "METERHUB_REDIS_PREFIX": self.prefix}
+
+
+@pytest.fixture
+def redis_channel() -> RedisChannel:
+    """A reachable Redis (the suite never skips its tests: it says how to get one) and a prefix."""
+    url = _redis_url()
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise RuntimeError(
+            f"Redis is needed at {url} ({exc}); run scripts/test, which starts or installs it, or set "
+            "METERHUB_TEST_REDIS_URL"
+        ) from exc
+    finally:
+        client.close()
+    return RedisChannel(url, f"meterhub-test-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")

@@ -56,10 +56,15 @@ class Settings(BaseSettings):
     mqtt_share: str = ""
 
     # Failed logins (HTTP Basic) allowed per account and per client address before 429; `limits`
-    # notation. Shared by several servers when redis_url is set (redis://…, needs the redis package).
+    # notation. Shared by several servers when redis_url is set.
     login_failures_per_account: str = "10/minute"
     login_failures_per_address: str = "30/minute"
+    # Servers sharing a database share their live feed (ingest/live_feed.py) and login limits
+    # through this Redis (redis://…); empty: each server's are its own.
     redis_url: str = ""
+    # Names the live feed's Redis channel (PREFIX:live-feed): two deployments on one Redis give each
+    # a prefix of its own.
+    redis_prefix: str = "meterhub"
 
     @property
     def window(self) -> TimeWindow:

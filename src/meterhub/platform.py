@@ -1,4 +1,4 @@
-"""The running parts every face shares: database, writer, meter registry and batch imports."""
+"""The running parts every face shares: database, writer, live feed, meter registry and batch imports."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.core.log_limit import LimitedLog
+from meterhub.ingest.live_feed import LiveFeed, RedisFeed
 from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.writer import Writer
@@ -28,7 +29,13 @@ class Platform:
         self.db.migrate()
         # The instants points may have, on every way in.
         self.window = settings.window
-        self.writer = Writer(self.db.writer, max_points=settings.writer_max_points, window=self.window)
+        # Log lines of refusals a client may repeat thousands of times (bad MQTT messages, telegrams).
+        self.limited_log = LimitedLog()
+        # The points each commit stores, for MQTT subscribers (and whoever follows them live).
+        self.feed = _live_feed(settings, self.limited_log)
+        self.writer = Writer(
+            self.db.writer, max_points=settings.writer_max_points, window=self.window, feed=self.feed
+        )
         self.registry = Registry(self.db)
         self.secret = _secret(settings)
         self.login_limits = LoginLimits(
@@ -45,17 +52,29 @@ class Platform:
         # Dataset id -> the MQTT messages refused since the server started (shown by the
         # management API).
         self.message_errors: dict[int, MessageErrors] = {}
-        # Log lines of refusals a client may repeat thousands of times (bad MQTT messages, telegrams).
-        self.limited_log = LimitedLog()
         # With an external broker (METERHUB_MQTT_URL): its accounts, told of new tokens and of
         # changes to who may use which dataset.
         self.broker_accounts: BrokerAccounts | None = None
 
     def close(self) -> None:
-        """Finish queued writes and close the database."""
+        """Finish queued writes, pass their points on, and close the database."""
         self.imports.close()
         self.writer.close()
+        self.feed.close()
         self.db.dispose()
+
+
+def _live_feed(settings: Settings, limited_log: LimitedLog) -> LiveFeed:
+    """This process's live feed, or with METERHUB_REDIS_URL the deployment's."""
+    if not settings.redis_url:
+        return LiveFeed()
+    return RedisFeed(
+        settings.redis_url,
+        channel=f"{settings.redis_prefix}:live-feed",
+        # One Mosquitto serves every server's clients: what it delivered, all of them have.
+        relay_delivered=not settings.mqtt_url,
+        limited_log=limited_log,
+    )
 
 
 def _secret(settings: Settings) -> bytes:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from meterhub.core.errors import Invalid, NotFound, StorageFull
 from meterhub.core.window import DEFAULT_WINDOW, TimeWindow
+from meterhub.ingest.live_feed import LiveFeed
 from meterhub.ingest.write_path import BatchOutcome, Clash, PointRow, write_batches
 from meterhub.store import writes
 from meterhub.store.db import is_storage_full
@@ -74,7 +75,8 @@ class _Job:
     rows: Sequence[PointRow]
     extra: Extra | None
     reply: _Reply
-    # Whether watchers hear of the points (not those an MQTT broker delivers itself).
+    # Whether the live feed's subscribers here hear of the points (not those an MQTT broker of this
+    # process delivers itself).
     feed: bool = True
     # Whether a point whose millisecond holds another value moves on to the next free one.
     move: bool = False
@@ -91,10 +93,6 @@ def _without(job: _Job, clashes: Sequence[Clash]) -> _Job:
     return replace(job, rows=rows, left_out=(*job.left_out, *clashes))
 
 
-# Told, on the writer thread, of every commit's newly stored points (the MQTT live feed).
-Watcher = Callable[[list[PointRow]], None]
-
-
 _STOP = object()
 
 
@@ -107,7 +105,12 @@ class Writer:
     """The single writer of points: submit() from any thread, or await store() on an event loop."""
 
     def __init__(
-        self, engine: Engine, *, max_points: int = 20_000, window: TimeWindow = DEFAULT_WINDOW
+        self,
+        engine: Engine,
+        *,
+        max_points: int = 20_000,
+        window: TimeWindow = DEFAULT_WINDOW,
+        feed: LiveFeed | None = None,
     ) -> None:
         self._engine = engine
         self._max_points = max_points
@@ -116,7 +119,8 @@ class Writer:
         self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._meta: dict[int, StreamMeta] = {}
-        self._watchers: list[Watcher] = []
+        # Told of each commit's newly stored points.
+        self.feed = feed or LiveFeed()
         self._thread = threading.Thread(target=self._run, name="meterhub-writer", daemon=True)
         self._thread.start()
 
@@ -133,7 +137,8 @@ class Writer:
         point that contradicts a stored one is refused whole, unless `move=True` moves such a point
         on to the stream's next free millisecond (write_batches' `moving`) or `keep=True` leaves it
         out, keeping the stored value, and stores the rest (the outcome lists what was left out).
-        `feed=False` keeps its points from the watchers (they came from a feed of their own)."""
+        `feed=False`: an MQTT broker of this process delivered its points itself, so the live feed
+        tells none of its subscribers here again (RedisFeed passes them to the other servers')."""
         future: Future[BatchOutcome] = Future()
         if (outside := self._outside(rows)) is not None:
             future.set_exception(outside)
@@ -166,15 +171,6 @@ class Writer:
             max(row[1] for row in rows)
         )
         return None if problem is None else Invalid(f"nothing was stored: {problem}")
-
-    def watch(self, watcher: Watcher) -> None:
-        """Tell the watcher of the points each commit stores (it must be quick: it runs in the commit's
-        thread, so it should hand the points on, e.g. with call_soon_threadsafe)."""
-        self._watchers.append(watcher)
-
-    def unwatch(self, watcher: Watcher) -> None:
-        """Stop telling the watcher."""
-        self._watchers.remove(watcher)
 
     def write(
         self, rows: Sequence[PointRow], extra: Extra | None = None, *, move: bool = False
@@ -274,7 +270,7 @@ class Writer:
 
     def _transaction(self, jobs: list[_Job], moving: bool) -> list[BatchOutcome]:
         conn = self._connection()
-        fresh: list[PointRow] | None = [] if self._watchers else None
+        fresh: list[PointRow] | None = [] if self.feed.wanted else None
         with conn.begin():
             outcomes = write_batches(
                 conn,
@@ -290,10 +286,18 @@ class Writer:
                 if job.extra is not None:
                     job.extra(conn)
         if fresh:
-            self._tell_watchers(jobs, outcomes, fresh)
+            self._publish(jobs, outcomes, fresh)
         return outcomes
 
-    def _tell_watchers(self, jobs: list[_Job], outcomes: list[BatchOutcome], fresh: list[PointRow]) -> None:
+    def _publish(self, jobs: list[_Job], outcomes: list[BatchOutcome], fresh: list[PointRow]) -> None:
+        # A commit is mostly of one kind (telegrams, or an MQTT broker's messages): only a mixed one
+        # is sorted point by point.
+        if all(job.feed for job in jobs):
+            self.feed.publish(fresh)
+            return
+        if not any(job.feed for job in jobs):
+            self.feed.publish(fresh, delivered=True)
+            return
         unfed = {(sid, ts) for job in jobs if not job.feed for sid, ts, _ in job.rows}
         unfed.update(
             (sid, ts)
@@ -301,13 +305,11 @@ class Writer:
             if not job.feed
             for sid, _, ts in outcome.moved
         )
-        if unfed:
-            fresh = [row for row in fresh if (row[0], row[1]) not in unfed]
-        for watcher in list(self._watchers):
-            try:
-                watcher(fresh)
-            except Exception:  # a watcher's trouble must never fail a commit
-                log.exception("a commit watcher failed")
+        fed = [row for row in fresh if (row[0], row[1]) not in unfed]
+        if fed:
+            self.feed.publish(fed)
+        if len(fed) < len(fresh):
+            self.feed.publish([row for row in fresh if (row[0], row[1]) in unfed], delivered=True)
 
     def _known(self, job: _Job) -> bool:
         missing = {row[0] for row in job.rows if row[0] not in self._meta}

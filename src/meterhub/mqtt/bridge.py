@@ -147,7 +147,9 @@ class MosquittoBridge:
             raise BrokerUnavailable(
                 f"meterhub's client could not subscribe at {self.url}: see the broker's log"
             )
-        self.platform.writer.watch(self._committed)
+        # Every server's bridge publishes what it stored to the one Mosquitto all clients use: the
+        # other servers' points reach them so already.
+        self.platform.feed.subscribe(self._committed, others=False)
         for thread in self._threads:
             thread.start()
 
@@ -155,7 +157,7 @@ class MosquittoBridge:
         """Stop taking messages; what is not yet acknowledged stays with the broker."""
         self._stop.set()
         if self._subscribed.is_set():
-            self.platform.writer.unwatch(self._committed)
+            self.platform.feed.unsubscribe(self._committed)
         self._feed.put(None)
         self._client.disconnect()
         self._client.loop_stop()

@@ -81,16 +81,16 @@ class EmbeddedBroker(Broker):
         super().__init__({"listeners": listeners, "plugins": plugins}, loop=self.loop)
 
     async def start(self) -> None:
-        """Listen, pass points stored by HTTP or batch import on to subscribers, and keep watch
-        over the tokens of connected clients."""
+        """Listen, pass points stored by HTTP or batch import (or by the deployment's other
+        servers) on to subscribers, and keep watch over the tokens of connected clients."""
         await super().start()
-        self.platform.writer.watch(self._committed)
+        self.platform.feed.subscribe(self._committed)
         self._guard = self.loop.create_task(self._follow_tokens())
 
     async def shutdown(self) -> None:
         """Stop feeding and watching, and close every connection."""
         self._guard.cancel()
-        self.platform.writer.unwatch(self._committed)
+        self.platform.feed.unsubscribe(self._committed)
         await super().shutdown()
 
     async def _follow_tokens(self) -> None:
@@ -124,7 +124,8 @@ class EmbeddedBroker(Broker):
                     session.meterhub_principal = after  # type: ignore[attr-defined]
 
     def _committed(self, rows: list[PointRow]) -> None:
-        # On the writer's thread: only hand over when someone listens (no wake-up otherwise).
+        # On the writer's thread (the feed's for other servers' points): only hand over when someone
+        # listens (no wake-up otherwise).
         if self.subscriptions:
             self.loop.call_soon_threadsafe(self._feed, rows)
 
