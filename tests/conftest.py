@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,9 +177,10 @@ class Server:
         return self.clients[-1]
 
 
-@pytest.fixture
-def server(platform: Platform) -> Iterator[Server]:
-    """meterhub serving HTTP on a free loopback port."""
+@contextmanager
+def serving(platform: Platform) -> Iterator[Server]:
+    """meterhub serving HTTP on a free loopback port, on the platform given (several servers may
+    share one database, each with its own platform)."""
     port = _free_port()
     app = create_app(platform.settings, platform)
     config = server_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -191,11 +193,38 @@ def server(platform: Platform) -> Iterator[Server]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     running = Server(f"http://127.0.0.1:{port}", platform)
-    yield running
-    for client in running.clients:
-        client.close()
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            client.close()
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def server(platform: Platform) -> Iterator[Server]:
+    """meterhub serving HTTP on a free loopback port."""
+    with serving(platform) as running:
+        yield running
+
+
+@functools.cache
+def _redis_url() -> str:
+    """METERHUB_TEST_REDIS_URL, else the server scripts/redis starts (installing it when missing)."""
+    url = os.environ.get("METERHUB_TEST_REDIS_URL")
+    if url:
+        return url
+    made = subprocess.run([str(REPOSITORY / "scripts" / "redis")], capture_output=True, text=True)
+    if made.returncode:
+        raise RuntimeError(f"scripts/redis could not give a Redis server: {made.stderr.strip()}")
+    return made.stdout.strip()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis server's URL (tests keep apart by their own key names, so runs may share it)."""
+    return _redis_url()
 
 
 def telegram(name: str) -> str:

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # notation. Shared by several servers when redis_url is set (redis://…, needs the redis package).
     login_failures_per_account: str = "10/minute"
     login_failures_per_address: str = "30/minute"
+    # Request counts (auth/rate_limits.py) in Redis rather than each process's memory, so that several
+    # servers share them: redis://…, needs the redis package (pip install 'meterhub[redis]').
     redis_url: str = ""
 
     @property

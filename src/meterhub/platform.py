@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from meterhub.auth.login_limits import LoginLimits
+from meterhub.auth.rate_limits import RateLimits
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.core.log_limit import LimitedLog
@@ -31,10 +32,12 @@ class Platform:
         self.writer = Writer(self.db.writer, max_points=settings.writer_max_points, window=self.window)
         self.registry = Registry(self.db)
         self.secret = _secret(settings)
+        # Request counts of every face (and failed logins), shared by several servers through Redis.
+        self.rate_limits = RateLimits(settings.redis_url or "memory://")
         self.login_limits = LoginLimits(
+            self.rate_limits,
             per_account=settings.login_failures_per_account,
             per_address=settings.login_failures_per_address,
-            storage_url=settings.redis_url or "memory://",
         )
         files = (
             S3Files(settings.import_storage, endpoint_url=settings.s3_endpoint_url)
