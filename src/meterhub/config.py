@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # servers share them: redis://…, needs the redis package (pip install 'meterhub[redis]').
     redis_url: str = ""
 
+    # Login sessions (POST /api/meterhub/v1/sessions): a session token is good this long, or the
+    # longer time when the login asks to be remembered.
+    session_seconds: int = 3600
+    session_remember_seconds: int = 30 * 86400
+    # Logins for a session (right or wrong) per client address, in `limits` notation.
+    session_logins_per_address: str = "20/minute"
+
     @property
     def window(self) -> TimeWindow:
         """The instants points may have."""

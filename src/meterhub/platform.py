@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.rate_limits import RateLimits
+from meterhub.auth.sessions import Sessions
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.core.log_limit import LimitedLog
@@ -39,6 +40,15 @@ class Platform:
             per_account=settings.login_failures_per_account,
             per_address=settings.login_failures_per_address,
         )
+        self.sessions = Sessions(
+            self.db,
+            secret=self.secret,
+            lifetime_s=settings.session_seconds,
+            remember_s=settings.session_remember_seconds,
+            login_limits=self.login_limits,
+            rate_limits=self.rate_limits,
+            logins_per_address=settings.session_logins_per_address,
+        )
         files = (
             S3Files(settings.import_storage, endpoint_url=settings.s3_endpoint_url)
             if settings.import_storage
@@ -62,7 +72,7 @@ class Platform:
 
 
 def _secret(settings: Settings) -> bytes:
-    """The key that signs upload URLs: configured, or made once in the data directory."""
+    """The key that signs upload URLs and login sessions: configured, or made once in the data directory."""
     return (
         settings.secret_key.encode() if settings.secret_key else server_key(settings.data_dir / "secret.key")
     )

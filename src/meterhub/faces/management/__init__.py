@@ -1,4 +1,5 @@
-"""meterhub's own management API (JSON under /api/meterhub/v1): datasets, datastreams, tokens, usage."""
+"""meterhub's own management API (JSON under /api/meterhub/v1): sessions, datasets, datastreams, tokens,
+usage."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
-from meterhub.faces.management import datasets, tokens, usage
+from meterhub.faces.management import datasets, sessions, tokens, usage
 from meterhub.web.answers import retry_headers, status_of
 
-ROUTERS = (datasets.router, tokens.router, usage.router)
+ROUTERS = (sessions.router, datasets.router, tokens.router, usage.router)
 PATHS = ("/api/meterhub/",)
 
 
