@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -10,13 +11,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import create_engine, make_url, text
 
 from meterhub.app import create_app
@@ -42,7 +43,9 @@ def _postgres_url() -> str:
     if not url:
         made = subprocess.run([str(REPOSITORY / "scripts" / "postgres")], capture_output=True, text=True)
         if made.returncode:
-            raise RuntimeError(f"scripts/postgres could not give a PostgreSQL database: {made.stderr.strip()}")
+            raise RuntimeError(
+                f"scripts/postgres could not give a PostgreSQL database: {made.stderr.strip()}"
+            )
         url = made.stdout.strip()
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     return _database_beside(url, worker) if worker else url
@@ -177,12 +180,10 @@ class Server:
         return self.clients[-1]
 
 
-@contextmanager
-def serving(platform: Platform) -> Iterator[Server]:
-    """meterhub serving HTTP on a free loopback port, on the platform given (several servers may
-    share one database, each with its own platform)."""
+@contextlib.contextmanager
+def serving(app: FastAPI, platform: Platform) -> Iterator[Server]:
+    """The app serving HTTP on a free loopback port (its lifespan is the caller's)."""
     port = _free_port()
-    app = create_app(platform.settings, platform)
     config = server_config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -205,7 +206,7 @@ def serving(platform: Platform) -> Iterator[Server]:
 @pytest.fixture
 def server(platform: Platform) -> Iterator[Server]:
     """meterhub serving HTTP on a free loopback port."""
-    with serving(platform) as running:
+    with serving(create_app(platform.settings, platform), platform) as running:
         yield running
 
 

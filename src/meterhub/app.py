@@ -2,56 +2,51 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse
 
 from meterhub import __version__
 from meterhub.config import Settings
 from meterhub.core.errors import MeterhubError
-from meterhub.faces import dsmr_reader, energydata_dk, management
-from meterhub.mqtt.bridge import start_bridge
-from meterhub.mqtt.embedded import EmbeddedBroker
+from meterhub.faces import FACES
 from meterhub.platform import Platform
 from meterhub.web import api_docs, landing
 from meterhub.web.answers import FaceError, face_error
 from meterhub.web.bodies import BodyGuard
+from meterhub.web.face import Face, Owners
 from meterhub.web.fast_lane import FastLane
-from meterhub.web.routes import allowed_methods
 
 
-def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
-    """An app on its own platform (or the one given, which the caller then closes)."""
+def create_app(
+    settings: Settings, platform: Platform | None = None, faces: tuple[Face, ...] = FACES
+) -> FastAPI:
+    """An app of the faces on its own platform (or the one given, which the caller then closes)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = platform is None
         app.state.platform = platform or Platform(settings)
-        # Everything built so far lives as long as the server: keep the collector from walking it
-        # again and again (full collections cost 50+ ms with a large heap).
-        broker = (
-            await _start_broker(app.state.platform) if settings.mqtt_port and not settings.mqtt_url else None
-        )
-        bridge = await asyncio.to_thread(start_bridge, app.state.platform) if settings.mqtt_url else None
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            if broker is not None:
-                await broker.shutdown()
-            if bridge is not None:
-                await asyncio.to_thread(bridge.stop)
-            if own:
-                app.state.platform.close()
+        async with AsyncExitStack() as running:
+            try:
+                for face in faces:
+                    for service in face.services:
+                        await running.enter_async_context(service(app.state.platform))
+                # Everything built so far lives as long as the server: keep the collector from walking
+                # it again and again (full collections cost 50+ ms with a large heap).
+                gc.collect()
+                gc.freeze()
+                yield
+            finally:
+                await running.aclose()
+                if own:
+                    app.state.platform.close()
 
     app = FastAPI(
         title="meterhub",
@@ -66,74 +61,42 @@ def create_app(settings: Settings, platform: Platform | None = None) -> FastAPI:
     )
     if platform is not None:
         app.state.platform = platform
-    dsmr_reader.mount(app)
-    energydata_dk.mount(app)
-    management.mount(app)
+    app.state.faces = faces
+    owners = Owners()
+    for face in faces:
+        before = len(app.router.routes)
+        for router in face.routers:
+            app.include_router(router)
+        if face.mount is not None:
+            face.mount(app)
+        owners.add(
+            face, [*(r for router in face.routers for r in router.routes), *app.router.routes[before:]]
+        )
+    for face in faces:
+        if face.finish is not None:
+            before = len(app.router.routes)
+            face.finish(app)
+            owners.add(face, app.router.routes[before:])
+    app.add_exception_handler(FaceError, face_error)
+    app.add_exception_handler(MeterhubError, owners.domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, owners.http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, owners.validation_error)  # type: ignore[arg-type]
     # Inside the fast lane, whose telegram route caps its own body with the same reader.
     app.add_middleware(
-        BodyGuard, max_bytes=settings.max_body_bytes, refuse=_refusal, streamed=energydata_dk.STREAMED
+        BodyGuard,
+        max_bytes=settings.max_body_bytes,
+        refuse=owners.refusal,
+        streamed=tuple(pattern for face in faces for pattern in face.streamed),
     )
-    app.add_middleware(FastLane, owner=app, routes=dsmr_reader.HOT_ROUTES)
-    app.add_middleware(dsmr_reader.localised)
-    app.add_exception_handler(FaceError, face_error)
-    app.add_exception_handler(MeterhubError, _domain_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_middleware(
+        FastLane, owner=app, routes={k: v for face in faces for k, v in face.hot_routes.items()}
+    )
+    for wrap in reversed([wrap for face in faces for wrap in face.wrap]):
+        app.add_middleware(wrap)
 
     @app.get("/", include_in_schema=False)
     def index(request: Request) -> HTMLResponse:
-        return HTMLResponse(landing.page(request.app.state.platform))
+        return HTMLResponse(landing.page(request.app.state.platform, faces))
 
-    api_docs.mount(app)
+    api_docs.mount(app, [face.docs for face in faces])
     return app
-
-
-async def _start_broker(platform: Platform) -> EmbeddedBroker:
-    settings = platform.settings
-    broker = EmbeddedBroker(
-        platform,
-        host=settings.host,
-        port=settings.mqtt_port,
-        tls_port=settings.mqtt_tls_port,
-        certfile=settings.mqtt_certfile,
-        keyfile=settings.mqtt_keyfile,
-    )
-    try:
-        await broker.start()
-    except Exception as exc:
-        raise SystemExit(
-            f"the MQTT broker cannot listen on {settings.host}:{settings.mqtt_port} ({exc}); "
-            "choose another port with METERHUB_MQTT_PORT, or 0 to run without MQTT"
-        ) from None
-    return broker
-
-
-async def _refusal(request: Request, exc: MeterhubError) -> Response:
-    return _domain_error(request, exc)
-
-
-def _domain_error(request: Request, exc: MeterhubError) -> Response:
-    # Each face answers in its own service's shape; the path says whose request it was.
-    if request.url.path.startswith(energydata_dk.PATHS):
-        return energydata_dk.domain_error(request, exc)
-    if request.url.path.startswith(management.PATHS):
-        return management.domain_error(request, exc)
-    return dsmr_reader.domain_error(request, exc)
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    if request.url.path.startswith(energydata_dk.PATHS):
-        return energydata_dk.validation_error(request, exc)
-    return await request_validation_exception_handler(request, exc)
-
-
-async def _http_error(request: Request, exc: HTTPException) -> Response:
-    path = request.url.path
-    if exc.status_code == 405:
-        exc.headers = {**(exc.headers or {}), "Allow": allowed_methods(request)}
-    if path.startswith(energydata_dk.PATHS):
-        return energydata_dk.http_error(request, exc)
-    # Wrong methods and unknown paths answer as DSMR-reader's Django and DRF do.
-    if path.startswith(dsmr_reader.PATHS):
-        return dsmr_reader.http_error(request, exc)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

@@ -3,6 +3,7 @@ meterhub serves itself (static/vendor/, written by scripts/vendor): the pages wo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,23 +11,19 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from meterhub.web.face import Docs
+
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER_UI = "/static/vendor/swagger-ui-dist-5.35.0"
 REDOC = "/static/vendor/redoc-2.5.4"
 
-# The page's path after /docs and /redoc, its OpenAPI document, and the pages' title.
-DOCUMENTS = (
-    ("", "/api/meterhub/openapi.json", "meterhub API"),
-    # (upstream's document is YAML by default; both pages read its JSON just as well)
-    ("/dsmr-reader", "/api/v2/schema?format=openapi-json", "DSMR-reader API — meterhub"),
-)
 
-
-def mount(app: FastAPI) -> None:
-    """Serve the vendored assets under /static and a Swagger UI and a ReDoc page per document."""
+def mount(app: FastAPI, documents: Iterable[Docs]) -> None:
+    """Serve the vendored assets under /static and a Swagger UI and a ReDoc page per document (once
+    each: several faces are described in meterhub's own)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for suffix, openapi_url, title in DOCUMENTS:
-        _pages(app, suffix, openapi_url, title)
+    for docs in dict.fromkeys(documents):
+        _pages(app, docs.suffix, docs.openapi_url, docs.title)
 
 
 def _pages(app: FastAPI, suffix: str, openapi_url: str, title: str) -> None:

@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from meterhub import __version__
 from meterhub.platform import Platform
-
-FACES = (
-    (
-        "DSMR-reader",
-        "/docs/dsmr-reader",
-        "/api/v2/schema",
-        "P1 telegrams in; readings, statistics and costs out",
-    ),
-    (
-        "energydata.dk",
-        "/docs",
-        "/api/meterhub/openapi.json",
-        "datastream values as CSV, batch CSV import (bearer tokens)",
-    ),
-    (
-        "meterhub management",
-        "/docs",
-        "/api/meterhub/openapi.json",
-        "datasets, datastreams and tokens (your login or an admin key)",
-    ),
-)
+from meterhub.web.face import Face
 
 
-def page(platform: Platform) -> str:
-    """The landing page's HTML."""
+def page(platform: Platform, faces: Sequence[Face]) -> str:
+    """The landing page's HTML: a row per face, with its documentation's pages."""
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(text)}</td>"
-        f'<td><a href="{docs}">docs</a> · <a href="{docs.replace("/docs", "/redoc", 1)}">ReDoc</a> · '
-        f'<a href="{schema}">OpenAPI</a></td></tr>'
-        for name, docs, schema, text in FACES
+        f"<tr><td>{escape(face.name)}</td><td>{escape(face.summary)}</td>"
+        f'<td><a href="/docs{face.docs.suffix}">docs</a> · <a href="/redoc{face.docs.suffix}">ReDoc</a> · '
+        f'<a href="{escape(face.docs.openapi_url)}">OpenAPI</a></td></tr>'
+        for face in faces
     )
     database = "PostgreSQL" if platform.db.dialect == "postgresql" else "SQLite"
     return f"""<!doctype html>

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import jwt
 
+from meterhub.app import create_app
 from meterhub.auth import credentials
 from meterhub.auth.sessions import signing_key
 from meterhub.config import Settings
@@ -73,7 +74,7 @@ def test_signing_out_refuses_the_token_at_once_here_and_on_a_second_server(
     # A second server process on the same database (and secret: the data directory's key).
     other = Platform(Settings(data_dir=tmp_path, database_url=database_url))
     try:
-        with serving(other) as second:
+        with serving(create_app(other.settings, other), other) as second:
             token = log_in(server).json()["token"]
             here, there = bearer(server, token), bearer(second, token)
             assert here.get(f"{API}/datasets").status_code == there.get(f"{API}/datasets").status_code == 200
@@ -184,7 +185,7 @@ def test_logins_for_a_session_are_limited_per_address(database_url: str, tmp_pat
     )
     try:
         make_account(limited)
-        with serving(limited) as server:
+        with serving(create_app(limited.settings, limited), limited) as server:
             answers = [log_in(server).status_code for _ in range(3)]
             refused = log_in(server)
             assert answers == [201, 201, 201] and refused.status_code == 429

@@ -28,6 +28,7 @@ from meterhub.faces.dsmr_reader import (
 from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.render import JSON
 from meterhub.web.answers import FaceError
+from meterhub.web.face import Docs, Face
 from meterhub.web.routes import path_methods
 
 ROUTERS = (
@@ -38,32 +39,15 @@ ROUTERS = (
     v2_application.router,
 )
 
-# The paths whose routing errors this face answers (after the faces that share /api/v1/).
-PATHS = ("/api/v1/", "/api/v2/")
-
 # Called a thousand times a second by dataloggers: served by the fast lane (meterhub.web.fast_lane).
 HOT_ROUTES = {("POST", v1.DATALOGGER): v1.dsmrreading}
 
 
-def mount(app: FastAPI) -> None:
-    """Add the face's routes, its error shapes and upstream's OpenAPI document at /api/v2/schema."""
-    for router in ROUTERS:
-        app.include_router(router)
-
+def _mount(app: FastAPI) -> None:
+    """Upstream's OpenAPI document at /api/v2/schema, and what upstream's Django views answer besides
+    their own methods: HEAD as GET, OPTIONS (v2 with DRF's metadata, v1 Django's empty answer) and
+    v2's `Allow` on every answer."""
     app.add_api_route(schema.PATH, schema.answer, methods=["GET", "HEAD", "OPTIONS"], include_in_schema=False)
-    _mount_views(app)
-
-
-def localised(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: the face's answers in the request's language, marked as Django marks them
-    (added outside the fast lane, whose telegram answers are upstream's too)."""
-    return locale.Languages(app, paths=drf.DJANGO_PATHS)
-
-
-def _mount_views(app: FastAPI) -> None:
-    """What upstream's Django views answer besides their own methods: HEAD as GET, OPTIONS (v2 with
-    DRF's metadata, v1 Django's empty answer), v2's `Allow` on every answer, and Django's 404 page
-    for any other path."""
     views: dict[str, dict[str, APIRoute]] = {}
     for route in (r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)):
         views.setdefault(route.path, {}).update(dict.fromkeys(route.methods, route))
@@ -79,10 +63,20 @@ def _mount_views(app: FastAPI) -> None:
         if path != v1.DATALOGGER:  # (a plain Django view, which names its methods only on OPTIONS and 405)
             headers[path] = {"allow": drf.allow(methods)}
     app.add_middleware(drf.ViewHeaders, views=headers)
-    # Last, and for every method: upstream's URL patterns have no trailing slash and APPEND_SLASH
-    # only ever adds one, so Django answers its 404 where Starlette would redirect `…/day/`.
+
+
+def _unrouted(app: FastAPI) -> None:
+    """Django's 404 page for any other path under upstream's, for every method: its URL patterns
+    have no trailing slash and APPEND_SLASH only ever adds one, so Django answers its 404 where
+    Starlette would redirect `…/day/`. After every face's routes (others live under /api/v1/ too)."""
     for prefix in drf.DJANGO_PATHS:
         app.router.routes.append(Route(prefix + "{rest:path}", endpoint=drf.Unrouted()))
+
+
+def _localised(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: the face's answers in the request's language, marked as Django marks them
+    (outside the fast lane, whose telegram answers are upstream's too)."""
+    return locale.Languages(app, paths=drf.DJANGO_PATHS)
 
 
 def _options(path: str, methods: set[str], by_method: dict[str, APIRoute]) -> Callable[[Request], Response]:
@@ -131,3 +125,19 @@ def domain_error(request: Request, exc: MeterhubError) -> Response:
     """Render a domain error in v1's or v2's shape, by the path."""
     version = 1 if request.url.path.startswith("/api/v1/") else 2
     return errors.from_domain(exc, version=version).response
+
+
+FACE = Face(
+    name="DSMR-reader",
+    summary="P1 telegrams in; readings, statistics and costs out",
+    routers=ROUTERS,
+    # (upstream's document is YAML by default; both pages read its JSON just as well)
+    docs=Docs("/dsmr-reader", "/api/v2/schema?format=openapi-json", "DSMR-reader API — meterhub"),
+    claims=("/api/v1/", "/api/v2/"),
+    mount=_mount,
+    finish=_unrouted,
+    wrap=(_localised,),
+    hot_routes=HOT_ROUTES,
+    domain_error=domain_error,
+    http_error=http_error,
+)

@@ -3,22 +3,13 @@ usage."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
 from meterhub.faces.management import datasets, sessions, tokens, usage
 from meterhub.web.answers import retry_headers, status_of
-
-ROUTERS = (sessions.router, datasets.router, tokens.router, usage.router)
-PATHS = ("/api/meterhub/",)
-
-
-def mount(app: FastAPI) -> None:
-    """Add the management routes."""
-    for router in ROUTERS:
-        app.include_router(router)
+from meterhub.web.face import Face
 
 
 def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
@@ -27,3 +18,12 @@ def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
     return JSONResponse(
         {"detail": str(exc)}, status_code=status_of(exc, {errors.Invalid: 422}), headers=retry_headers(exc)
     )
+
+
+FACE = Face(
+    name="meterhub management",
+    summary="sessions, datasets, datastreams and tokens (your login, a session or an admin key)",
+    routers=(sessions.router, datasets.router, tokens.router, usage.router),
+    claims=("/api/meterhub/",),
+    domain_error=domain_error,
+)
