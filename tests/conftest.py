@@ -254,6 +254,24 @@ def server(platform: Platform) -> Iterator[Server]:
         yield running
 
 
+@functools.cache
+def _redis_url() -> str:
+    """METERHUB_TEST_REDIS_URL, else the server scripts/redis starts (installing it when missing)."""
+    url = os.environ.get("METERHUB_TEST_REDIS_URL")
+    if url:
+        return url
+    made = subprocess.run([str(REPOSITORY / "scripts" / "redis")], capture_output=True, text=True)
+    if made.returncode:
+        raise RuntimeError(f"scripts/redis could not give a Redis server: {made.stderr.strip()}")
+    return made.stdout.strip()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis server's URL (tests keep apart by their own key names, so runs may share it)."""
+    return _redis_url()
+
+
 def telegram(name: str) -> str:
     """A captured telegram from fixtures/telegrams, exactly as stored (latin-1)."""
     return (FIXTURES / "telegrams" / name).read_bytes().decode("latin-1")

@@ -59,12 +59,20 @@ class Settings(BaseSettings):
     # notation. Shared by several servers when redis_url is set.
     login_failures_per_account: str = "10/minute"
     login_failures_per_address: str = "30/minute"
-    # Servers sharing a database share their live feed (ingest/live_feed.py) and login limits
-    # through this Redis (redis://…); empty: each server's are its own.
+    # Servers sharing a database share their live feed (ingest/live_feed.py), request counts
+    # (auth/rate_limits.py) and login limits through this Redis (redis://…); empty: each server's are
+    # its own.
     redis_url: str = ""
     # Names the live feed's Redis channel (PREFIX:live-feed): two deployments on one Redis give each
     # a prefix of its own.
     redis_prefix: str = "meterhub"
+
+    # Login sessions (POST /api/meterhub/v1/sessions): a session token is good this long, or the
+    # longer time when the login asks to be remembered.
+    session_seconds: int = 3600
+    session_remember_seconds: int = 30 * 86400
+    # Logins for a session (right or wrong) per client address, in `limits` notation.
+    session_logins_per_address: str = "20/minute"
 
     @property
     def window(self) -> TimeWindow:

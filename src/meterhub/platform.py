@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from meterhub.auth.login_limits import LoginLimits
+from meterhub.auth.rate_limits import RateLimits
+from meterhub.auth.sessions import Sessions
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
 from meterhub.core.log_limit import LimitedLog
@@ -38,10 +40,21 @@ class Platform:
         )
         self.registry = Registry(self.db)
         self.secret = _secret(settings)
+        # Request counts of every face (and failed logins), shared by several servers through Redis.
+        self.rate_limits = RateLimits(settings.redis_url or "memory://")
         self.login_limits = LoginLimits(
+            self.rate_limits,
             per_account=settings.login_failures_per_account,
             per_address=settings.login_failures_per_address,
-            storage_url=settings.redis_url or "memory://",
+        )
+        self.sessions = Sessions(
+            self.db,
+            secret=self.secret,
+            lifetime_s=settings.session_seconds,
+            remember_s=settings.session_remember_seconds,
+            login_limits=self.login_limits,
+            rate_limits=self.rate_limits,
+            logins_per_address=settings.session_logins_per_address,
         )
         files = (
             S3Files(settings.import_storage, endpoint_url=settings.s3_endpoint_url)
@@ -78,7 +91,7 @@ def _live_feed(settings: Settings, limited_log: LimitedLog) -> LiveFeed:
 
 
 def _secret(settings: Settings) -> bytes:
-    """The key that signs upload URLs: configured, or made once in the data directory."""
+    """The key that signs upload URLs and login sessions: configured, or made once in the data directory."""
     return (
         settings.secret_key.encode() if settings.secret_key else server_key(settings.data_dir / "secret.key")
     )

@@ -1,7 +1,8 @@
 """The README's tour, run as a script: its commands word for word, in order, in a folder of their
 own beside `meterhub serve` on the embedded default. Three things are the test's: the ports
-(`127.0.0.1:8000` and MQTT's `1884` become free ones), the API key the server made (for
-`YOUR-API-KEY`), and curl failing on an error status (a `.curlrc`, so the commands stay as printed)."""
+(`127.0.0.1:8000` and MQTT's `1884` become free ones), the API key and admin password the server
+made (for `YOUR-API-KEY` and `YOUR-PASSWORD`), and curl failing on an error status (a `.curlrc`, so
+the commands stay as printed)."""
 
 from __future__ import annotations
 
@@ -25,14 +26,14 @@ def tour() -> list[tuple[str, str]]:
     return [(kind, body) for kind, body in BLOCK.findall(tour) if kind in ("sh", "csv")]
 
 
-def script(key: str, port: int, mqtt_port: int) -> str:
+def script(key: str, password: str, port: int, mqtt_port: int) -> str:
     lines = ["set -euo pipefail"]
     for kind, body in tour():
         if kind == "csv":  # "Save this as `readings.csv`"
             lines += ["cat > readings.csv <<'CSV'", body.rstrip("\n"), "CSV"]
             continue
         body = body.replace("127.0.0.1:8000", f"127.0.0.1:{port}").replace("-p 1884", f"-p {mqtt_port}")
-        lines.append(body.replace("YOUR-API-KEY", key))
+        lines.append(body.replace("YOUR-API-KEY", key).replace("YOUR-PASSWORD", password))
     return "\n".join(lines) + "\n"
 
 
@@ -59,9 +60,10 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
         output_until_serving(server)
         banner = (tmp_path / "data" / "first-start.txt").read_text()
         key = re.search(r"API key  (\w+)", banner)
-        assert key is not None, banner
+        password = re.search(r"login    admin@localhost / (\S+)", banner)
+        assert key is not None and password is not None, banner
         done = subprocess.run(
-            ["bash", "-c", script(key.group(1), port, mqtt_port)],
+            ["bash", "-c", script(key.group(1), password.group(1), port, mqtt_port)],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -77,3 +79,4 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     read_back = re.findall(r"(\d+),(\d{13}),(-?[\d.]+)$", done.stdout, re.M)
     assert [value for _, _, value in read_back] == ["-1.5", "4.25", "2.0"]  # stored once, as CSV
     assert '"value": 4.5}' in said  # the subscriber saw the MQTT publish
+    assert '"topic_prefix":"weather"' in said  # the datasets, read with a session token

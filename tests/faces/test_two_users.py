@@ -158,6 +158,11 @@ def matrix(a: Alice) -> dict[tuple[str, str], Aimed]:
         ("PUT", "/api/v1/import/{import_id}/upload"): Aimed(f"{imported}/upload", True, {"content": b";1\n"}),
         ("PUT", "/api/v1/import/{import_id}/validate"): Aimed(f"{imported}/validate"),
         ("PUT", "/api/v1/import/{import_id}/ingest"): Aimed(f"{imported}/ingest"),
+        ("POST", "/api/meterhub/v1/sessions"): Aimed(
+            "/api/meterhub/v1/sessions", True, {"json": {"email": "alice@example.org", "password": "guess"}}
+        ),
+        # Bob signs in with a key: he has no session to end, and no way to name Alice's.
+        ("DELETE", "/api/meterhub/v1/sessions/current"): Aimed("/api/meterhub/v1/sessions/current"),
         ("GET", "/api/meterhub/v1/datasets"): Aimed("/api/meterhub/v1/datasets", False),
         ("POST", "/api/meterhub/v1/datasets"): Aimed(
             "/api/meterhub/v1/datasets", True, {"json": {"site_id": a.site, "topic_prefix": "bobs"}}

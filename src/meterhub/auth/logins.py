@@ -13,6 +13,7 @@ from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.passwords import hash_password, verify_password
 from meterhub.core.errors import NotFound, Unauthorized
 from meterhub.store import accounts
+from meterhub.store.accounts import User
 
 # Checked against when the email is unknown, so that the answer takes as long as for a wrong password;
 # of a random secret, so that it never matches and the failure is always counted.
@@ -34,6 +35,11 @@ def login(conn: Connection, email: str, password: str, *, limits: LoginLimits, a
         raise Unauthorized("wrong email or password") from None
     if not verify_password(user.password_hash, password, first=again, wrong=failed):
         raise Unauthorized("wrong email or password")
+    return user_principal(conn, user)
+
+
+def user_principal(conn: Connection, user: User) -> Principal:
+    """The principal of a signed-in user (by password or session): every scope, their sites."""
     sites = {site: Access[level.upper()] for site, level in accounts.memberships(conn, user.id).items()}
     return Principal(
         user_id=user.id, credential_id=None, scopes=frozenset(SCOPES), sites=sites, is_admin=user.is_admin

@@ -83,6 +83,18 @@ credentials = Table(
     Column("created_ms", BigInteger, nullable=False),
 )
 
+# Login sessions (auth/sessions.py): one row per signed session token issued and not yet signed out,
+# looked up by its key on every use, so that signing out is at once refused by every server. The key
+# is the SHA-256 of the token's random id (jti): the rows alone let no one present a token.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("jti_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+
 meters = Table(
     "meters",
     metadata,

@@ -1,4 +1,5 @@
-"""meterhub's own management API (JSON under /api/meterhub/v1): datasets, datastreams, tokens, usage."""
+"""meterhub's own management API (JSON under /api/meterhub/v1): sessions, datasets, datastreams, tokens,
+usage."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from meterhub.core import errors
-from meterhub.faces.management import datasets, tokens, usage
+from meterhub.faces.management import datasets, sessions, tokens, usage
 from meterhub.web.answers import retry_headers, status_of
 from meterhub.web.face import Face
 
@@ -21,8 +22,8 @@ def domain_error(_request: Request, exc: errors.MeterhubError) -> Response:
 
 FACE = Face(
     name="meterhub management",
-    summary="datasets, datastreams and tokens (your login or an admin key)",
-    routers=(datasets.router, tokens.router, usage.router),
+    summary="sessions, datasets, datastreams and tokens (your login, a session or an admin key)",
+    routers=(sessions.router, datasets.router, tokens.router, usage.router),
     claims=("/api/meterhub/",),
     domain_error=domain_error,
 )

@@ -1,19 +1,17 @@
-"""Who is calling the management API: a user's password (HTTP Basic) or a credential with `admin`."""
+"""Who is calling the management API: a user's password (HTTP Basic), their session token or a
+credential with `admin` (both Bearer)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
 from starlette.requests import Request
 
-from meterhub.auth import keys, logins
+from meterhub.auth import credentials
 from meterhub.auth.access import Principal, require_scope
 from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
-from meterhub.core.text import text_problem
 from meterhub.platform import Platform
 from meterhub.web.answers import json_errors
 
@@ -31,23 +29,21 @@ def platform(request: Request) -> Platform:
 
 def principal(request: Request) -> Principal:
     """The caller; 401 without valid credentials, 403 for a key without the admin scope."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    scheme = scheme.lower()
-    with platform(request).db.reader.connect() as conn:
+    running = platform(request)
+    with running.db.reader.connect() as conn:
         try:
-            if scheme == "basic":
-                email, password = _basic(value)
-                address = request.client.host if request.client else ""
-                return logins.login(
-                    conn, email, password, limits=platform(request).login_limits, address=address
-                )
-            key = value.strip() if scheme in ("bearer", "token") else request.headers.get("x-authkey", "")
-            found = keys.authenticate(conn, key).principal
+            found = credentials.principal(
+                conn,
+                presented(request),
+                sessions=running.sessions,
+                login_limits=running.login_limits,
+                address=address(request),
+            )
         except Unauthorized:
             raise HTTPException(
                 401,
-                "Sign in with your email and password (HTTP Basic) or a key with the admin scope "
-                "(Authorization: Bearer <key>)",
+                "Sign in with your email and password (HTTP Basic), a session token or a key with the "
+                "admin scope (Authorization: Bearer <token or key>)",
                 headers=CHALLENGE,
             ) from None
     try:
@@ -59,19 +55,19 @@ def principal(request: Request) -> Principal:
     return found
 
 
+def presented(request: Request) -> credentials.Presented:
+    """The request's credentials (HTTP Basic, Bearer or X-AUTHKEY); Unauthorized for unreadable ones."""
+    return credentials.presented(
+        request.headers.get("authorization", ""), request.headers.get("x-authkey", "")
+    )
+
+
+def address(request: Request) -> str:
+    """The client's address, as logins are counted by."""
+    return request.client.host if request.client else ""
+
+
 Caller = Annotated[Principal, Depends(principal)]
-
-
-def _basic(value: str) -> tuple[str, str]:
-    try:
-        email, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        raise Unauthorized("unreadable Basic credentials") from None
-    if not sep:
-        raise Unauthorized("Basic credentials without a password")
-    if text_problem(email) or text_problem(password):  # no account has a NUL in its email
-        raise Unauthorized("Basic credentials with a NUL character")
-    return email, password
 
 
 def access_changed(request: Request) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from meterhub.auth import keys
 from meterhub.core.costs import Usage
 from meterhub.core.datatypes import Datatype
 from meterhub.core.entities import Dataset, Datastream
 from meterhub.core.roles import Kind
+from meterhub.core.text import NO_NUL_PATTERN
 from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.store import tables
 from meterhub.web.fields import Id, Text
@@ -25,6 +28,20 @@ TopicPrefix = Text(tables.datasets.c.topic_prefix)
 TopicSuffix = Text(tables.datastreams.c.topic_suffix)
 Unit = Text(tables.datastreams.c.unit)
 TokenName = Text(tables.credentials.c.name)
+Email = Text(tables.users.c.email)
+# Any text but NUL, as HTTP Basic's passwords (no account has one with a NUL).
+Password = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
+
+
+class SessionIn(BaseModel):
+    email: Email = Field(examples=["admin@localhost"])
+    password: Password
+    remember: bool = Field(False, description="a long session (30 days by default) instead of an hour's")
+
+
+class NewSession(BaseModel):
+    token: str = Field(description="send it as Authorization: Bearer <token>")
+    expires_at: datetime = Field(description="when the token stops working (UTC)")
 
 
 class DatasetIn(BaseModel):
