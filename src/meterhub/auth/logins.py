@@ -11,9 +11,9 @@ from meterhub.auth.access import Access, Principal
 from meterhub.auth.keys import SCOPES
 from meterhub.auth.login_limits import LoginLimits
 from meterhub.auth.passwords import hash_password, verify_password
+from meterhub.core.entities import User
 from meterhub.core.errors import NotFound, Unauthorized
 from meterhub.store import accounts
-from meterhub.store.accounts import User
 
 # Checked against when the email is unknown, so that the answer takes as long as for a wrong password;
 # of a random secret, so that it never matches and the failure is always counted.

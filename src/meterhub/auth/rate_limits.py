@@ -167,7 +167,7 @@ class _RedisBuckets(_Buckets):
     """Theoretical arrival times in Redis, through the limits storage's connection."""
 
     def __init__(self, redis: RedisStorage) -> None:
-        self._script: Any = redis.get_connection().register_script(_GCRA_LUA)
+        self._script: Any = redis.get_connection().register_script(_GCRA_LUA.encode())
 
     def step(self, policy: Bucket, key: str, mode: str, now_us: int) -> int:
         stored = f"meterhub:bucket/{policy.name}/{key}"

@@ -161,7 +161,8 @@ def _loads(d: _Day, n: int, step_s: int) -> tuple[list[int], list[int], list[int
     edges = [hourly[0], *((a + b) / 2 for a, b in pairwise(hourly)), hourly[-1]]
     rand = d.rnd.random
     (lo1, hi1), (lo2, hi2), (lo3, hi3) = ((share * 0.75, share * 0.5) for share in PHASE_SHARE)  # ±25 % noise
-    l1, l2, l3 = phases = tuple([int(edges[0] * share)] for share in PHASE_SHARE)
+    l1, l2, l3 = ([int(edges[0] * share)] for share in PHASE_SHARE)
+    phases = (l1, l2, l3)
     for h in range(d.hours):
         start, slope = edges[h], (edges[h + 1] - edges[h]) / 3600
         for t in range(step_s - 1, 3600, step_s):
@@ -183,7 +184,7 @@ def _appliances(d: _Day) -> list[tuple[int, int, Run]]:
         return _at(d, hour) + rnd.randrange(spread_min) * 60
 
     kettle = ((180, 2000),)
-    runs = [(1, at(8 if weekend else 7, 60), kettle)]
+    runs: list[tuple[int, int, Run]] = [(1, at(8 if weekend else 7, 60), kettle)]
     if rnd.random() < 0.5:
         runs.append((1, at(15, 120), kettle))
     if rnd.random() < 0.6:

@@ -50,7 +50,7 @@ class MessageErrors:
         self.last = f"{topic}: {error}"
 
 
-def point_rows(topic: str, payload: bytes, resolve: Resolver, window: TimeWindow) -> list[PointRow]:
+def point_rows(topic: str, payload: bytes | bytearray, resolve: Resolver, window: TimeWindow) -> list[PointRow]:
     """The message's points; MessageError when any part of it cannot be stored (its timestamp
     outside the window included)."""
     if len(payload) > MAX_PAYLOAD:

@@ -19,10 +19,11 @@ from sqlalchemy import Connection
 from meterhub.core import aggregate
 from meterhub.core.aggregate import Point
 from meterhub.core.buckets import HOUR_MS, QUARTER, QUARTER_MS, quarter_ending, quarter_of
+from meterhub.core.datatypes import Value
 from meterhub.store import rebuild, writes
 from meterhub.store.writes import StreamMeta, StreamState
 
-PointRow = tuple[int, int, int]  # (stream_id, ts_ms, value)
+PointRow = tuple[int, int, Value]  # (stream_id, ts_ms, value: an integer in its decimals, a float or text)
 
 # How far a point of a batch that moves on when its millisecond is taken may go.
 LATER_MS = 10_000
@@ -34,8 +35,8 @@ RUN_GAP_MS = HOUR_MS
 class Clash:
     stream_id: int
     ts: int
-    stored: int
-    offered: int
+    stored: Value
+    offered: Value
 
 
 @dataclass
@@ -120,8 +121,8 @@ def write_batches(
         writes.insert_points(conn, rows, family)
         if fresh is not None:
             fresh.extend(rows)
-    for family, rows in agg_rows.items():
-        writes.merge_aggregates(conn, rows, family)
+    for family, aggs in agg_rows.items():
+        writes.merge_aggregates(conn, aggs, family)
     writes.save_states(conn, {sid: states[sid] for sid in per_stream if sid in states})
     _count_stored(batches, outcomes)
     return outcomes
@@ -140,7 +141,7 @@ def _moved(
     A point after its stream's newest stored one stays put without a look at the stored points
     (the common case), unless a batch before it in this transaction offered another value there.
     """
-    offered: dict[int, dict[int, int]] = {}  # stream -> ms -> the value first offered for it
+    offered: dict[int, dict[int, Value]] = {}  # stream -> ms -> the value first offered for it
     stored: dict[int, _StoredNear] = {}
     out: list[Sequence[PointRow]] = []
     for bi, batch in enumerate(batches):
@@ -171,7 +172,7 @@ def _moved(
     return out
 
 
-def _held_by_other(near: _StoredNear, offered: Mapping[int, int], ts: int, v: int) -> bool:
+def _held_by_other(near: _StoredNear, offered: Mapping[int, Value], ts: int, v: Value) -> bool:
     """Whether the millisecond holds another value than v: stored, or offered by a batch before."""
     have = near.at(ts)
     if have is None:
@@ -281,7 +282,7 @@ def _drop_stored(
     if not stored:
         return points
     fresh: list[Point] = []
-    seen: dict[int, int] = {}
+    seen: dict[int, Value] = {}
     for ts, v in points:
         if ts in stored:
             seen[ts] = stored[ts]
@@ -319,7 +320,8 @@ def _recompute(
 
 
 def _advance(state: StreamState | None, points: Sequence[Point], family: str) -> StreamState:
-    first, last = points[0], points[-1]
+    first: tuple[int, int | None] = points[0]
+    last: tuple[int, int | None] = points[-1]
     if state is not None and first[0] > state.first_ts:
         first = (state.first_ts, state.first_v)
     if state is not None and last[0] < state.last_ts:

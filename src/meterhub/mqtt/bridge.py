@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from functools import partial
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from meterhub.core.errors import MeterhubError, StorageFull
@@ -110,7 +111,7 @@ class MosquittoBridge:
         self.accounts.sync()
         # As url.client makes it, of the quicker class.
         self._client = _IngestClient(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
         self._client.username_pw_set(SERVICE_CLIENT, password)
         if url.tls:
@@ -131,7 +132,7 @@ class MosquittoBridge:
 
     def start(self) -> None:
         """Connect, resume the session (and take what waited in it), and start feeding."""
-        session = Properties(PacketTypes.CONNECT)
+        session = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # (paho 2.2 leaves it untyped)
         session.SessionExpiryInterval = NEVER_EXPIRES
         session.ReceiveMaximum = IN_FLIGHT
         try:
@@ -171,7 +172,7 @@ class MosquittoBridge:
         client: mqtt.Client,
         _userdata: object,
         _flags: object,
-        rc: mqtt.ReasonCode,
+        rc: ReasonCode,
         _props: object = None,
     ) -> None:
         if rc.is_failure:

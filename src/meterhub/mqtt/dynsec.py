@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from meterhub.core.errors import MeterhubError, Unavailable
 
@@ -62,7 +63,7 @@ class BrokerUrl:
 
     def client(self, client_id: str, username: str, password: str, **options: Any) -> mqtt.Client:
         """A paho client for this broker (not yet connected)."""
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, **options)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, **options)
         client.username_pw_set(username, password)
         if self.tls:
             client.tls_set()

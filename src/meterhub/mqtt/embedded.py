@@ -110,7 +110,7 @@ class EmbeddedBroker(Broker):
                 continue
             now = self._principals({session.username or "" for session, _ in connected})
             for session, handler in connected:
-                before: Principal = session.meterhub_principal  # type: ignore[attr-defined]
+                before: Principal = session.meterhub_principal
                 after = now[session.username or ""]
                 if after is None and handler.writer is not None:
                     log.info(
@@ -121,7 +121,7 @@ class EmbeddedBroker(Broker):
                     await handler.writer.close()
                 elif after is not None and after != before:
                     log.info("token %s changed: its MQTT connection has its new rights", before.credential_id)
-                    session.meterhub_principal = after  # type: ignore[attr-defined]
+                    session.meterhub_principal = after
 
     def _committed(self, rows: list[PointRow]) -> None:
         # On the writer's thread (the feed's for other servers' points): only hand over when someone
@@ -218,7 +218,7 @@ class EmbeddedBroker(Broker):
         except MQTTError:
             await writer.close()
             raise
-        handler.broker = self  # type: ignore[attr-defined]
+        handler.broker = self
         who = self._login(session, remote_address, remote_port)
         if who is None:
             session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
@@ -236,7 +236,7 @@ class EmbeddedBroker(Broker):
                 setattr(kept, name, getattr(session, name))
             kept.parent = 1
             session = kept
-        session.meterhub_principal = who  # type: ignore[attr-defined]
+        session.meterhub_principal = who
         return handler, session
 
     def _login(self, session: Session, address: str, port: int) -> Principal | None:
@@ -476,7 +476,7 @@ class TopicAccess(BaseTopicPlugin):
     async def topic_filtering(
         self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
     ) -> bool | None:
-        broker: EmbeddedBroker = self.context.config.broker  # type: ignore[union-attr]
+        broker: EmbeddedBroker = self.context.config.broker
         who: Principal | None = getattr(session, "meterhub_principal", None)
         if who is None or topic is None:
             return False

@@ -115,7 +115,7 @@ class S3Files:
     def open(self, import_id: int) -> Iterator[BinaryIO]:
         body = self._s3.get_object(Bucket=self.bucket, Key=self._key(import_id))["Body"]
         try:
-            yield io.BufferedReader(_Stream(body), buffer_size=1 << 20)  # type: ignore[arg-type]
+            yield io.BufferedReader(_Stream(body), buffer_size=1 << 20)
         finally:
             body.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, select
 
-from meterhub.store.accounts import User
+from meterhub.core.entities import User
 from meterhub.store.tables import sessions, users
 
 

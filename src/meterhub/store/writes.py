@@ -108,7 +108,7 @@ def insert_points(conn: Connection, rows: Sequence[tuple[int, int, object]], fam
         driver = conn.connection.driver_connection
         with (
             driver.cursor() as cur,  # type: ignore[union-attr]
-            cur.copy(  # type: ignore[union-attr]
+            cur.copy(
                 f"COPY {table} (stream_id, ts, v) FROM STDIN (FORMAT BINARY)"
             ) as copy,
         ):

@@ -6,6 +6,8 @@ Revises: 0001
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def _points(name: str, value: sa.types.TypeEngine) -> None:
+def _points(name: str, value: sa.types.TypeEngine[Any]) -> None:
     op.create_table(
         name,
         sa.Column("stream_id", sa.Integer(), autoincrement=False, nullable=False),
