@@ -108,7 +108,9 @@ class EmbeddedBroker(Broker):
             ]
             if not connected:
                 continue
-            now = self._principals({session.username or "" for session, _ in connected})
+            now = await asyncio.to_thread(
+                self._principals, {session.username or "" for session, _ in connected}
+            )
             for session, handler in connected:
                 before: Principal = session.meterhub_principal
                 after = now[session.username or ""]
@@ -219,7 +221,8 @@ class EmbeddedBroker(Broker):
             await writer.close()
             raise
         handler.broker = self
-        who = self._login(session, remote_address, remote_port)
+        # (the token's lookup is database work: in a thread, not on the loop every client shares)
+        who = await asyncio.to_thread(self._login, session, remote_address, remote_port)
         if who is None:
             session.client_id, session.clean_session = f"refused/{gen_client_id()}", True
         else:
