@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from meterhub.core.entities import Device, DeviceKind
-from meterhub.core.errors import Invalid, NotFound
+from meterhub.core.errors import Conflict, Invalid, NotFound
 from meterhub.store.accounts import now_ms
 from meterhub.store.tables import datasets, datastreams, device_streams, devices, meters
 
@@ -34,6 +34,8 @@ def add_device(
         found = conn.execute(select(meters.c.site_id).where(meters.c.id == meter_id)).first()
         if found is None or found[0] != site_id:
             raise NotFound(f"site {site_id} has no meter with id {meter_id}")
+        if conn.execute(select(devices.c.id).where(devices.c.meter_id == meter_id)).first():
+            raise Conflict(f"meter {meter_id} has its device already")
     new_id = conn.execute(
         insert(devices).values(
             site_id=site_id,
