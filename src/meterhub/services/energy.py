@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import Connection
 
@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from meterhub.platform import Platform
 
 K = TypeVar("K", bound=Hashable)
+
+
+class Paging(TypedDict, total=False):
+    """Which page of the periods: newest first or oldest, how many, from which on."""
+
+    descending: bool
+    limit: int | None
+    offset: int
 
 
 @dataclass(frozen=True)
@@ -37,26 +45,14 @@ def per_period(
     lo: int,
     hi: int,
     *,
-    descending: bool = False,
-    limit: int | None = None,
-    offset: int = 0,
     estimated: bool = False,
+    **paging: Unpack[Paging],
 ) -> tuple[int, list[Sums[K]]]:
     """How many buckets of the level starting in [lo, hi] any of the streams has, and one page of
     the energy of each group of streams (with its estimated part, if asked for: zeros otherwise)."""
     keys = list(groups)
     total = series.count_buckets(conn, [sid for ids in groups.values() for sid in ids], level, lo, hi)
-    page = series.delta_sums(
-        conn,
-        [groups[k] for k in keys],
-        level,
-        lo,
-        hi,
-        descending=descending,
-        limit=limit,
-        offset=offset,
-        estimated=estimated,
-    )
+    page = series.delta_sums(conn, [groups[k] for k in keys], level, lo, hi, estimated=estimated, **paging)
     return total, [
         Sums(
             bucket,
@@ -76,9 +72,7 @@ def flows(
     lo: int,
     hi: int,
     flows: Sequence[Flow] = tuple(Flow),
-    descending: bool = False,
-    limit: int | None = None,
-    offset: int = 0,
+    **paging: Unpack[Paging],
 ) -> tuple[int, list[Sums[Flow]]]:
     """A site's energy (Wh) per bucket of the level (quarter hours, local hours or days) and flow,
     for one who may read it; an unknown site for anyone else. A token licensed for some datasets
@@ -95,9 +89,7 @@ def flows(
             flow: [s.id for s in found if s.dataset_id in readable and ROLES[str(s.role)].flow is flow]
             for flow in flows
         }
-        return per_period(
-            conn, groups, level, lo, hi, descending=descending, limit=limit, offset=offset, estimated=True
-        )
+        return per_period(conn, groups, level, lo, hi, estimated=True, **paging)
 
 
 def _may_read(caller: Principal, site_id: int, dataset_id: int) -> bool:

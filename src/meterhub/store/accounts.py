@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
 
 from meterhub.core.entities import Credential, Site, User
 from meterhub.core.errors import Conflict, Invalid, NotFound
@@ -130,6 +130,13 @@ def list_sites(conn: Connection) -> list[Site]:
     return [_site(*r) for r in conn.execute(select(*_SITE_COLUMNS).order_by(sites.c.id))]
 
 
+def update_row(conn: Connection, table: Table, row_id: int, changes: dict[str, object]) -> None:
+    """Set the row's columns that have a value in changes (None: the column stays)."""
+    given = {column: value for column, value in changes.items() if value is not None}
+    if given:
+        conn.execute(update(table).where(table.c.id == row_id).values(**given))
+
+
 def _degrees(value: float | None, limit: int, what: str) -> float | None:
     if value is not None and not (math.isfinite(value) and -limit <= value <= limit):
         raise Invalid(f"{what} {value} is not between -{limit} and {limit} degrees")
@@ -147,18 +154,16 @@ def set_site_details(
 ) -> Site:
     """Change where a site is and what it is labelled with; what is not given stays."""
     get_site(conn, site_id)
-    changes: dict[str, object] = {}
-    if address is not None:
-        changes["address"] = address.strip()
-    if latitude is not None:
-        changes["latitude"] = _degrees(latitude, 90, "latitude")
-    if longitude is not None:
-        changes["longitude"] = _degrees(longitude, 180, "longitude")
-    if tags is not None:
+    changes = {
+        "address": None if address is None else address.strip(),
+        "latitude": _degrees(latitude, 90, "latitude"),
+        "longitude": _degrees(longitude, 180, "longitude"),
         # Once each, in the order given: a label twice says nothing more.
-        changes["tags"] = json.dumps(list(dict.fromkeys(t.strip() for t in tags if t.strip())))
-    if changes:
-        conn.execute(update(sites).where(sites.c.id == site_id).values(**changes))
+        "tags": None
+        if tags is None
+        else json.dumps(list(dict.fromkeys(t.strip() for t in tags if t.strip()))),
+    }
+    update_row(conn, sites, site_id, changes)
     return get_site(conn, site_id)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select
 
 from meterhub.core.entities import Device, DeviceKind
 from meterhub.core.errors import Conflict, Invalid, NotFound
+from meterhub.store import accounts
 from meterhub.store.accounts import now_ms
 from meterhub.store.tables import datasets, datastreams, device_streams, devices, meters
 
@@ -78,17 +79,13 @@ def update_device(
     """What a device says about itself when it reports: its product, firmware and the time it did;
     what is not given stays. A last contact never goes back in time (reports arrive out of order)."""
     device = get_device(conn, device_id)
-    changes: dict[str, object] = {}
-    if product_name is not None:
-        changes["product_name"] = product_name
-    if firmware_version is not None:
-        changes["firmware_version"] = firmware_version
-    if last_contact_ms is not None and (
-        device.last_contact_ms is None or last_contact_ms > device.last_contact_ms
-    ):
-        changes["last_contact_ms"] = last_contact_ms
-    if changes:
-        conn.execute(update(devices).where(devices.c.id == device_id).values(**changes))
+    later = device.last_contact_ms is None or (last_contact_ms or 0) > device.last_contact_ms
+    changes = {
+        "product_name": product_name,
+        "firmware_version": firmware_version,
+        "last_contact_ms": last_contact_ms if later else None,
+    }
+    accounts.update_row(conn, devices, device_id, changes)
     return get_device(conn, device_id)
 
 
