@@ -1,4 +1,4 @@
-"""The `meterhub` command: serve, migrate, users, keys, sites, datasets, streams, meters, tariffs, demo."""
+"""The `meterhub` command: serve, migrate, users, keys, sites, datasets, streams, meters, devices, tariffs, demo."""
 
 from __future__ import annotations
 
@@ -29,11 +29,12 @@ from meterhub.auth.passwords import hash_password
 from meterhub.config import Settings
 from meterhub.core.costs import Prices
 from meterhub.core.datatypes import Datatype
+from meterhub.core.entities import DeviceKind
 from meterhub.core.errors import MeterhubError
-from meterhub.core.roles import Kind
+from meterhub.core.roles import ROLES, Kind
 from meterhub.mqtt.broker_accounts import BrokerAccounts
 from meterhub.mqtt.dynsec import BrokerUrl, DynamicSecurity
-from meterhub.store import accounts, datasets, meters, tariffs
+from meterhub.store import accounts, datasets, devices, meters, tariffs
 from meterhub.store.db import Database
 
 console = Console()
@@ -340,6 +341,7 @@ def cmd_stream_add(args: argparse.Namespace) -> None:
             unit=args.unit,
             kind=Kind.COUNTER if args.counter else Kind.GAUGE,
             decimals=args.decimals,
+            role=args.role,
         )
     _created(args, f"datastream {found.id} '{found.topic}' ({found.datatype.public}) created", found.id)
 
@@ -406,10 +408,33 @@ def cmd_site_add(args: argparse.Namespace) -> None:
 def cmd_site_list(args: argparse.Namespace) -> None:
     with _db(args).reader.connect() as conn:
         found = accounts.list_sites(conn)
-    table = _table("id", "name", "time zone", "DSMR-reader API")
+    table = _table("id", "name", "time zone", "DSMR-reader API", "address", "location", "tags")
     for s in found:
-        table.add_row(str(s.id), s.name, s.timezone, "on" if s.api_enabled else "off")
+        table.add_row(
+            str(s.id),
+            s.name,
+            s.timezone,
+            "on" if s.api_enabled else "off",
+            s.address,
+            _location(s.latitude, s.longitude),
+            ", ".join(s.tags),
+        )
     console.print(table)
+
+
+def _location(latitude: float | None, longitude: float | None) -> str:
+    return "" if latitude is None or longitude is None else f"{latitude:g}, {longitude:g}"
+
+
+def cmd_site_set(args: argparse.Namespace) -> None:
+    tags = [] if args.no_tags else args.tag
+    with _db(args).writer.begin() as conn:
+        site = accounts.set_site_details(
+            conn, site_id=args.id, address=args.address, latitude=args.lat, longitude=args.lon, tags=tags
+        )
+    where = _location(site.latitude, site.longitude)
+    said = [site.address, f"at {where}" if where else "", f"tags {', '.join(site.tags)}" if site.tags else ""]
+    console.print(f"site {site.id} '{site.name}': " + ("; ".join(filter(None, said)) or "no address"))
 
 
 def cmd_site_member(args: argparse.Namespace) -> None:
@@ -433,9 +458,58 @@ def cmd_meter_list(args: argparse.Namespace) -> None:
         found = meters.list_meters(conn, args.site)
     table = _table("id", "site", "type", "equipment id", "protocol", "since")
     for m in found:
-        since = datetime.fromtimestamp(m.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-        table.add_row(str(m.id), str(m.site_id), m.meter_type, m.equipment_id or "(none)", m.protocol, since)
+        table.add_row(
+            str(m.id),
+            str(m.site_id),
+            m.meter_type,
+            m.equipment_id or "(none)",
+            m.protocol,
+            _when(m.created_ms),
+        )
     console.print(table)
+
+
+def cmd_device_add(args: argparse.Namespace) -> None:
+    with _db(args).writer.begin() as conn:
+        accounts.get_site(conn, args.site)
+        found = devices.add_device(
+            conn,
+            site_id=args.site,
+            kind=DeviceKind(args.kind),
+            product_name=args.product,
+            instance=args.instance,
+            identifier=args.serial,
+            firmware_version=args.firmware,
+        )
+        devices.link_streams(conn, found.id, args.stream or ())
+    _created(args, f"device {found.id} ({found.kind.value}) added to site {found.site_id}", found.id)
+
+
+def cmd_device_list(args: argparse.Namespace) -> None:
+    with _db(args).reader.connect() as conn:
+        found = devices.list_devices(conn, args.site)
+        streams = {d.id: devices.device_streams_of(conn, d.id) for d in found}
+    table = _table(
+        "id", "site", "kind", "product", "instance", "serial", "firmware", "meter", "streams", "seen"
+    )
+    for d in found:
+        table.add_row(
+            str(d.id),
+            str(d.site_id),
+            d.kind.value,
+            d.product_name,
+            "" if d.instance is None else str(d.instance),
+            d.identifier,
+            d.firmware_version,
+            "" if d.meter_id is None else str(d.meter_id),
+            ",".join(map(str, streams[d.id])),
+            "" if d.last_contact_ms is None else _when(d.last_contact_ms),
+        )
+    console.print(table)
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def cmd_tariff_add(args: argparse.Namespace) -> None:
@@ -598,6 +672,13 @@ def _parser() -> argparse.ArgumentParser:
     p = add("api", cmd_site_api, "switch a site's DSMR-reader API on or off", site)
     p.add_argument("id", type=int)
     p.add_argument("state", choices=("on", "off"))
+    p = add("set", cmd_site_set, "set a site's address, location and tags (what is not given stays)", site)
+    p.add_argument("id", type=int)
+    p.add_argument("--address")
+    p.add_argument("--lat", type=float, help="degrees north (negative: south)")
+    p.add_argument("--lon", type=float, help="degrees east (negative: west)")
+    p.add_argument("--tag", action="append", help="a label (repeatable; replaces the site's tags)")
+    p.add_argument("--no-tags", action="store_true", help="remove every tag")
 
     dataset = sub.add_parser("dataset", help="datasets (energydata.dk, MQTT topic prefixes)")
     dataset = dataset.add_subparsers(dest="action", required=True)
@@ -616,6 +697,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", default="")
     p.add_argument("--decimals", type=int, default=0, help="for --type fixed: stored exactly to this many")
     p.add_argument("--counter", action="store_true", help="a register that only grows (aggregated as deltas)")
+    p.add_argument(
+        "--role", choices=ROLES, metavar="ROLE", help="what it measures, e.g. pv_kwh (sets type, unit, kind)"
+    )
     p = add("list", cmd_stream_list, "list datastreams", stream)
     p.add_argument("--dataset", type=int)
 
@@ -631,6 +715,20 @@ def _parser() -> argparse.ArgumentParser:
 
     meter = sub.add_parser("meter", help="meters").add_subparsers(dest="action", required=True)
     p = add("list", cmd_meter_list, "list meters", meter)
+    p.add_argument("--site", type=int)
+
+    # Each meter is a device already, made with it: these are the others.
+    device = sub.add_parser("device", help="a site's devices (inverters, batteries, gateways, meters)")
+    device = device.add_subparsers(dest="action", required=True)
+    p = add("add", cmd_device_add, "register a device of a site", device, creates=True)
+    p.add_argument("--site", type=int, required=True)
+    p.add_argument("--kind", choices=[k.value for k in DeviceKind], required=True)
+    p.add_argument("--product", default="", help="product name, e.g. 'MultiPlus-II 48/5000'")
+    p.add_argument("--instance", type=int, help="its number among the site's devices of its kind")
+    p.add_argument("--serial", default="", help="serial number or other identifier")
+    p.add_argument("--firmware", default="", help="firmware version")
+    p.add_argument("--stream", type=int, action="append", help="a datastream it reports (repeatable)")
+    p = add("list", cmd_device_list, "list devices", device)
     p.add_argument("--site", type=int)
 
     tariff = sub.add_parser("tariff", help="energy contracts").add_subparsers(dest="action", required=True)

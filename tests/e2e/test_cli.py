@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from meterhub import cli
 from tests.conftest import _free_port, telegram
 from tests.e2e.commands import MEHUB, answering, output_until_serving, run, serving
 from tests.mqtt.mosquitto import mosquitto
@@ -195,6 +196,68 @@ def test_users_sites_keys_and_contracts(tmp_path: Path) -> None:
     )
     assert forever.returncode == 2 and "valid for 1 to 2,000,000 days" in forever.stdout
     assert "Traceback" not in forever.stdout + forever.stderr
+
+
+def test_sites_whereabouts_and_devices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def mehub(*args: str) -> str:  # in this process: a child each would spend its time importing
+        cli.main([*args, "--data-dir", str(tmp_path)])
+        return capsys.readouterr().out
+
+    mehub("user", "add", "ann@example.org", "--password", "s3cret-enough")
+    mehub("site", "add", "Roof", "--owner", "ann@example.org")
+    where = (
+        "--address",
+        "Rue du Lac 4, Renens",
+        "--lat",
+        "46.54",
+        "--lon",
+        "6.59",
+        "--tag",
+        "pv",
+        "--tag",
+        "battery",
+    )
+    said = mehub("site", "set", "1", *where)
+    assert "site 1 'Roof': Rue du Lac 4, Renens; at 46.54, 6.59; tags pv, battery" in said, said
+    assert "pv, battery" in mehub("site", "list")
+    assert "tags" not in mehub("site", "set", "1", "--no-tags")
+    dataset = mehub("dataset", "add", "victron", "--site", "1", "-q").strip()
+    stream = mehub("stream", "add", dataset, "pv/yield", "--role", "pv_kwh", "-q").strip()
+    assert "kWh  counter" in mehub("stream", "list")
+    charger = ("--kind", "solar_charger", "--product", "SmartSolar MPPT", "--instance", "279")
+    made = mehub(
+        "device",
+        "add",
+        "--site",
+        "1",
+        *charger,
+        "--serial",
+        "HQ22",
+        "--firmware",
+        "v3.16",
+        "--stream",
+        stream,
+        "-q",
+    )
+    assert made.strip() == "1"
+    listed = mehub("device", "list", "--site", "1")
+    assert all(word in listed for word in ("solar_charger", "SmartSolar", "279", "HQ22", "v3.16")), listed
+    for mistake, says in (
+        (("site", "set", "7", "--address", "x"), "no site with id 7"),
+        (("device", "add", "--site", "7", "--kind", "inverter"), "no site with id 7"),
+        (("device", "add", "--site", "1", "--kind", "inverter", "--stream", "99"), "no datastreams [99]"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            mehub(*mistake)
+        assert exited.value.code == 2 and says in capsys.readouterr().out
+    # As a user runs it: one line, no traceback.
+    done = subprocess.run(
+        [*MEHUB, "site", "set", "1", "--lat", "91", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "latitude 91.0 is not between -90 and 90 degrees" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
 
 
 @contextmanager

@@ -62,6 +62,7 @@ def test_every_list_fits_80_columns_with_its_values_whole(run80: Run) -> None:
         "dataset": run80("dataset", "list"),
         "stream": run80("stream", "list"),
         "meter": run80("meter", "list"),
+        "device": run80("device", "list"),
     }
     for name, table in tables.items():
         assert max(len(line) for line in table.splitlines()) <= 80, f"{name} list:\n{table}"

@@ -4,6 +4,7 @@ writes them; faces and services take them without knowing how they are kept)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from meterhub.core.datatypes import Datatype
@@ -29,6 +30,11 @@ class Site:
     name: str
     timezone: str
     api_enabled: bool
+    address: str = ""
+    # Degrees north and east (WGS 84); None until someone says where the site is.
+    latitude: float | None = None
+    longitude: float | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,33 @@ class Meter:
     meter_type: str
     equipment_id: str
     protocol: str
+    created_ms: int
+
+
+class DeviceKind(StrEnum):
+    GATEWAY = "gateway"
+    INVERTER = "inverter"
+    BATTERY_MONITOR = "battery_monitor"
+    SOLAR_CHARGER = "solar_charger"
+    METER = "meter"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Device:
+    """A site's equipment that reports on itself: an inverter, a battery monitor, a gateway, a meter.
+
+    A meter's device (`meter_id`) has the meter's streams; any other device's streams name it."""
+
+    id: int
+    site_id: int
+    kind: DeviceKind
+    product_name: str
+    instance: int | None
+    identifier: str
+    firmware_version: str
+    last_contact_ms: int | None
+    meter_id: int | None
     created_ms: int
 
 

@@ -15,11 +15,13 @@ from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.entities import Site
 from meterhub.core.errors import Forbidden, NotFound
+from meterhub.core.roles import TARIFF_REGISTERS
+from meterhub.services import energy
 from meterhub.store import accounts, imported_days, meters, series, tariffs
 
 # Days without a contract cost nothing but the formulas still run (DSMR-reader shows 0.00).
 NO_PRICES = Prices()
-ENERGY_ROLES = ("import_t1_kwh", "import_t2_kwh", "export_t1_kwh", "export_t2_kwh")
+ENERGY_ROLES = TARIFF_REGISTERS
 GAS_ROLE = "gas_m3"
 
 
@@ -68,10 +70,9 @@ def periods(
     """How many buckets of the level (quarter hours, local hours or days) starting in [lo, hi] have
     data, and one page of their usage (with its estimated part, if asked for: zeros otherwise)."""
     streams = _Streams(conn, site_id)
-    total = series.count_buckets(conn, streams.all, level, lo, hi)
-    page = series.delta_sums(
+    total, page = energy.per_period(
         conn,
-        streams.groups,
+        dict(zip((*ENERGY_ROLES, GAS_ROLE), streams.groups, strict=True)),
         level,
         lo,
         hi,
@@ -81,8 +82,12 @@ def periods(
         estimated=estimated,
     )
     return total, [
-        Period(bucket, _usage(sums, streams.has_gas), _usage(guessed or [0] * len(sums), streams.has_gas))
-        for bucket, sums, guessed in page
+        Period(
+            p.start_ms,
+            _usage(list(p.energy.values()), streams.has_gas),
+            _usage(list(p.estimated.values()), streams.has_gas),
+        )
+        for p in page
     ]
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
 
 from meterhub.core.entities import Credential, Site, User
-from meterhub.core.errors import Conflict, NotFound
+from meterhub.core.errors import Conflict, Invalid, NotFound
 from meterhub.store import raw
 from meterhub.store.tables import (
     credential_datasets,
@@ -88,20 +90,81 @@ def add_site(conn: Connection, *, name: str, timezone: str, owner_id: int) -> in
     return site_id
 
 
+def _site(
+    site_id: int,
+    name: str,
+    timezone: str,
+    api_enabled: object,
+    address: str,
+    latitude: float | None,
+    longitude: float | None,
+    tags: str,
+) -> Site:
+    return Site(
+        site_id, name, timezone, bool(api_enabled), address, latitude, longitude, tuple(json.loads(tags))
+    )
+
+
+_SITE_COLUMNS = (
+    sites.c.id,
+    sites.c.name,
+    sites.c.timezone,
+    sites.c.api_enabled,
+    sites.c.address,
+    sites.c.latitude,
+    sites.c.longitude,
+    sites.c.tags,
+)
+
+
 def get_site(conn: Connection, site_id: int) -> Site:
     """The site with that id."""
-    row = conn.execute(select(sites).where(sites.c.id == site_id)).first()
+    row = conn.execute(select(*_SITE_COLUMNS).where(sites.c.id == site_id)).first()
     if row is None:
         raise NotFound(f"no site with id {site_id}")
-    return Site(row.id, row.name, row.timezone, row.api_enabled)
+    return _site(*row)
 
 
 def list_sites(conn: Connection) -> list[Site]:
     """Every site."""
-    return [
-        Site(r.id, r.name, r.timezone, r.api_enabled)
-        for r in conn.execute(select(sites).order_by(sites.c.id))
-    ]
+    return [_site(*r) for r in conn.execute(select(*_SITE_COLUMNS).order_by(sites.c.id))]
+
+
+def update_row(conn: Connection, table: Table, row_id: int, changes: dict[str, object]) -> None:
+    """Set the row's columns that have a value in changes (None: the column stays)."""
+    given = {column: value for column, value in changes.items() if value is not None}
+    if given:
+        conn.execute(update(table).where(table.c.id == row_id).values(**given))
+
+
+def _degrees(value: float | None, limit: int, what: str) -> float | None:
+    if value is not None and not (math.isfinite(value) and -limit <= value <= limit):
+        raise Invalid(f"{what} {value} is not between -{limit} and {limit} degrees")
+    return value
+
+
+def set_site_details(
+    conn: Connection,
+    *,
+    site_id: int,
+    address: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    tags: Sequence[str] | None = None,
+) -> Site:
+    """Change where a site is and what it is labelled with; what is not given stays."""
+    get_site(conn, site_id)
+    changes = {
+        "address": None if address is None else address.strip(),
+        "latitude": _degrees(latitude, 90, "latitude"),
+        "longitude": _degrees(longitude, 180, "longitude"),
+        # Once each, in the order given: a label twice says nothing more.
+        "tags": None
+        if tags is None
+        else json.dumps(list(dict.fromkeys(t.strip() for t in tags if t.strip()))),
+    }
+    update_row(conn, sites, site_id, changes)
+    return get_site(conn, site_id)
 
 
 def set_site_api(conn: Connection, *, site_id: int, enabled: bool) -> None:
@@ -193,7 +256,8 @@ def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
         conn,
         "SELECT c.id, c.user_id, c.kind, c.name, c.hint, c.scopes, c.site_id, c.expires_ms, c.revoked_ms, "
         "c.created_ms, c.secret_hash, m.site_id, m.access, s.name, s.timezone, s.api_enabled, "
-        f"(SELECT {_LISTED[conn.dialect.name]} FROM credential_datasets WHERE credential_id = c.id) "
+        f"(SELECT {_LISTED[conn.dialect.name]} FROM credential_datasets WHERE credential_id = c.id), "
+        "s.address, s.latitude, s.longitude, s.tags "
         "FROM credentials c LEFT JOIN site_members m ON m.user_id = c.user_id "
         "LEFT JOIN sites s ON s.id = c.site_id WHERE c.secret_hash = ?",
         (secret_digest,),
@@ -204,7 +268,7 @@ def key_holder(conn: Connection, secret_digest: str) -> KeyHolder | None:
     credential = Credential(
         r[0], r[1], r[2], r[3], r[4], frozenset(filter(None, r[5].split(","))), r[6], r[7], r[8], r[9]
     )
-    site = Site(r[6], r[13], r[14], bool(r[15])) if r[6] is not None and r[13] is not None else None
+    site = _site(r[6], r[13], r[14], r[15], *r[17:21]) if r[6] is not None and r[13] is not None else None
     licensed = frozenset(int(i) for i in r[16].split(",")) if r[16] else None
     access = {row[11]: row[12] for row in found if row[11] is not None}
     return KeyHolder(credential, r[10], access, site, licensed)

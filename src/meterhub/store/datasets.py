@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from meterhub.core.datatypes import Datatype
 from meterhub.core.entities import Dataset, Datastream
 from meterhub.core.errors import Conflict, Invalid, NotFound
-from meterhub.core.roles import Kind
+from meterhub.core.roles import ROLES, Kind
 from meterhub.store import writes
 from meterhub.store.tables import datasets, datastreams, stream_state
 
@@ -108,9 +108,20 @@ def add_stream(
     unit: str = "",
     kind: Kind = Kind.GAUGE,
     decimals: int = 0,
+    role: str | None = None,
 ) -> Datastream:
-    """Create a datastream in the dataset."""
+    """Create a datastream in the dataset; one with a role (`pv_kwh`, say) has the role's unit,
+    decimals and kind, whatever else is asked, so statistics can add it to the role's others."""
     check_suffix(topic_suffix)
+    if role is not None:
+        if role not in ROLES:
+            raise Invalid(f"unknown role {role!r}; the roles are {', '.join(ROLES)}")
+        datatype, unit, kind, decimals = (
+            Datatype.FIXED,
+            ROLES[role].unit,
+            ROLES[role].kind,
+            ROLES[role].decimals,
+        )
     if datatype is Datatype.STRING and kind is Kind.COUNTER:
         raise Invalid("a string stream cannot be a counter")
     if not 0 <= decimals <= 9 or (decimals and datatype is not Datatype.FIXED):
@@ -126,6 +137,7 @@ def add_stream(
                     unit=unit,
                     kind=kind.value,
                     decimals=decimals,
+                    role=role,
                 )
             ).inserted_primary_key[0]
     except IntegrityError:
@@ -199,6 +211,18 @@ def streams_by_topic(conn: Connection, topics: Iterable[str]) -> dict[str, Datas
     )
     found = (_stream(r) for r in rows)
     return {s.topic: s for s in found if s.topic in wanted}
+
+
+def role_streams(conn: Connection, site_id: int, roles: Iterable[str]) -> list[Datastream]:
+    """The site's streams that play one of the roles, in any of its datasets (its meters' and its
+    devices'), oldest first."""
+    rows = conn.execute(
+        select(*_STREAM_COLUMNS)
+        .join(datasets, datasets.c.id == datastreams.c.dataset_id)
+        .where(datasets.c.site_id == site_id, datastreams.c.role.in_(list(roles)))
+        .order_by(datastreams.c.id)
+    )
+    return [_stream(r) for r in rows]
 
 
 def update_stream(conn: Connection, stream_id: int, *, unit: str | None = None) -> Datastream:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
-from meterhub.core.entities import Meter
+from meterhub.core.entities import DeviceKind, Meter
 from meterhub.core.roles import ROLES
-from meterhub.store import raw
+from meterhub.store import devices, raw
 from meterhub.store.accounts import now_ms
 from meterhub.store.tables import datasets, datastreams, meters, stream_state
 
@@ -54,7 +54,7 @@ def find_meter(conn: Connection, *, site_id: int, meter_type: str, equipment_id:
 
 
 def add_meter(conn: Connection, *, site_id: int, meter_type: str, equipment_id: str, protocol: str) -> Meter:
-    """Register a meter."""
+    """Register a meter, and the device it is."""
     created = now_ms()
     meter_id = conn.execute(
         insert(meters).values(
@@ -65,6 +65,9 @@ def add_meter(conn: Connection, *, site_id: int, meter_type: str, equipment_id: 
             created_ms=created,
         )
     ).inserted_primary_key[0]
+    devices.add_device(
+        conn, site_id=site_id, kind=DeviceKind.METER, identifier=equipment_id, meter_id=int(meter_id)
+    )
     return Meter(int(meter_id), site_id, meter_type, equipment_id, protocol, created)
 
 

@@ -55,6 +55,12 @@ sites = Table(
     # DSMR-reader's "allow API" switch, per site.
     Column("api_enabled", Boolean, nullable=False, default=True),
     Column("created_ms", BigInteger, nullable=False),
+    # Where it is (VRM's installation, Climkit's site address): free text, and degrees (WGS 84).
+    Column("address", String(400), nullable=False, default="", server_default=""),
+    Column("latitude", Float(53)),
+    Column("longitude", Float(53)),
+    # Free-form labels (VRM's tags), a JSON list of strings: read and written with the site, whole.
+    Column("tags", Text, nullable=False, default="[]", server_default="[]"),
 )
 
 site_members = Table(
@@ -108,6 +114,26 @@ meters = Table(
     UniqueConstraint("site_id", "meter_type", "equipment_id"),
 )
 
+# The equipment of a site that reports on itself (VRM's devices: gateway, inverter, battery monitor,
+# solar charger, and each meter): what it is, its firmware and when it was last heard from. A meter's
+# device is made with the meter and goes with it; its streams are the meter's.
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("product_name", String(200), nullable=False, default=""),
+    # The device's number among those of its kind at the site (VRM's instance).
+    Column("instance", Integer),
+    # Serial number or other identifier (a meter's equipment id).
+    Column("identifier", String(96), nullable=False, default=""),
+    Column("firmware_version", String(64), nullable=False, default=""),
+    Column("last_contact_ms", BigInteger),
+    Column("meter_id", ForeignKey("meters.id", ondelete="CASCADE"), unique=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
 datasets = Table(
     "datasets",
     metadata,
@@ -142,6 +168,15 @@ datastreams = Table(
     Column("datatype", String(8), nullable=False, server_default="fixed"),
     UniqueConstraint("dataset_id", "topic_suffix"),
     Index("ix_datastreams_meter_role", "meter_id", "role"),
+)
+
+
+# The device that reports a stream of no meter (a meter's device has the meter's streams).
+device_streams = Table(
+    "device_streams",
+    metadata,
+    Column("stream_id", ForeignKey("datastreams.id", ondelete="CASCADE"), primary_key=True),
+    Column("device_id", ForeignKey("devices.id", ondelete="CASCADE"), nullable=False, index=True),
 )
 
 
