@@ -11,10 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from meterhub.auth.access import Access, Principal
-from meterhub.core.buckets import FAR_FUTURE, FAR_PAST, HOUR, day_of, to_ms
+from meterhub.core.buckets import HOUR, day_of, to_ms
 from meterhub.core.costs import CENT, Contract, Costs, Usage, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.services import callers, readings, statistics
 from meterhub.services.statistics import Period, Quarter
 from meterhub.store import imported_days, meter_statistics, tariffs
@@ -51,16 +52,19 @@ def hour_statistics(
     *,
     caller: Principal,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Period]]:
-    """How many local hours starting in [lo, hi] have usage, and one page of them."""
+    """How many local hours starting in the span have usage, and one page of them."""
     with callers.reading(platform, caller=caller, site_id=site_id) as conn:
         return statistics.periods(
-            conn, site_id, HOUR, lo, hi, descending=descending, limit=limit, offset=offset
+            conn,
+            site_id,
+            HOUR,
+            span.lo,
+            span.hi,
+            descending=span.descending,
+            limit=span.limit,
+            offset=span.offset,
         )
 
 
@@ -69,18 +73,21 @@ def quarter_peaks(
     *,
     caller: Principal,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
+    span: Span,
     by_average: bool = False,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
 ) -> tuple[int, list[Quarter]]:
-    """How many quarter hours starting in [lo, hi] have an average import power, and one page of
+    """How many quarter hours starting in the span have an average import power, and one page of
     them, by start or (`by_average`) by that power."""
     with callers.reading(platform, caller=caller, site_id=site_id) as conn:
         return statistics.quarters(
-            conn, site_id, lo, hi, by_average=by_average, descending=descending, limit=limit, offset=offset
+            conn,
+            site_id,
+            span.lo,
+            span.hi,
+            by_average=by_average,
+            descending=span.descending,
+            limit=span.limit,
+            offset=span.offset,
         )
 
 
@@ -106,15 +113,7 @@ def import_day(
 ) -> DayFigures:
     """Store a day's totals for a day the site has no readings of, and return them; Conflict when
     it has, or has imported figures already. (Blocks on the write connection: run it in a thread.)"""
-    figures = DayFigures(
-        day=day,
-        usage=usage,
-        costs=costs,
-        prices=None,
-        positions=positions,
-        temperatures=temperatures,
-        imported=True,
-    )
+    figures = DayFigures(day, usage, costs, None, positions, temperatures, imported=True)
     with platform.db.writer.begin() as conn:
         callers.check(platform, caller=caller, site_id=site_id, needed=Access.WRITE, conn=conn)
         _, measured = statistics.days(conn, site_id, day, day, limit=1, timezone=timezone)
@@ -199,6 +198,7 @@ def live_gas(
         row = readings.latest_gas(conn, site_id)
         if row is None:
             return None
-        prices = prices_on(tariffs.contracts(conn, site_id=site_id), day_of(timezone, to_ms(now)))
+        day = day_of(timezone, to_ms(now))
+        prices = prices_on(tariffs.contracts(conn, site_id=site_id), day)
     cost = (row.delta * prices.gas).quantize(CENT, rounding=ROUND_HALF_UP) if prices is not None else None
     return LiveGas(row.read_at, row.delta, cost)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from meterhub.auth.access import Access, Principal
 from meterhub.core.buckets import FAR_FUTURE, FAR_PAST, HOUR_MS, to_ms
 from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.core.roles import READ_AT_ROLE, ROLES, Kind, MeterType
 from meterhub.ingest import meters as ingest
 from meterhub.ingest.telegram import MeterSample
@@ -60,15 +61,11 @@ def list_readings(
     *,
     caller: Principal,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Snapshot]]:
-    """How many readings the site has in [lo, hi], and one page of them."""
+    """How many readings the site has in the span, and one page of them."""
     with callers.reading(platform, caller=caller, site_id=site_id) as conn:
-        return _snapshots(conn, site_id, lo, hi, descending=descending, limit=limit, offset=offset)
+        return _snapshots(conn, site_id, span)
 
 
 async def store_reading(
@@ -107,22 +104,19 @@ async def store_reading(
 def _snapshots(
     conn: Connection,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    *,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Snapshot]]:
-    """How many readings the site has in [lo, hi], and one page of them."""
+    """How many readings the site has in the span, and one page of them."""
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
     devices = _devices(conn, site_id)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
     if not anchors:
         # A heat meter's own P1 port (Warmtelink) sends telegrams without electricity: its links mark them.
         anchors = [d.link for d in devices if d.link is not None]
-    total = series.count(conn, anchors, lo, hi)
-    page = series.timestamps(conn, anchors, lo, hi, descending=descending, limit=limit, offset=offset)
+    total = series.count(conn, anchors, span.lo, span.hi)
+    page = series.timestamps(
+        conn, anchors, span.lo, span.hi, descending=span.descending, limit=span.limit, offset=span.offset
+    )
     if not page:
         return total, []
     meter_of = {s.stream_id: s.meter_id for s in streams}
@@ -195,7 +189,7 @@ def _carried(
 
 def latest(conn: Connection, site_id: int) -> Snapshot | None:
     """The site's newest reading."""
-    _, page = _snapshots(conn, site_id, descending=True, limit=1)
+    _, page = _snapshots(conn, site_id, Span(descending=True, limit=1))
     return page[0] if page else None
 
 
@@ -221,42 +215,33 @@ def list_minutes(
     *,
     caller: Principal,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Minute]]:
-    """The site's readings grouped per minute, labelled with the minute's end; [lo, hi] filters on
+    """The site's readings grouped per minute, labelled with the minute's end; the span filters on
     that label."""
     with callers.reading(platform, caller=caller, site_id=site_id) as conn:
-        return _minutes(conn, site_id, lo, hi, descending=descending, limit=limit, offset=offset)
+        return _minutes(conn, site_id, span)
 
 
 def _minutes(
     conn: Connection,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    *,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Minute]]:
     """Readings grouped per minute (positions: highest; powers, voltages, currents: mean).
 
-    A minute is labelled with its end, and [lo, hi] filters on that label.
+    A minute is labelled with its end, and the span filters on that label.
     """
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
     # Minute m holds the points of [m, m + 1) and is labelled m + 1, so a label in [lo, hi] means a
     # point from the minute before lo rounded up to the minute hi rounded down (an exact filter
     # between two minutes matches none).
-    p_lo = -(-max(lo, FAR_PAST + MINUTE_MS) // MINUTE_MS) * MINUTE_MS - MINUTE_MS
-    p_hi = min(hi, FAR_FUTURE) // MINUTE_MS * MINUTE_MS - 1
+    p_lo = -(-max(span.lo, FAR_PAST + MINUTE_MS) // MINUTE_MS) * MINUTE_MS - MINUTE_MS
+    p_hi = min(span.hi, FAR_FUTURE) // MINUTE_MS * MINUTE_MS - 1
     total = series.count_periods(conn, anchors, MINUTE_MS, p_lo, p_hi)
     page = series.periods(
-        conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset
+        conn, anchors, MINUTE_MS, p_lo, p_hi, descending=span.descending, limit=span.limit, offset=span.offset
     )
     if not page:
         return total, []
@@ -284,29 +269,20 @@ def list_gas(
     *,
     caller: Principal,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[GasRow]]:
-    """The site's gas meter positions with the usage since the one before; [lo, hi] filters on
+    """The site's gas meter positions with the usage since the one before; the span filters on
     `read_at`."""
     with callers.reading(platform, caller=caller, site_id=site_id) as conn:
-        return _gas(conn, site_id, lo, hi, descending=descending, limit=limit, offset=offset)
+        return _gas(conn, site_id, span)
 
 
 def _gas(
     conn: Connection,
     site_id: int,
-    lo: int = FAR_PAST,
-    hi: int = FAR_FUTURE,
-    *,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[GasRow]]:
-    """Gas meter positions with the usage since the one before; [lo, hi] filters on `read_at`."""
+    """Gas meter positions with the usage since the one before; the span filters on `read_at`."""
     streams = meters.site_streams(conn, site_id, ("gas_m3",))
     # DSMR 4 meters stamp an hour's position at its end; DSMR-reader files it under the hour itself.
     groups: dict[int, list[int]] = {}  # how far the streams' stamps are after read_at -> streams
@@ -314,10 +290,11 @@ def _gas(
         groups.setdefault(HOUR_MS if stream.protocol == HOURLY_GAS_PROTOCOL else 0, []).append(
             stream.stream_id
         )
+    descending, limit, offset = span.descending, span.limit, span.offset
     total = 0
     found: list[tuple[int, int, int]] = []
     for shift, ids in groups.items():
-        s_lo, s_hi = _stamped(lo, shift), _stamped(hi, shift)
+        s_lo, s_hi = _stamped(span.lo, shift), _stamped(span.hi, shift)
         total += series.count(conn, ids, s_lo, s_hi)
         page = series.timestamps(conn, ids, s_lo, s_hi, descending=descending, limit=offset + limit, offset=0)
         found += [(ts - shift, sid, ts) for sid, ts in page]
@@ -337,7 +314,7 @@ def _stamped(bound: int, shift: int) -> int:
 
 def latest_gas(conn: Connection, site_id: int) -> GasRow | None:
     """The newest gas position."""
-    _, rows = _gas(conn, site_id, descending=True, limit=1)
+    _, rows = _gas(conn, site_id, Span(descending=True, limit=1))
     return rows[0] if rows else None
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from meterhub.auth.access import Access
 from meterhub.core.buckets import QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import Prices
+from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import errors, locale, query
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
@@ -53,11 +54,7 @@ def electricity(request: Request) -> JSON:
         platform(request),
         caller=who.principal,
         site_id=who.site.id,
-        lo=lo,
-        hi=hi,
-        descending=desc,
-        limit=pg.limit,
-        offset=pg.offset,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
     )
     results = []
     for row in rows:
@@ -89,11 +86,7 @@ def gas(request: Request) -> JSON:
         platform(request),
         caller=who.principal,
         site_id=who.site.id,
-        lo=lo,
-        hi=hi,
-        descending=desc,
-        limit=pg.limit,
-        offset=pg.offset,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
     )
     results = [
         {
@@ -128,12 +121,8 @@ def quarter_hour_peaks(request: Request) -> JSON:
         platform(request),
         caller=who.principal,
         site_id=who.site.id,
-        lo=lo,
-        hi=hi,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
         by_average=field == "average_delivered",
-        descending=desc,
-        limit=pg.limit,
-        offset=pg.offset,
     )
     results = [
         {
@@ -254,17 +243,13 @@ def electricity_live(request: Request) -> JSON:
 def gas_live(request: Request) -> JSON:
     """The newest gas interval and, under a contract, what it cost."""
     who = caller(request, version=2, needed=Access.READ)
-    live = consumption.live_gas(
-        platform(request),
-        caller=who.principal,
-        site_id=who.site.id,
-        now=datetime.now(UTC),
-        timezone=who.site.timezone,
-    )
+    tz = who.site.timezone
+    p, now = platform(request), datetime.now(UTC)
+    live = consumption.live_gas(p, caller=who.principal, site_id=who.site.id, now=now, timezone=tz)
     if live is None:
         return JSON({})
     out: dict[str, Any] = {
-        "timestamp": moment(live.read_at, who.site.timezone),
+        "timestamp": moment(live.read_at, tz),
         "currently_delivered": float(live.delivered_m3),
     }
     if live.cost is not None:

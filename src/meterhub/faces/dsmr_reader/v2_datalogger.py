@@ -12,6 +12,7 @@ from starlette.requests import Request
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
 from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form, documented
@@ -60,11 +61,7 @@ def list_readings(request: Request) -> JSON:
         platform(request),
         caller=who.principal,
         site_id=who.site.id,
-        lo=lo,
-        hi=hi,
-        descending=desc,
-        limit=pg.limit,
-        offset=pg.offset,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
     )
     results = [serialize.reading(s, tz) for s in found]
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))

@@ -14,6 +14,7 @@ from meterhub.core.buckets import to_ms
 from meterhub.core.costs import Costs, Usage
 from meterhub.core.days import FirstPositions
 from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form, documented
@@ -180,11 +181,7 @@ def list_hours(request: Request) -> JSON:
         platform(request),
         caller=who.principal,
         site_id=who.site.id,
-        lo=lo,
-        hi=hi,
-        descending=desc,
-        limit=pg.limit,
-        offset=pg.offset,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
     )
     results: list[dict[str, Any]] = [serialize.hour(h, tz) for h in hours]
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
