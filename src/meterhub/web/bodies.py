@@ -100,9 +100,7 @@ class BodyGuard:
             return
         except TimeoutError:
             log.info("%s %s: no body for %.0f s; closed", scope["method"], scope["path"], BODY_IDLE_S)
-            await self._send_refusal(
-                request, MeterhubError("Request body timed out"), scope, receive, send, 408
-            )
+            await self._send_refusal(request, MeterhubError("Request body timed out"), scope, receive, send, 408)
             return
         except MeterhubError as exc:
             await self._send_refusal(request, exc, scope, receive, send)
