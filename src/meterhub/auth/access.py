@@ -77,3 +77,11 @@ def require_scope(principal: Principal, scope: str) -> None:
     """Raise Forbidden unless the credential carries the scope."""
     if scope not in principal.scopes and "admin" not in principal.scopes:
         raise Forbidden(f"this key lacks the '{scope}' permission")
+
+
+def require_meters(principal: Principal, *, site_id: int, dataset_id: int | None, needed: Access) -> None:
+    """Raise Forbidden unless the principal may read (or, with WRITE, post to) the site's meters:
+    the site at the needed level, their dataset (`meter_dataset`, None before the first meter),
+    and the read or write scope."""
+    require_dataset(principal, site_id=site_id, dataset_id=dataset_id, needed=needed)
+    require_scope(principal, "write" if needed >= Access.WRITE else "read")

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 QUARTER_MS = 15 * 60 * 1000
 HOUR_MS = 60 * 60 * 1000
+# The open ends of a time range: before and after every instant a point may have.
+FAR_PAST = -(2**62)
+FAR_FUTURE = 2**62
 
 QUARTER, HOUR, DAY = 0, 1, 2
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -15,6 +15,15 @@ class Invalid(MeterhubError):
         self.field = field
 
 
+class TelegramError(Invalid):
+    """The text is not a telegram that can be accepted; the message says what is wrong and what to do,
+    the reason what kind of problem it is in a few words (the log tells of each kind once a minute)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class TooLarge(MeterhubError):
     """The input is larger than meterhub takes."""
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from dsmr_parser import telegram_specifications as specs  # type: ignore[import-untyped]
 
 from meterhub.core.buckets import to_ms
-from meterhub.core.errors import Invalid
+from meterhub.core.errors import TelegramError
 from meterhub.core.roles import ROLES, MeterType
 from meterhub.core.window import DEFAULT_WINDOW, TimeWindow
 from meterhub.ingest.crc import crc16_arc
@@ -58,15 +58,6 @@ class Telegram:
     devices: tuple[MeterSample, ...]
     statistics: MeterStatistics
     text: str
-
-
-class TelegramError(Invalid):
-    """The text is not a telegram that can be accepted; the message says what is wrong and what to do,
-    the reason what kind of problem it is in a few words (the log tells of each kind once a minute)."""
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

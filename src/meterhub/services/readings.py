@@ -3,15 +3,26 @@ heat) reading its telegram carried."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from meterhub.core.buckets import HOUR_MS
+from meterhub.auth.access import Access, Principal
+from meterhub.core.buckets import FAR_FUTURE, FAR_PAST, HOUR_MS, to_ms
+from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.core.roles import READ_AT_ROLE, ROLES, Kind, MeterType
-from meterhub.store import meter_statistics, meters, series
+from meterhub.ingest import meters as ingest
+from meterhub.ingest.telegram import MeterSample
+from meterhub.services import callers
+from meterhub.store import meter_statistics, meters, series, tables
+
+if TYPE_CHECKING:
+    from meterhub.platform import Platform
 
 ELECTRICITY_ROLES = tuple(name for name, role in ROLES.items() if role.meter_type is MeterType.ELECTRICITY)
 ANCHOR_ROLE = "import_t1_kwh"  # every electricity reading carries it
@@ -27,8 +38,9 @@ class Snapshot:
     device_value: Decimal | None = None
 
 
+GAS_ROLE = "gas_m3"
 # The roles DSMR-reader shows as a reading's extra device, best first.
-DEVICE_ROLES = ("gas_m3", "heat_gj")
+DEVICE_ROLES = (GAS_ROLE, "heat_gj")
 
 
 @dataclass(frozen=True)
@@ -44,25 +56,67 @@ def decimal_of(role: str, v: int) -> Decimal:
     return Decimal(v).scaleb(-ROLES[role].decimals)
 
 
-def snapshots(
+def list_readings(
+    platform: Platform,
+    *,
+    caller: Principal,
+    site_id: int,
+    span: Span,
+) -> tuple[int, list[Snapshot]]:
+    """How many readings the site has in the span, and one page of them."""
+    with callers.reading(platform, caller=caller, site_id=site_id) as conn:
+        return _snapshots(conn, site_id, span)
+
+
+async def store_reading(
+    platform: Platform,
+    *,
+    caller: Principal,
+    site_id: int,
+    timestamp: datetime,
+    values: Mapping[str, Decimal],
+    gas_at: datetime | None = None,
+    gas: Decimal | None = None,
+) -> Snapshot:
+    """Store a reading posted as values (roles), with the gas reading it carried, and return it as
+    stored; Conflict when a different reading is stored for its time (then nothing is stored).
+    (The registry answers from memory once it has seen the site's meters.)"""
+    callers.check(platform, caller=caller, site_id=site_id, needed=Access.WRITE)
+    electricity = MeterSample(None, MeterType.ELECTRICITY, None, timestamp.astimezone(UTC), dict(values))
+    devices = []
+    if gas is not None and gas_at is not None:
+        devices.append(MeterSample(None, MeterType.GAS, None, gas_at.astimezone(UTC), {GAS_ROLE: gas}))
+    rows = ingest.reading_rows(
+        platform.registry, site_id=site_id, electricity=electricity, devices=devices, protocol="api"
+    )
+    outcome = await platform.writer.store(rows)
+    if outcome.clashes:
+        raise Conflict("A different reading with this timestamp is already stored; nothing was stored.")
+    return Snapshot(
+        to_ms(timestamp),
+        0,
+        dict(values),
+        to_ms(gas_at) if gas_at and gas is not None else None,
+        gas if gas_at else None,
+    )
+
+
+def _snapshots(
     conn: Connection,
     site_id: int,
-    lo: int = series.FAR_PAST,
-    hi: int = series.FAR_FUTURE,
-    *,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Snapshot]]:
-    """How many readings the site has in [lo, hi], and one page of them."""
+    """How many readings the site has in the span, and one page of them."""
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
     devices = _devices(conn, site_id)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
     if not anchors:
         # A heat meter's own P1 port (Warmtelink) sends telegrams without electricity: its links mark them.
         anchors = [d.link for d in devices if d.link is not None]
-    total = series.count(conn, anchors, lo, hi)
-    page = series.timestamps(conn, anchors, lo, hi, descending=descending, limit=limit, offset=offset)
+    total = series.count(conn, anchors, span.lo, span.hi)
+    page = series.timestamps(
+        conn, anchors, span.lo, span.hi, descending=span.descending, limit=span.limit, offset=span.offset
+    )
     if not page:
         return total, []
     meter_of = {s.stream_id: s.meter_id for s in streams}
@@ -135,7 +189,7 @@ def _carried(
 
 def latest(conn: Connection, site_id: int) -> Snapshot | None:
     """The site's newest reading."""
-    _, page = snapshots(conn, site_id, descending=True, limit=1)
+    _, page = _snapshots(conn, site_id, Span(descending=True, limit=1))
     return page[0] if page else None
 
 
@@ -156,30 +210,38 @@ class GasRow:
 MINUTE_MS = 60_000
 
 
-def minutes(
+def list_minutes(
+    platform: Platform,
+    *,
+    caller: Principal,
+    site_id: int,
+    span: Span,
+) -> tuple[int, list[Minute]]:
+    """The site's readings grouped per minute, labelled with the minute's end; the span filters on
+    that label."""
+    with callers.reading(platform, caller=caller, site_id=site_id) as conn:
+        return _minutes(conn, site_id, span)
+
+
+def _minutes(
     conn: Connection,
     site_id: int,
-    lo: int = series.FAR_PAST,
-    hi: int = series.FAR_FUTURE,
-    *,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[Minute]]:
     """Readings grouped per minute (positions: highest; powers, voltages, currents: mean).
 
-    A minute is labelled with its end, and [lo, hi] filters on that label.
+    A minute is labelled with its end, and the span filters on that label.
     """
     streams = meters.site_streams(conn, site_id, ELECTRICITY_ROLES)
     anchors = [s.stream_id for s in streams if s.role == ANCHOR_ROLE]
     # Minute m holds the points of [m, m + 1) and is labelled m + 1, so a label in [lo, hi] means a
     # point from the minute before lo rounded up to the minute hi rounded down (an exact filter
     # between two minutes matches none).
-    p_lo = -(-max(lo, series.FAR_PAST + MINUTE_MS) // MINUTE_MS) * MINUTE_MS - MINUTE_MS
-    p_hi = min(hi, series.FAR_FUTURE) // MINUTE_MS * MINUTE_MS - 1
+    p_lo = -(-max(span.lo, FAR_PAST + MINUTE_MS) // MINUTE_MS) * MINUTE_MS - MINUTE_MS
+    p_hi = min(span.hi, FAR_FUTURE) // MINUTE_MS * MINUTE_MS - 1
     total = series.count_periods(conn, anchors, MINUTE_MS, p_lo, p_hi)
     page = series.periods(
-        conn, anchors, MINUTE_MS, p_lo, p_hi, descending=descending, limit=limit, offset=offset
+        conn, anchors, MINUTE_MS, p_lo, p_hi, descending=span.descending, limit=span.limit, offset=span.offset
     )
     if not page:
         return total, []
@@ -202,17 +264,25 @@ def minutes(
     return total, out
 
 
-def gas(
+def list_gas(
+    platform: Platform,
+    *,
+    caller: Principal,
+    site_id: int,
+    span: Span,
+) -> tuple[int, list[GasRow]]:
+    """The site's gas meter positions with the usage since the one before; the span filters on
+    `read_at`."""
+    with callers.reading(platform, caller=caller, site_id=site_id) as conn:
+        return _gas(conn, site_id, span)
+
+
+def _gas(
     conn: Connection,
     site_id: int,
-    lo: int = series.FAR_PAST,
-    hi: int = series.FAR_FUTURE,
-    *,
-    descending: bool = False,
-    limit: int = 25,
-    offset: int = 0,
+    span: Span,
 ) -> tuple[int, list[GasRow]]:
-    """Gas meter positions with the usage since the one before; [lo, hi] filters on `read_at`."""
+    """Gas meter positions with the usage since the one before; the span filters on `read_at`."""
     streams = meters.site_streams(conn, site_id, ("gas_m3",))
     # DSMR 4 meters stamp an hour's position at its end; DSMR-reader files it under the hour itself.
     groups: dict[int, list[int]] = {}  # how far the streams' stamps are after read_at -> streams
@@ -220,10 +290,11 @@ def gas(
         groups.setdefault(HOUR_MS if stream.protocol == HOURLY_GAS_PROTOCOL else 0, []).append(
             stream.stream_id
         )
+    descending, limit, offset = span.descending, span.limit, span.offset
     total = 0
     found: list[tuple[int, int, int]] = []
     for shift, ids in groups.items():
-        s_lo, s_hi = _stamped(lo, shift), _stamped(hi, shift)
+        s_lo, s_hi = _stamped(span.lo, shift), _stamped(span.hi, shift)
         total += series.count(conn, ids, s_lo, s_hi)
         page = series.timestamps(conn, ids, s_lo, s_hi, descending=descending, limit=offset + limit, offset=0)
         found += [(ts - shift, sid, ts) for sid, ts in page]
@@ -238,12 +309,12 @@ def gas(
 
 def _stamped(bound: int, shift: int) -> int:
     # The open ends stay open (counting them is quick).
-    return bound if bound <= series.FAR_PAST or bound >= series.FAR_FUTURE else bound + shift
+    return bound if bound <= FAR_PAST or bound >= FAR_FUTURE else bound + shift
 
 
 def latest_gas(conn: Connection, site_id: int) -> GasRow | None:
     """The newest gas position."""
-    _, rows = gas(conn, site_id, descending=True, limit=1)
+    _, rows = _gas(conn, site_id, Span(descending=True, limit=1))
     return rows[0] if rows else None
 
 
@@ -251,13 +322,81 @@ def latest_gas(conn: Connection, site_id: int) -> GasRow | None:
 HOURLY_GAS_PROTOCOL = "dsmr4"
 
 
-class Clashes(NamedTuple):
-    telegrams: int
-    last_ms: int | None
+@dataclass(frozen=True)
+class MeterStatistics:
+    """What a site's meter last said about itself, and how many of its telegrams were refused or
+    clashed with stored values (the last of those when)."""
+
+    ts: int | None
+    dsmr_version: str | None
+    electricity_tariff: int | None
+    power_failure_count: int | None
+    long_power_failure_count: int | None
+    voltage_sag_count_l1: int | None
+    voltage_sag_count_l2: int | None
+    voltage_sag_count_l3: int | None
+    voltage_swell_count_l1: int | None
+    voltage_swell_count_l2: int | None
+    voltage_swell_count_l3: int | None
+    rejected_telegrams: int
+    latest_telegram: str | None
+    clashed_telegrams: int
+    clashed_ms: int | None
 
 
-def clashes(conn: Connection, site_id: int) -> Clashes:
-    """How many telegrams were stored without values that contradicted stored ones, and when the
-    last came (the monitoring's concern)."""
+# How many characters the statistics' texts hold.
+STATISTICS_TEXT_LENGTHS = {
+    name: tables.max_length(tables.meter_statistics.c[name]) for name in ("dsmr_version", "latest_telegram")
+}
+
+
+def _statistics(conn: Connection, site_id: int) -> MeterStatistics:
     row = meter_statistics.get(conn, site_id=site_id)
-    return Clashes(row["clashed_telegrams"], row["clashed_ms"])
+    return MeterStatistics(**{f.name: row[f.name] for f in fields(MeterStatistics)})
+
+
+def get_meter_statistics(platform: Platform, *, caller: Principal, site_id: int) -> MeterStatistics:
+    """What the site's meter last reported about itself."""
+    with callers.reading(platform, caller=caller, site_id=site_id) as conn:
+        return _statistics(conn, site_id)
+
+
+def patch_meter_statistics(
+    platform: Platform, *, caller: Principal, site_id: int, changes: Mapping[str, Any]
+) -> MeterStatistics:
+    """Overwrite some of the statistics (MeterStatistics' field names; for users who post values
+    rather than telegrams), and return them all."""
+    with platform.db.writer.begin() as conn:
+        callers.check(platform, caller=caller, site_id=site_id, needed=Access.WRITE, conn=conn)
+        meter_statistics.patch(conn, site_id=site_id, values=changes)
+        return _statistics(conn, site_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a site's data flow, since when."""
+
+    kind: str  # CLASHED, WAITING or SILENT
+    since_ms: int
+    telegrams: int = 0  # CLASHED: how many
+
+
+CLASHED = "clashed"  # telegrams held values that differ from stored ones (within the last day)
+WAITING = "waiting"  # no reading ever
+SILENT = "silent"  # no reading for over an hour
+_CLASHES_SHOWN_MS = 24 * HOUR_MS
+
+
+def monitoring(platform: Platform, *, caller: Principal, site_id: int, now_ms: int) -> list[Problem]:
+    """The problems of the site's data flow at now_ms, newest first."""
+    with callers.reading(platform, caller=caller, site_id=site_id) as conn:
+        newest = latest(conn, site_id)
+        stats = _statistics(conn, site_id)
+    found = []
+    if stats.clashed_ms is not None and now_ms - stats.clashed_ms < _CLASHES_SHOWN_MS:
+        found.append(Problem(CLASHED, stats.clashed_ms, stats.clashed_telegrams))
+    if newest is None:
+        found.append(Problem(WAITING, now_ms))
+    elif now_ms - newest.ts > HOUR_MS:
+        found.append(Problem(SILENT, newest.ts))
+    return found

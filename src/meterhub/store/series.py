@@ -8,11 +8,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
-from meterhub.core.buckets import QUARTER, QUARTER_MS
+from meterhub.core.buckets import FAR_FUTURE, FAR_PAST, QUARTER, QUARTER_MS
 from meterhub.store import raw
-
-FAR_PAST = -(2**62)
-FAR_FUTURE = 2**62
 
 
 def _ids(stream_ids: Sequence[int]) -> str:

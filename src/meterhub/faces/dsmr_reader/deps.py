@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from meterhub.auth import keys
-from meterhub.auth.access import Access, Principal, require_dataset, require_scope
+from meterhub.auth.access import Access, Principal
 from meterhub.core.entities import Site
 from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.dsmr_reader import drf, errors
 from meterhub.platform import Platform
-from meterhub.store import accounts, meters
+from meterhub.services import callers
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,9 @@ def platform(request: Request) -> Platform:
 
 
 def presented_key(request: Request) -> str:
-    """The key from X-AUTHKEY or `Authorization: Token <key>`, whichever is present."""
+    """The key from X-AUTHKEY or `Authorization: Token <key>`, whichever is present. (Not
+    `auth.credentials.presented`: DSMR-reader takes no Basic, Bearer or session token, and
+    X-AUTHKEY before Authorization.)"""
     key = request.headers.get("x-authkey")
     if key:
         return key
@@ -40,31 +41,23 @@ def caller(request: Request, *, version: int, needed: Access) -> Caller:
     if version == 2:
         drf.negotiated(request)
     p = platform(request)
-    with p.db.reader.connect() as conn:
-        try:
-            found = keys.authenticate(conn, presented_key(request))
-        except Unauthorized:
-            raise _refuse(version, "Invalid auth key") from None
-        principal = found.principal
-        site_id = principal.default_site_id
-        if site_id is None and len(principal.sites) == 1:
-            site_id = next(iter(principal.sites))
-        if site_id is None:
-            raise _refuse(
-                version, "This key is not bound to one site: create one with `meterhub key create --site ID`"
-            )
-        try:
-            # (looked up only for a licensed token: a telegram a second should not pay for it)
-            meter_dataset = meters.meter_dataset(conn, site_id) if principal.datasets is not None else None
-            require_dataset(principal, site_id=site_id, dataset_id=meter_dataset, needed=needed)
-            require_scope(principal, "write" if needed >= Access.WRITE else "read")
-        except Forbidden as exc:
-            raise _refuse(version, f"Invalid auth key: {exc}") from None
-        site = (
-            found.site
-            if found.site is not None and found.site.id == site_id
-            else accounts.get_site(conn, site_id)
+    try:
+        found = callers.authenticate_key(p, key=presented_key(request))
+    except Unauthorized:
+        raise _refuse(version, "Invalid auth key") from None
+    principal = found.principal
+    # A DSMR-reader key is one installation's: the site it is bound to, or its owner's only one.
+    site_id = principal.default_site_id
+    if site_id is None and len(principal.sites) == 1:
+        site_id = next(iter(principal.sites))
+    if site_id is None:
+        raise _refuse(
+            version, "This key is not bound to one site: create one with `meterhub key create --site ID`"
         )
+    try:
+        site = callers.site(p, caller=principal, site_id=site_id, needed=needed, bound=found.site)
+    except Forbidden as exc:
+        raise _refuse(version, f"Invalid auth key: {exc}") from None
     # The real service checks its (global) switch before the key; here the switch is per site,
     # so the key must first say which site is meant.
     if not site.api_enabled:

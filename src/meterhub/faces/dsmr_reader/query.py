@@ -8,10 +8,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from meterhub.core.buckets import ambiguous_or_missing, to_ms, zone
+from meterhub.core.buckets import FAR_FUTURE, FAR_PAST, ambiguous_or_missing, to_ms, zone
 from meterhub.faces.dsmr_reader import errors, locale
 from meterhub.faces.dsmr_reader.datetimes import form_date, form_datetime, parse_datetime
-from meterhub.store.series import FAR_FUTURE, FAR_PAST
 from meterhub.web.fields import whole_number
 
 DEFAULT_LIMIT = 25

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import to_ms
-from meterhub.core.errors import Invalid, TooLarge
+from meterhub.core.errors import Invalid, TelegramError, TooLarge
 from meterhub.faces.dsmr_reader import body, errors
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import documented
-from meterhub.ingest import meters
-from meterhub.ingest.telegram import TelegramError, parse_telegram
 from meterhub.platform import Platform
+from meterhub.services import telegrams
 from meterhub.web.answers import FaceError
 
 log = logging.getLogger(__name__)
@@ -58,25 +55,9 @@ async def dsmrreading(request: Request) -> Response:
     if not isinstance(text, str) or not text.strip("\x00 \r\n\t"):
         raise _refused(p, site_id, 400, "no telegram field", NO_TELEGRAM)
     try:
-        telegram = parse_telegram(text, now=datetime.now(UTC), window=p.window)
+        await telegrams.store_telegram(p, caller=who.principal, site_id=site_id, text=text)
     except TelegramError as exc:
-        await p.writer.store([], meters.rejected(site_id))
         raise _refused(p, site_id, 400, exc.reason, f"{errors.PARSE_FAILED}: {exc}") from None
-    rows, extra = meters.telegram_rows(p.registry, site_id=site_id, telegram=telegram)
-    # The datalogger drops a telegram it is refused: store what does not contradict stored values
-    # (the first value of an instant stays), and count and tell what did.
-    outcome = await p.writer.store(rows, extra, keep=True)
-    if outcome.clashes:
-        await p.writer.store([], meters.clashed(site_id, to_ms(datetime.now(UTC))))
-        p.limited_log.log(
-            log,
-            logging.WARNING,
-            ("telegram clash", site_id),
-            "a telegram for site %s was stored without %d value(s) that differ from stored ones: %s",
-            site_id,
-            len(outcome.clashes),
-            _clash_hint(outcome.clashes[0].ts),
-        )
     return Response(status_code=201)
 
 
@@ -93,8 +74,3 @@ def _refused(p: Platform, site_id: int, status: int, reason: str, hint: str) -> 
         hint,
     )
     return errors.v1(status, hint)
-
-
-def _clash_hint(ts_ms: int) -> str:
-    when = datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat()
-    return f"another reading for {when} was stored first and kept; is a second meter posting with this key?"

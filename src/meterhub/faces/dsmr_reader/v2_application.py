@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import HOUR_MS, to_ms
+from meterhub.core.buckets import to_ms
 from meterhub.faces.dsmr_reader import errors, locale
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.render import JSON, moment
@@ -45,23 +45,22 @@ CHECK = "check the datalogger and its network connection"
 def monitoring(request: Request) -> JSON:
     """Problems of the site's data flow, newest first."""
     who = caller(request, version=2, needed=Access.READ)
-    with platform(request).db.reader.connect() as conn:
-        latest = readings.latest(conn, who.site.id)
-        clashed = readings.clashes(conn, who.site.id)
     now = to_ms(datetime.now(UTC))
     tz = who.site.timezone
     language = locale.of(request)
     details = []
-    if clashed.last_ms is not None and now - clashed.last_ms < 24 * HOUR_MS:
-        differ = locale.say(language, CLASHED, telegrams=clashed.telegrams)
-        details.append(_issue(DATALOGGER, differ, clashed.last_ms, tz))
-    if latest is None:
-        details.append(
-            _issue(DATALOGGER, locale.say(language, "Waiting for the first reading ever"), now, tz)
-        )
-    elif now - latest.ts > HOUR_MS:
-        silent = locale.say(language, "No recent readings received") + ": " + locale.say(language, CHECK)
-        details.append(_issue(DATALOGGER, silent, latest.ts, tz))
+    for problem in readings.monitoring(
+        platform(request), caller=who.principal, site_id=who.site.id, now_ms=now
+    ):
+        if problem.kind == readings.CLASHED:
+            description = locale.say(language, CLASHED, telegrams=problem.telegrams)
+        elif problem.kind == readings.WAITING:
+            description = locale.say(language, "Waiting for the first reading ever")
+        else:
+            description = (
+                locale.say(language, "No recent readings received") + ": " + locale.say(language, CHECK)
+            )
+        details.append(_issue(DATALOGGER, description, problem.since_ms, tz))
     return JSON({"problems": len(details), "details": details})
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,13 +11,13 @@ from starlette.requests import Request
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import QUARTER_MS, day_of, to_ms
-from meterhub.core.costs import CENT, Prices, prices_on
+from meterhub.core.costs import Prices
+from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import errors, locale, query
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
 from meterhub.faces.dsmr_reader.render import JSON, dec, moment, page
-from meterhub.services import readings, statistics
-from meterhub.store import meter_statistics, tariffs
+from meterhub.services import consumption, readings
 
 router = APIRouter(
     prefix="/api/v2/consumption", tags=["DSMR-reader API v2: consumption"], responses=errors.V2_RESPONSES
@@ -50,10 +50,12 @@ def electricity(request: Request) -> JSON:
     lo, hi = query.moment_range(request, "read_at", tz, exact=True)
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        count, rows = readings.minutes(
-            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
-        )
+    count, rows = readings.list_minutes(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
+    )
     results = []
     for row in rows:
         item: dict[str, Any] = {"id": row.end_ms // 60_000, "read_at": moment(row.end_ms, tz)}
@@ -80,10 +82,12 @@ def gas(request: Request) -> JSON:
     lo, hi = query.moment_range(request, "read_at", tz, exact=True)
     desc, _ = query.descending(request, "read_at")
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        count, rows = readings.gas(
-            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
-        )
+    count, rows = readings.list_gas(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
+    )
     results = [
         {
             "id": row.ts // 1000,
@@ -113,17 +117,13 @@ def quarter_hour_peaks(request: Request) -> JSON:
     lo, hi = max(lo, lo2), min(hi, hi2)
     desc, field = query.descending(request, "read_at_start", also=("average_delivered",))
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        count, rows = statistics.quarters(
-            conn,
-            who.site.id,
-            lo,
-            hi,
-            by_average=field == "average_delivered",
-            descending=desc,
-            limit=pg.limit,
-            offset=pg.offset,
-        )
+    count, rows = consumption.quarter_peaks(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
+        by_average=field == "average_delivered",
+    )
     results = [
         {
             "id": q.start_ms // QUARTER_MS,
@@ -148,17 +148,15 @@ def energy_supplier_prices(request: Request) -> JSON:
     first_end, last_end = query.day_range(request, "end", exact=False)
     desc, field = query.descending(request, "start", also=("end",))
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        found = tariffs.contracts(conn, site_id=who.site.id)
-    found = [
-        c
-        for c in found
-        if (first_start is None or c.start >= first_start)
-        and (last_start is None or c.start <= last_start)
-        and (first_end is None or c.end >= first_end)
-        and (last_end is None or c.end <= last_end)
-    ]
-    found.sort(key=lambda c: (getattr(c, field), c.id), reverse=desc)
+    found = consumption.energy_contracts(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        starts=(first_start, last_start),
+        ends=(first_end, last_end),
+        by_end=field == "end",
+        descending=desc,
+    )
     results = [
         {
             "id": c.id,
@@ -182,11 +180,12 @@ def today(request: Request) -> JSON:
     """Today's totals in the site's time zone, as numbers."""
     who = caller(request, version=2, needed=Access.READ)
     now = datetime.now(UTC)
-    with platform(request).db.reader.connect() as conn:
-        figures = statistics.today(conn, who.site.id, now, timezone=who.site.timezone)
-        if figures is None:
-            day = day_of(who.site.timezone, to_ms(now))
-            return JSON(f"No electricity readings found for: {day.isoformat()}")
+    figures = consumption.today(
+        platform(request), caller=who.principal, site_id=who.site.id, now=now, timezone=who.site.timezone
+    )
+    if figures is None:
+        day = day_of(who.site.timezone, to_ms(now))
+        return JSON(f"No electricity readings found for: {day.isoformat()}")
     u, c = figures.usage, figures.costs
     prices = figures.prices or Prices()
     return JSON(
@@ -218,35 +217,24 @@ def today(request: Request) -> JSON:
 def electricity_live(request: Request) -> JSON:
     """The latest reading's power in watts, and what it costs per hour at the current tariff."""
     who = caller(request, version=2, needed=Access.READ)
-    now = datetime.now(UTC)
-    with platform(request).db.reader.connect() as conn:
-        latest = readings.latest(conn, who.site.id)
-        if latest is None:
-            return JSON({})
-        tariff = meter_statistics.get(conn, site_id=who.site.id)["electricity_tariff"]
-        contracts = tariffs.contracts(conn, site_id=who.site.id)
-        day = day_of(who.site.timezone, to_ms(now))
-    delivered = latest.values.get("import_kw", Decimal(0))
-    returned = latest.values.get("export_kw", Decimal(0))
-    prices = prices_on(contracts, day)
-    cost = None
-    if prices is not None and tariff in TARIFF_NAMES:
-        rate_in, rate_out = (
-            (prices.import_t1, prices.export_t1) if tariff == 1 else (prices.import_t2, prices.export_t2)
-        )
-        # Django's number_format, in the request's language (upstream's USE_L10N).
-        cost = locale.number(
-            locale.of(request),
-            (delivered * rate_in - returned * rate_out).quantize(CENT, rounding=ROUND_HALF_UP),
-        )
+    live = consumption.live_electricity(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        now=datetime.now(UTC),
+        timezone=who.site.timezone,
+    )
+    if live is None:
+        return JSON({})
+    # Django's number_format, in the request's language (upstream's USE_L10N).
+    cost = locale.number(locale.of(request), live.cost_per_hour) if live.cost_per_hour is not None else None
     return JSON(
         {
-            # A meter whose clock runs ahead must not show a reading from the future.
-            "timestamp": moment(min(latest.ts, to_ms(now)), who.site.timezone),
-            "currently_delivered": int(delivered * 1000),
-            "currently_returned": int(returned * 1000),
+            "timestamp": moment(live.ts, who.site.timezone),
+            "currently_delivered": int(live.import_kw * 1000),
+            "currently_returned": int(live.export_kw * 1000),
             "cost_per_hour": cost,
-            "tariff_name": TARIFF_NAMES.get(tariff) if tariff else None,
+            "tariff_name": TARIFF_NAMES.get(live.tariff) if live.tariff else None,
         }
     )
 
@@ -255,19 +243,15 @@ def electricity_live(request: Request) -> JSON:
 def gas_live(request: Request) -> JSON:
     """The newest gas interval and, under a contract, what it cost."""
     who = caller(request, version=2, needed=Access.READ)
-    now = datetime.now(UTC)
-    with platform(request).db.reader.connect() as conn:
-        row = readings.latest_gas(conn, who.site.id)
-        if row is None:
-            return JSON({})
-        prices = prices_on(
-            tariffs.contracts(conn, site_id=who.site.id), day_of(who.site.timezone, to_ms(now))
-        )
+    tz = who.site.timezone
+    p, now = platform(request), datetime.now(UTC)
+    live = consumption.live_gas(p, caller=who.principal, site_id=who.site.id, now=now, timezone=tz)
+    if live is None:
+        return JSON({})
     out: dict[str, Any] = {
-        "timestamp": moment(row.read_at, who.site.timezone),
-        "currently_delivered": float(row.delta),
+        "timestamp": moment(live.read_at, tz),
+        "currently_delivered": float(live.delivered_m3),
     }
-    if prices is not None:
-        cost = (row.delta * prices.gas).quantize(CENT, rounding=ROUND_HALF_UP)
-        out["cost_per_interval"] = locale.number(locale.of(request), cost)
+    if live.cost is not None:
+        out["cost_per_interval"] = locale.number(locale.of(request), live.cost)
     return JSON(out)

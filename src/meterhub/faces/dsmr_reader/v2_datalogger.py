@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
-from meterhub.core.roles import MeterType
+from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form, documented
-from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS, GAS_ROLE
+from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
 from meterhub.faces.dsmr_reader.render import JSON, moment, page
-from meterhub.ingest import meters
-from meterhub.ingest.telegram import MeterSample
 from meterhub.services import readings
-from meterhub.services.readings import Snapshot
-from meterhub.store import meter_statistics, tables
-from meterhub.store.tables import max_length
+from meterhub.services.readings import STATISTICS_TEXT_LENGTHS, MeterStatistics
 
 router = APIRouter(
     prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"], responses=errors.V2_RESPONSES
@@ -60,10 +57,12 @@ def list_readings(request: Request) -> JSON:
     lo, hi = query.moment_range(request, "timestamp", tz, exact=True)
     desc, _ = query.descending(request, "timestamp")
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        count, found = readings.snapshots(
-            conn, who.site.id, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
-        )
+    count, found = readings.list_readings(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
+    )
     results = [serialize.reading(s, tz) for s in found]
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
@@ -106,24 +105,19 @@ async def create_reading(request: Request) -> JSON:
     if form.problems:
         raise errors.field_errors(form.problems)
     assert timestamp is not None
-    electricity = MeterSample(None, MeterType.ELECTRICITY, None, timestamp.astimezone(UTC), values)
-    devices = []
-    if gas is not None and gas_at is not None:
-        devices.append(MeterSample(None, MeterType.GAS, None, gas_at.astimezone(UTC), {GAS_ROLE: gas}))
-    rows = meters.reading_rows(
-        p.registry, site_id=who.site.id, electricity=electricity, devices=devices, protocol="api"
-    )
-    outcome = await p.writer.store(rows)
-    if outcome.clashes:
+    try:
+        snapshot = await readings.store_reading(
+            p,
+            caller=who.principal,
+            site_id=who.site.id,
+            timestamp=timestamp,
+            values=values,
+            gas_at=gas_at,
+            gas=gas,
+        )
+    except Conflict:
         clash = "A different reading with this timestamp is already stored; nothing was stored."
-        raise errors.field_errors({"timestamp": [locale.say(form.language, clash)]})
-    snapshot = Snapshot(
-        to_ms(timestamp),
-        0,
-        values,
-        to_ms(gas_at) if gas_at and gas is not None else None,
-        gas if gas_at else None,
-    )
+        raise errors.field_errors({"timestamp": [locale.say(form.language, clash)]}) from None
     return JSON(serialize.reading(snapshot, tz), status_code=201)
 
 
@@ -131,9 +125,8 @@ async def create_reading(request: Request) -> JSON:
 def get_statistics(request: Request) -> JSON:
     """What the meter last reported about itself."""
     who = caller(request, version=2, needed=Access.READ)
-    with platform(request).db.reader.connect() as conn:
-        row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSON(_statistics(row, who.site.timezone))
+    found = readings.get_meter_statistics(platform(request), caller=who.principal, site_id=who.site.id)
+    return JSON(_statistics(found, who.site.timezone))
 
 
 @router.patch(
@@ -165,7 +158,7 @@ async def patch_statistics(request: Request) -> JSON:
             at = form.moment(name, nullable=False)
             value = to_ms(at) if at else None
         elif name in ("dsmr_version", "latest_telegram"):
-            value = form.text(name, max_length=max_length(tables.meter_statistics.c[name]))
+            value = form.text(name, max_length=STATISTICS_TEXT_LENGTHS[name])
         else:
             value = form.integer(name, low=0, high=2**31 - 1, nullable=nullable)
         # (a form's empty field is null where null is allowed, and leaves the value otherwise)
@@ -173,15 +166,15 @@ async def patch_statistics(request: Request) -> JSON:
             changes["ts" if name == "timestamp" else name] = value
     if form.problems:
         raise errors.field_errors(form.problems)
-    with p.db.writer.begin() as conn:
-        meter_statistics.patch(conn, site_id=who.site.id, values=changes)
-        row = meter_statistics.get(conn, site_id=who.site.id)
-    return JSON(_statistics(row, who.site.timezone))
+    found = await run_in_threadpool(
+        readings.patch_meter_statistics, p, caller=who.principal, site_id=who.site.id, changes=changes
+    )
+    return JSON(_statistics(found, who.site.timezone))
 
 
-def _statistics(row: dict[str, Any], tz: str) -> dict[str, Any]:
+def _statistics(found: MeterStatistics, tz: str) -> dict[str, Any]:
     # Upstream's statistics are a singleton row, always id 1; a key sees one site, so one row too.
     out: dict[str, Any] = {"id": 1}
     for name in STATISTICS_FIELDS:
-        out[name] = moment(row["ts"], tz) if name == "timestamp" else row[name]
+        out[name] = moment(found.ts, tz) if name == "timestamp" else getattr(found, name)
     return out

@@ -6,19 +6,20 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from meterhub.auth.access import Access
-from meterhub.core.buckets import HOUR, to_ms
+from meterhub.core.buckets import to_ms
 from meterhub.core.costs import Costs, Usage
-from meterhub.core.days import DayFigures, FirstPositions
+from meterhub.core.days import FirstPositions
 from meterhub.core.errors import Conflict
+from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
 from meterhub.faces.dsmr_reader.deps import caller, platform
 from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.render import JSON, page
-from meterhub.services import statistics
-from meterhub.store import imported_days
+from meterhub.services import consumption
 
 router = APIRouter(
     prefix="/api/v2/statistics", tags=["DSMR-reader API v2: statistics"], responses=errors.V2_RESPONSES
@@ -36,17 +37,17 @@ def list_days(request: Request) -> JSON:
     first, last = query.day_range(request, "day", exact=True)
     desc, _ = query.descending(request, "day")
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        count, days = statistics.days(
-            conn,
-            who.site.id,
-            first,
-            last,
-            descending=desc,
-            limit=pg.limit,
-            offset=pg.offset,
-            timezone=who.site.timezone,
-        )
+    count, days = consumption.day_statistics(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        first=first,
+        last=last,
+        descending=desc,
+        limit=pg.limit,
+        offset=pg.offset,
+        timezone=who.site.timezone,
+    )
     results = [serialize.day(d, who.site.timezone) for d in days]
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
 
@@ -124,32 +125,29 @@ async def create_day(request: Request) -> JSON:
     if form.problems:
         raise errors.field_errors(form.problems)
     assert day is not None and total is not None
-    figures = DayFigures(
-        day=day,
-        usage=Usage(*(_scaled(v, 3) for v in usage), gas_dm3=_scaled(gas, 3)),  # type: ignore[arg-type]
-        costs=Costs(
-            *(_scaled(v, 2) for v in (costs[0], costs[1], gas_cost, fixed or Decimal(0), total))  # type: ignore[arg-type]
-        ),
-        prices=None,
-        positions=FirstPositions(
-            to_ms(e_ts) if e_ts else None,
-            *(_scaled(v, 3) for v in readings[:4]),
-            to_ms(g_ts) if g_ts else None,
-            _scaled(readings[4], 3),
-        ),
-        temperatures=temps,
-        imported=True,
-    )
-    # DRF's unique-field message, built from the model's and the field's verbose names.
-    unique = {"day": [_already_exists(form.language)]}
-    with p.db.writer.begin() as conn:
-        _, measured = statistics.days(conn, who.site.id, day, day, limit=1, timezone=tz)
-        if measured:
-            raise errors.field_errors(unique)
-        try:
-            imported_days.add(conn, site_id=who.site.id, figures=figures)
-        except Conflict:
-            raise errors.field_errors(unique) from None
+    try:
+        figures = await run_in_threadpool(
+            consumption.import_day,
+            p,
+            caller=who.principal,
+            site_id=who.site.id,
+            day=day,
+            usage=Usage(*(_scaled(v, 3) for v in usage), gas_dm3=_scaled(gas, 3)),  # type: ignore[arg-type]
+            costs=Costs(
+                *(_scaled(v, 2) for v in (costs[0], costs[1], gas_cost, fixed or Decimal(0), total))  # type: ignore[arg-type]
+            ),
+            positions=FirstPositions(
+                to_ms(e_ts) if e_ts else None,
+                *(_scaled(v, 3) for v in readings[:4]),
+                to_ms(g_ts) if g_ts else None,
+                _scaled(readings[4], 3),
+            ),
+            temperatures=temps,
+            timezone=tz,
+        )
+    except Conflict:
+        # DRF's unique-field message, built from the model's and the field's verbose names.
+        raise errors.field_errors({"day": [_already_exists(form.language)]}) from None
     return JSON(serialize.day(figures, tz), status_code=201)
 
 
@@ -179,9 +177,11 @@ def list_hours(request: Request) -> JSON:
     lo, hi = query.moment_range(request, "hour_start", tz, exact=True)
     desc, _ = query.descending(request, "hour_start")
     pg = query.page(request)
-    with platform(request).db.reader.connect() as conn:
-        count, hours = statistics.periods(
-            conn, who.site.id, HOUR, lo, hi, descending=desc, limit=pg.limit, offset=pg.offset
-        )
+    count, hours = consumption.hour_statistics(
+        platform(request),
+        caller=who.principal,
+        site_id=who.site.id,
+        span=Span(lo, hi, desc, pg.limit, pg.offset),
+    )
     results: list[dict[str, Any]] = [serialize.hour(h, tz) for h in hours]
     return JSON(page(request.url, count=count, limit=pg.limit, offset=pg.offset, results=results))
