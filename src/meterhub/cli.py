@@ -34,6 +34,7 @@ from meterhub.core.errors import MeterhubError
 from meterhub.core.roles import ROLES, Kind
 from meterhub.mqtt.broker_accounts import BrokerAccounts
 from meterhub.mqtt.dynsec import BrokerUrl, DynamicSecurity
+from meterhub.services import tokens
 from meterhub.store import accounts, datasets, devices, meters, tariffs
 from meterhub.store.db import Database
 
@@ -258,7 +259,6 @@ def cmd_user_passwd(args: argparse.Namespace) -> None:
 
 
 def cmd_key_create(args: argparse.Namespace) -> None:
-    expires = keys.expires_after(args.expires_days)
     db = _db(args)
     with _broker_accounts(db) as broker, db.writer.begin() as conn:
         user = accounts.get_user(conn, email=args.user)
@@ -266,19 +266,19 @@ def cmd_key_create(args: argparse.Namespace) -> None:
             accounts.get_site(conn, args.site)
         for dataset_id in args.dataset or ():
             datasets.get_dataset(conn, dataset_id)
-        key_id, key = keys.issue_key(
+        issued = tokens.issue(
             conn,
+            caller=None,
+            broker=broker,
             user_id=user.id,
             site_id=args.site,
             scopes=args.scope or ("read", "write"),
             name=args.name,
-            expires_ms=expires,
+            expires_days=args.expires_days,
             datasets=args.dataset or (),
         )
-        if broker is not None:
-            broker.issued(conn, key)
     where = f"site {args.site}" if args.site is not None else f"the sites of {args.user}"
-    _created(args, f"key {key_id} for {where} (shown once):\n{key}", key)
+    _created(args, f"key {issued.credential.id} for {where} (shown once):\n{issued.token}", issued.token)
 
 
 def cmd_key_list(args: argparse.Namespace) -> None:

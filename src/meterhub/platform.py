@@ -9,9 +9,9 @@ from meterhub.auth.rate_limits import RateLimits
 from meterhub.auth.sessions import Sessions
 from meterhub.auth.signing import server_key
 from meterhub.config import Settings
+from meterhub.core.entities import MessageErrors
 from meterhub.core.log_limit import LimitedLog
 from meterhub.ingest.live_feed import LiveFeed, RedisFeed
-from meterhub.ingest.mqtt_messages import MessageErrors
 from meterhub.ingest.registry import Registry
 from meterhub.ingest.writer import Writer
 from meterhub.services.import_files import LocalFiles, S3Files

@@ -143,3 +143,16 @@ class Import:
     error_count: int
     errors: list[dict[str, Any]]
     message: str | None
+
+
+@dataclass
+class MessageErrors:
+    """The MQTT messages of a dataset that could not be stored since the server started (counted in
+    memory, not stored): how many, and the last one's problem."""
+
+    count: int = 0
+    last: str = ""
+
+    def add(self, topic: str, error: Exception) -> None:
+        self.count += 1
+        self.last = f"{topic}: {error}"

@@ -9,7 +9,6 @@ A message is stored whole or not at all; the error says why, for the dataset's e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -36,18 +35,6 @@ class MessageError(Invalid):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-@dataclass
-class MessageErrors:
-    """The messages of a dataset that could not be stored: how many, and the last one's problem."""
-
-    count: int = 0
-    last: str = ""
-
-    def add(self, topic: str, error: Exception) -> None:
-        self.count += 1
-        self.last = f"{topic}: {error}"
 
 
 def point_rows(topic: str, payload: bytes | bytearray, resolve: Resolver, window: TimeWindow) -> list[PointRow]:

@@ -12,10 +12,10 @@ from sqlalchemy import Connection
 
 from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.datatypes import Datatype, to_text
-from meterhub.core.entities import Dataset
+from meterhub.core.entities import Dataset, MessageErrors
 from meterhub.core.errors import Forbidden
 from meterhub.ingest.csv_import import Column
-from meterhub.ingest.mqtt_messages import MessageError, MessageErrors
+from meterhub.ingest.mqtt_messages import MessageError
 from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
 from meterhub.store import datasets

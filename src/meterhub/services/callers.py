@@ -1,5 +1,5 @@
-"""Who calls with an API key, and whether they may use a site's meters: the check every use case
-of a site's meters makes, in one place."""
+"""Who calls, and whether they may use a site's meters: the principal behind a request's
+credentials, and the check every use case of a site's meters makes, in one place."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from meterhub.auth import keys
+from meterhub.auth import credentials, keys
 from meterhub.auth.access import Access, Principal, require_meters
 from meterhub.core.entities import Site
 from meterhub.store import accounts, meters
@@ -60,3 +60,12 @@ def reading(platform: Platform, *, caller: Principal, site_id: int) -> Iterator[
     with platform.db.reader.connect() as conn:
         check(platform, caller=caller, site_id=site_id, needed=Access.READ, conn=conn)
         yield conn
+
+
+def signed_in(platform: Platform, *, given: credentials.Presented, address: str) -> Principal:
+    """The principal behind a password, session token or key; Unauthorized when they are wrong,
+    RateLimited after too many failed logins from the address."""
+    with platform.db.reader.connect() as conn:
+        return credentials.principal(
+            conn, given, sessions=platform.sessions, login_limits=platform.login_limits, address=address
+        )

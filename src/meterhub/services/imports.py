@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import Connection
 
 from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.entities import Datastream
-from meterhub.core.errors import Conflict, Forbidden
+from meterhub.core.errors import Conflict, Forbidden, MeterhubError, NotFound, TooLarge
 from meterhub.ingest import csv_import
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.writer import Writer
@@ -35,6 +36,9 @@ from meterhub.store.imports import (
     VALIDATING,
     Import,
 )
+
+if TYPE_CHECKING:
+    from meterhub.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +222,89 @@ class Imports:
                         message=f"Ingest was cut off by a restart after row {found.done} of {found.rows}; "
                         "PUT ingest again to go on from there.",
                     )
+
+
+def create_import(platform: Platform, *, caller: Principal, name: str) -> Import:
+    """A new import of the caller's, `stored`, waiting for its file."""
+    with platform.db.writer.begin() as conn:
+        return imports.create(conn, user_id=caller.user_id, credential_id=caller.credential_id, name=name)
+
+
+def import_state(platform: Platform, *, caller: Principal, import_id: int) -> Import:
+    """One of the caller's imports: its status, progress and problems. Another user's is answered
+    as an unknown one, so that their ids cannot be probed."""
+    try:
+        found = platform.imports.current(import_id)
+    except MeterhubError as exc:
+        raise NotFound(str(exc)) from None
+    if found.user_id != caller.user_id:
+        raise NotFound(f"No import with id {import_id}.")
+    return found
+
+
+def delete_import(platform: Platform, *, caller: Principal, import_id: int) -> None:
+    """Forget one of the caller's imports and its file (not the values it stored)."""
+    import_state(platform, caller=caller, import_id=import_id)
+    platform.imports.delete(import_id)
+
+
+def upload_url(platform: Platform, *, caller: Principal, import_id: int, base_url: str) -> str:
+    """Where to PUT the file of one of the caller's imports: this server's own signed URL, or a
+    presigned S3 one."""
+    import_state(platform, caller=caller, import_id=import_id)
+    return platform.imports.files.upload_url(
+        import_id, base_url=base_url, expires_s=platform.settings.upload_url_seconds
+    )
+
+
+async def receive_upload(
+    platform: Platform,
+    *,
+    import_id: int,
+    expires: str,
+    signature: str,
+    declared_bytes: int | None,
+    body: AsyncIterator[bytes],
+) -> int:
+    """Take the file of an upload to this server's signed URL (no token: the signature is the
+    permission), streamed to disk up to the server's limit; returns its size."""
+    files = platform.imports.files
+    if not isinstance(files, LocalFiles):
+        raise NotFound("This server keeps import files in S3: PUT the file to the upload_url it gave.")
+    if not files.signed(import_id, expires, signature):
+        raise Forbidden(
+            "The upload URL is expired or was altered; GET a new one from /api/v1/import/{id}/upload_url."
+        )
+    limit = platform.settings.import_max_bytes
+    too_large = f"The file is larger than this server takes ({limit} bytes)."
+    if declared_bytes is not None and declared_bytes > limit:
+        raise TooLarge(too_large)
+    target = files.partial(import_id)
+    size = 0
+    try:
+        with target.open("wb") as out:
+            async for chunk in body:
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(too_large)
+                out.write(chunk)
+        platform.imports.uploaded(import_id, size)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return size
+
+
+def validate_import(platform: Platform, *, caller: Principal, import_id: int) -> Import:
+    """Start checking the file of one of the caller's imports (`validating`, then `ready` or `invalid`)."""
+    import_state(platform, caller=caller, import_id=import_id)
+    return platform.imports.validate(import_id, caller)
+
+
+def ingest_import(platform: Platform, *, caller: Principal, import_id: int) -> Import:
+    """Start storing the checked file's values (`ingesting`, then `done` or `failed`)."""
+    import_state(platform, caller=caller, import_id=import_id)
+    return platform.imports.ingest(import_id, caller)
 
 
 class _Stopping(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -18,6 +18,9 @@ from meterhub.core.errors import Forbidden, NotFound
 from meterhub.core.roles import TARIFF_REGISTERS
 from meterhub.services import energy
 from meterhub.store import accounts, imported_days, meters, series, tariffs
+
+if TYPE_CHECKING:
+    from meterhub.platform import Platform
 
 # Days without a contract cost nothing but the formulas still run (DSMR-reader shows 0.00).
 NO_PRICES = Prices()
@@ -92,25 +95,26 @@ def periods(
 
 
 def site_usage(
-    conn: Connection,
-    who: Principal,
+    platform: Platform,
+    *,
+    caller: Principal,
     site_id: int,
     level: int,
     lo: int,
     hi: int,
-    *,
     limit: int,
     offset: int = 0,
 ) -> tuple[Site, int, list[Period]]:
     """A site's usage per bucket for one who may read its meters; an unknown id for anyone else."""
-    try:
-        require_dataset(
-            who, site_id=site_id, dataset_id=meters.meter_dataset(conn, site_id), needed=Access.READ
-        )
-        site = accounts.get_site(conn, site_id)
-    except (Forbidden, NotFound):
-        raise NotFound(f"no site with id {site_id}") from None
-    total, page = periods(conn, site_id, level, lo, hi, limit=limit, offset=offset, estimated=True)
+    with platform.db.reader.connect() as conn:
+        try:
+            require_dataset(
+                caller, site_id=site_id, dataset_id=meters.meter_dataset(conn, site_id), needed=Access.READ
+            )
+            site = accounts.get_site(conn, site_id)
+        except (Forbidden, NotFound):
+            raise NotFound(f"no site with id {site_id}") from None
+        total, page = periods(conn, site_id, level, lo, hi, limit=limit, offset=offset, estimated=True)
     return site, total, page
 
 

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from meterhub.core import limits
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -39,7 +41,7 @@ users = Table(
     "users",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("email", String(254), nullable=False, unique=True),
+    Column("email", String(limits.EMAIL), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
     Column("name", String(200), nullable=False, default=""),
     Column("is_admin", Boolean, nullable=False, default=False),
@@ -77,7 +79,7 @@ credentials = Table(
     Column("id", Integer, primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("name", String(200), nullable=False, default=""),
+    Column("name", String(limits.CREDENTIAL_NAME), nullable=False, default=""),
     # SHA-256 of the secret: keys are long random strings, so a fast hash is safe and lets the
     # lookup use an index; the final comparison is constant-time.
     Column("secret_hash", String(64), nullable=False, unique=True),
@@ -139,8 +141,8 @@ datasets = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), nullable=False),
-    Column("topic_prefix", String(100), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
+    Column("topic_prefix", String(limits.TOPIC_PREFIX), nullable=False, unique=True),
+    Column("name", String(limits.DATASET_NAME), nullable=False),
 )
 
 # The datasets an API token may use (energydata.dk's licences); a token with none may use every
@@ -158,10 +160,10 @@ datastreams = Table(
     Column("id", Integer, primary_key=True),
     Column("dataset_id", ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("meter_id", ForeignKey("meters.id", ondelete="CASCADE")),
-    Column("topic_suffix", String(200), nullable=False),
+    Column("topic_suffix", String(limits.TOPIC_SUFFIX), nullable=False),
     Column("role", String(32)),
     Column("kind", String(8), nullable=False),
-    Column("unit", String(16), nullable=False),
+    Column("unit", String(limits.UNIT), nullable=False),
     Column("decimals", SmallInteger, nullable=False),
     # What the values are (core.datatypes): `fixed` numbers are stored as integers in units of
     # 10**-decimals (meter readings), `double`s as floating point, `string`s as text.
@@ -310,7 +312,7 @@ imports = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     # The token that created it: its licences bound which datastreams the file may name.
     Column("credential_id", ForeignKey("credentials.id", ondelete="SET NULL")),
-    Column("name", String(200), nullable=False),
+    Column("name", String(limits.IMPORT_NAME), nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
@@ -330,8 +332,3 @@ imports = Table(
 def max_length(column: Column[Any]) -> int | None:
     """How many characters a text column holds (None: as many as given)."""
     return getattr(column.type, "length", None)
-
-
-def largest(column: Column[Any]) -> int:
-    """The largest integer an integer column holds on both databases (PostgreSQL's INTEGER is 32 bits)."""
-    return 2**63 - 1 if isinstance(column.type, BigInteger) else 2**31 - 1

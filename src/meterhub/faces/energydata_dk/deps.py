@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from meterhub.auth import keys
 from meterhub.auth.access import Principal, require_scope
 from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.energydata_dk import errors
 from meterhub.platform import Platform
+from meterhub.services import callers
 
 # energydata.dk's token permissions, as meterhub's scopes.
 READ, MQTT, IMPORT = "read", "mqtt-pubsub", "batch-import"
@@ -27,11 +27,10 @@ def bearer(request: Request) -> str:
 
 def token(request: Request, permission: str) -> Principal:
     """The principal behind the request's token; 401 without a valid one, 403 without the permission."""
-    with platform(request).db.reader.connect() as conn:
-        try:
-            principal = keys.authenticate(conn, bearer(request)).principal
-        except Unauthorized:
-            raise errors.problem(401, errors.UNAUTHENTICATED) from None
+    try:
+        principal = callers.authenticate_key(platform(request), key=bearer(request)).principal
+    except Unauthorized:
+        raise errors.problem(401, errors.UNAUTHENTICATED) from None
     try:
         require_scope(principal, permission)
     except Forbidden:

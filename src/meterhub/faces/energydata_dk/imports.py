@@ -9,17 +9,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from meterhub.auth.access import Principal
 from meterhub.core.entities import Import
-from meterhub.core.errors import MeterhubError
+from meterhub.core.limits import IMPORT_NAME
 from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import IMPORT, platform, token
-from meterhub.platform import Platform
-from meterhub.services.import_files import LocalFiles
-from meterhub.store import imports, tables
+from meterhub.services import imports
 from meterhub.web import fields
-
-ImportId = fields.Id(tables.imports.c.id)
+from meterhub.web.fields import Id
 
 router = APIRouter(prefix="/api/v1/import", tags=["energydata.dk: batch import"], responses=errors.RESPONSES)
 
@@ -57,16 +53,6 @@ def _body(found: Import) -> dict[str, Any]:
     }
 
 
-def _mine(p: Platform, who: Principal, import_id: int) -> Import:
-    try:
-        found = p.imports.current(import_id)
-    except MeterhubError as exc:
-        raise errors.problem(404, str(exc)) from None
-    if found.user_id != who.user_id:  # answered as an unknown one: other users' ids cannot be probed
-        raise errors.problem(404, f"No import with id {import_id}.")
-    return found
-
-
 @router.post(
     "",
     status_code=201,
@@ -79,35 +65,30 @@ def create_import(request: Request) -> JSONResponse:
     name = request.query_params.get("importname", "").strip()
     if not name:
         raise errors.invalid({"importname": ["The importname field is required."]})
-    if (problem := fields.problem(name, tables.imports.c.name)) is not None:
+    if (problem := fields.problem(name, IMPORT_NAME)) is not None:
         raise errors.invalid({"importname": [f"The importname {problem}."]})
-    with platform(request).db.writer.begin() as conn:
-        found = imports.create(conn, user_id=who.user_id, credential_id=who.credential_id, name=name)
+    found = imports.create_import(platform(request), caller=who, name=name)
     return JSONResponse(_body(found), status_code=201)
 
 
 @router.get("/{import_id}", summary="Show an import: status, progress and problems")
-def show_import(import_id: ImportId, request: Request) -> JSONResponse:
+def show_import(import_id: Id, request: Request) -> JSONResponse:
     who = token(request, IMPORT)
-    return JSONResponse(_body(_mine(platform(request), who, import_id)))
+    return JSONResponse(_body(imports.import_state(platform(request), caller=who, import_id=import_id)))
 
 
 @router.delete("/{import_id}", status_code=204, summary="Delete an import (not its ingested values)")
-def delete_import(import_id: ImportId, request: Request) -> Response:
+def delete_import(import_id: Id, request: Request) -> Response:
     who = token(request, IMPORT)
-    p = platform(request)
-    _mine(p, who, import_id)
-    p.imports.delete(import_id)
+    imports.delete_import(platform(request), caller=who, import_id=import_id)
     return Response(status_code=204)
 
 
 @router.get("/{import_id}/upload_url", summary="A presigned URL to PUT the file to")
-def upload_url(import_id: ImportId, request: Request) -> JSONResponse:
+def upload_url(import_id: Id, request: Request) -> JSONResponse:
     who = token(request, IMPORT)
-    p = platform(request)
-    _mine(p, who, import_id)
-    url = p.imports.files.upload_url(
-        import_id, base_url=str(request.base_url), expires_s=p.settings.upload_url_seconds
+    url = imports.upload_url(
+        platform(request), caller=who, import_id=import_id, base_url=str(request.base_url)
     )
     return JSONResponse({"upload_url": url})
 
@@ -117,55 +98,34 @@ def upload_url(import_id: ImportId, request: Request) -> JSONResponse:
     summary="Upload the file (the presigned URL; no token needed)",
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}}},
 )
-async def upload(import_id: ImportId, request: Request) -> JSONResponse:
+async def upload(import_id: Id, request: Request) -> JSONResponse:
     """The body is the CSV file, of any size up to the server's limit, streamed to disk."""
-    p = platform(request)
     q = request.query_params
-    files = p.imports.files
-    if not isinstance(files, LocalFiles):
-        raise errors.problem(
-            404, "This server keeps import files in S3: PUT the file to the upload_url it gave."
-        )
-    if not files.signed(import_id, q.get("expires", ""), q.get("signature", "")):
-        raise errors.problem(
-            403,
-            "The upload URL is expired or was altered; GET a new one from /api/v1/import/{id}/upload_url.",
-        )
-    limit = p.settings.import_max_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise errors.problem(413, f"The file is larger than this server takes ({limit} bytes).")
-    target = files.partial(import_id)
-    size = 0
-    try:
-        with target.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise errors.problem(413, f"The file is larger than this server takes ({limit} bytes).")
-                out.write(chunk)
-        p.imports.uploaded(import_id, size)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    size = await imports.receive_upload(
+        platform(request),
+        import_id=import_id,
+        expires=q.get("expires", ""),
+        signature=q.get("signature", ""),
+        declared_bytes=int(declared) if declared.isdigit() else None,
+        body=request.stream(),
+    )
     return JSONResponse({"message": "Uploaded.", "bytes": size})
 
 
 @router.put("/{import_id}/validate", status_code=202, summary="Start validating the uploaded file")
-def validate(import_id: ImportId, request: Request) -> JSONResponse:
+def validate(import_id: Id, request: Request) -> JSONResponse:
     """Accepted at once; GET the import to follow the status (`validating` → `ready` or `invalid`)."""
-    return _start(request, import_id, "validate")
+    who = token(request, IMPORT)
+    return JSONResponse(
+        _body(imports.validate_import(platform(request), caller=who, import_id=import_id)), status_code=202
+    )
 
 
 @router.put("/{import_id}/ingest", status_code=202, summary="Start ingesting the validated file")
-def ingest(import_id: ImportId, request: Request) -> JSONResponse:
+def ingest(import_id: Id, request: Request) -> JSONResponse:
     """Accepted at once; GET the import to follow the status (`ingesting` → `done` or `failed`)."""
-    return _start(request, import_id, "ingest")
-
-
-def _start(request: Request, import_id: int, step: str) -> JSONResponse:
     who = token(request, IMPORT)
-    p = platform(request)
-    _mine(p, who, import_id)
-    started = p.imports.validate if step == "validate" else p.imports.ingest
-    return JSONResponse(_body(started(import_id, who)), status_code=202)
+    return JSONResponse(
+        _body(imports.ingest_import(platform(request), caller=who, import_id=import_id)), status_code=202
+    )

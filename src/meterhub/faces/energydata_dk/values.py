@@ -5,22 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Final
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from meterhub.auth.access import Access, Principal, require_dataset
 from meterhub.core.buckets import to_ms
 from meterhub.core.datatypes import Datatype, fixed_text
 from meterhub.core.entities import Datastream
-from meterhub.core.errors import Forbidden
+from meterhub.core.limits import INTEGER_MAX
 from meterhub.faces.energydata_dk import errors
 from meterhub.faces.energydata_dk.deps import READ, platform, token
-from meterhub.platform import Platform
-from meterhub.store import datasets, tables, values
-from meterhub.store.tables import largest
+from meterhub.services import values
 from meterhub.web.fields import whole_number
 
 router = APIRouter(
@@ -28,7 +27,6 @@ router = APIRouter(
 )
 
 MAX_IDS: Final = 1000
-LARGEST_ID: Final = largest(tables.datastreams.c.id)
 # The document's own example writes `2018-0201T00:00:00`; both forms are read.
 _MOMENT: Final = re.compile(r"(\d{4})-(\d{2})-?(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z?")
 _HEADERS: Final = {
@@ -56,15 +54,8 @@ def datastream_values(request: Request) -> StreamingResponse:
     """`ids=1,2,3` with `latest=true`, or with `from` and `to` (UTC, both inclusive)."""
     principal = token(request, READ)
     ids, span = _parameters(request)
-    p = platform(request)
-    with p.db.reader.connect() as conn:
-        found = {s.id: s for s in datasets.get_streams(conn, ids)}
-    unknown = [i for i in ids if i not in found]
-    if unknown:
-        raise errors.problem(404, f"No datastream with id {', '.join(map(str, unknown))}.")
-    streams = [found[i] for i in ids]
-    _may_read(principal, streams)
-    return StreamingResponse(_csv(p, streams, span), media_type="text/csv; charset=UTF-8", headers=_HEADERS)
+    found = values.datastream_values(platform(request), caller=principal, ids=ids, span=span)
+    return StreamingResponse(_csv(found), media_type="text/csv; charset=UTF-8", headers=_HEADERS)
 
 
 def _parameters(request: Request) -> tuple[list[int], tuple[int, int] | None]:
@@ -77,7 +68,7 @@ def _parameters(request: Request) -> tuple[list[int], tuple[int, int] | None]:
         problems["ids"] = ["The ids field is required: a comma-separated list of datastream ids."]
     else:
         parts = [part.strip() for part in raw_ids.split(",") if part.strip()]
-        read = [whole_number(part, largest=LARGEST_ID) for part in parts]
+        read = [whole_number(part, largest=INTEGER_MAX) for part in parts]
         bad = [part for part, number in zip(parts, read, strict=True) if number is None]
         if bad:
             problems["ids"] = [f"The ids must be datastream ids (whole numbers); not: {', '.join(bad[:5])}."]
@@ -116,29 +107,12 @@ def _moment(given: str | None, name: str, problems: dict[str, list[str]]) -> int
     return to_ms(moment) + int((millis or "0").ljust(3, "0"))
 
 
-def _may_read(principal: Principal, streams: list[Datastream]) -> None:
-    for stream in streams:
-        try:
-            require_dataset(
-                principal, site_id=stream.site_id, dataset_id=stream.dataset_id, needed=Access.READ
-            )
-        except Forbidden as exc:
-            raise errors.problem(403, f"This token may not read datastream {stream.id}: {exc}.") from None
-
-
-def _csv(p: Platform, streams: list[Datastream], span: tuple[int, int] | None) -> Iterator[bytes]:
+def _csv(found: Iterator[tuple[Datastream, values.Page]]) -> Iterator[bytes]:
     """The rows, a page at a time (Starlette runs this iterator in a worker thread)."""
-    with p.db.reader.connect() as conn, values.scanning(conn):
-        for stream in streams:
-            line = _line_format(stream)
-            family = stream.datatype.family
-            if span is None:
-                point = values.latest(conn, stream.id, family)
-                if point is not None:
-                    yield line(point).encode()
-                continue
-            for page in values.pages(conn, stream.id, family, *span):
-                yield "".join(map(line, page)).encode()
+    for stream, pages in groupby(found, key=itemgetter(0)):
+        line = _line_format(stream)
+        for _, page in pages:
+            yield "".join(map(line, page)).encode()
 
 
 def _line_format(stream: Datastream) -> Any:

@@ -3,7 +3,6 @@ credential with `admin` (both Bearer)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -11,11 +10,10 @@ from starlette.requests import Request
 
 from meterhub.auth import credentials
 from meterhub.auth.access import Principal, require_scope
-from meterhub.core.errors import Forbidden, MeterhubError, Unauthorized
+from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.platform import Platform
+from meterhub.services import callers
 from meterhub.web.answers import json_errors
-
-log = logging.getLogger(__name__)
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="meterhub"'}
 # The OpenAPI responses of the API's routes: FastAPI's {"detail": …}.
@@ -29,23 +27,15 @@ def platform(request: Request) -> Platform:
 
 def principal(request: Request) -> Principal:
     """The caller; 401 without valid credentials, 403 for a key without the admin scope."""
-    running = platform(request)
-    with running.db.reader.connect() as conn:
-        try:
-            found = credentials.principal(
-                conn,
-                presented(request),
-                sessions=running.sessions,
-                login_limits=running.login_limits,
-                address=address(request),
-            )
-        except Unauthorized:
-            raise HTTPException(
-                401,
-                "Sign in with your email and password (HTTP Basic), a session token or a key with the "
-                "admin scope (Authorization: Bearer <token or key>)",
-                headers=CHALLENGE,
-            ) from None
+    try:
+        found = callers.signed_in(platform(request), given=presented(request), address=address(request))
+    except Unauthorized:
+        raise HTTPException(
+            401,
+            "Sign in with your email and password (HTTP Basic), a session token or a key with the "
+            "admin scope (Authorization: Bearer <token or key>)",
+            headers=CHALLENGE,
+        ) from None
     try:
         require_scope(found, "admin")
     except Forbidden:
@@ -68,15 +58,3 @@ def address(request: Request) -> str:
 
 
 Caller = Annotated[Principal, Depends(principal)]
-
-
-def access_changed(request: Request) -> None:
-    """Tell an external broker that who may use which dataset changed (the embedded broker asks the
-    database itself). A broker out of reach catches up at its next round."""
-    broker = platform(request).broker_accounts
-    if broker is None:
-        return
-    try:
-        broker.sync()
-    except MeterhubError as exc:
-        log.warning("the MQTT broker's accounts will catch up later: %s", exc)

@@ -9,26 +9,22 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from meterhub.auth import keys
+from meterhub.core import limits
 from meterhub.core.costs import Usage
 from meterhub.core.datatypes import Datatype
-from meterhub.core.entities import Dataset, Datastream
+from meterhub.core.entities import Dataset, Datastream, MessageErrors
 from meterhub.core.roles import Kind
 from meterhub.core.text import NO_NUL_PATTERN
-from meterhub.ingest.mqtt_messages import MessageErrors
-from meterhub.store import tables
 from meterhub.web.fields import Id, Text
 
-# Ids and texts as their tables hold them (meterhub.web.fields).
-SiteId = Id(tables.sites.c.id)
-DatasetId = Id(tables.datasets.c.id)
-StreamId = Id(tables.datastreams.c.id)
-TokenId = Id(tables.credentials.c.id)
-DatasetName = Text(tables.datasets.c.name)
-TopicPrefix = Text(tables.datasets.c.topic_prefix)
-TopicSuffix = Text(tables.datastreams.c.topic_suffix)
-Unit = Text(tables.datastreams.c.unit)
-TokenName = Text(tables.credentials.c.name)
-Email = Text(tables.users.c.email)
+# Ids and texts as meterhub keeps them (meterhub.web.fields).
+SiteId = DatasetId = StreamId = TokenId = Id
+DatasetName = Text(limits.DATASET_NAME)
+TopicPrefix = Text(limits.TOPIC_PREFIX)
+TopicSuffix = Text(limits.TOPIC_SUFFIX)
+Unit = Text(limits.UNIT)
+TokenName = Text(limits.CREDENTIAL_NAME)
+Email = Text(limits.EMAIL)
 # Any text but NUL, as HTTP Basic's passwords (no account has one with a NUL).
 Password = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 

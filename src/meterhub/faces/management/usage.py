@@ -71,10 +71,16 @@ def site_usage(
     if since >= until:
         raise Invalid("start must come before end")
     level = LEVELS[period]
-    with platform(request).db.reader.connect() as conn:
-        site, total, page = statistics.site_usage(
-            conn, who, site_id, level, to_ms(since), to_ms(until) - 1, limit=limit, offset=offset
-        )
+    site, total, page = statistics.site_usage(
+        platform(request),
+        caller=who,
+        site_id=site_id,
+        level=level,
+        lo=to_ms(since),
+        hi=to_ms(until) - 1,
+        limit=limit,
+        offset=offset,
+    )
     return UsageOut(
         site_id=site.id,
         timezone=site.timezone,
