@@ -9,7 +9,6 @@ import shlex
 import socket
 import stat
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +21,7 @@ import pytest
 from tests.conftest import _free_port, telegram
 from tests.e2e.commands import MEHUB, answering, output_until_serving, run, serving
 from tests.mqtt.mosquitto import mosquitto
+from tests.waiting import until
 
 
 def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output_is_no_terminal(
@@ -243,12 +243,15 @@ def test_serve_with_the_documents_command_line_clients(tmp_path: Path, mode: str
                 key,
                 *(["-P", key] if mode == "mosquitto" else []),
             ]
+            # -d (debug) has mosquitto_sub tell of its SUBACK (line-buffered through stdbuf: a pipe's
+            # buffer would hold it back): the publish goes out once the listener listens.
             with subprocess.Popen(
-                ["mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20"],
+                ["stdbuf", "-oL", "mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20", "-d"],
                 stdout=subprocess.PIPE,
                 text=True,
             ) as listener:
-                time.sleep(0.3)
+                assert listener.stdout is not None
+                assert any("received SUBACK" in line for line in listener.stdout), "mosquitto_sub ended"
                 message = '{"value":"0.16300000250339508","timestamp":1521797973052}'
                 subprocess.run(
                     [
@@ -266,13 +269,16 @@ def test_serve_with_the_documents_command_line_clients(tmp_path: Path, mode: str
                     check=True,
                     timeout=20,
                 )
-                assert listener.communicate(timeout=20)[0].strip() == message
+                heard = listener.communicate(timeout=20)[0].splitlines()
+                assert [line for line in heard if not line.startswith("Client ")] == [message], heard
             values = f"http://127.0.0.1:{port}/api/v1/datastreams/values?ids={stream[1]}&latest=true"
-            for _ in range(100):
-                answered = httpx.get(values, headers={"Authorization": f"Bearer {key}"})
-                if "1521797973052" in answered.text:
-                    break
-                time.sleep(0.05)
+            answered = until(
+                lambda: httpx.get(values, headers={"Authorization": f"Bearer {key}"}),
+                lambda answer: "1521797973052" in answer.text,
+                5,
+                what="the published value in the API's latest values",
+                every=0.05,
+            )
             assert "0.16300000250339508" in answered.text, answered.text
             run(tmp_path, "key", "revoke", "1", env=env)  # the first-start key: no MQTT client
             run(tmp_path, "key", "revoke", "2", env=env)
