@@ -245,8 +245,9 @@ def test_serve_with_the_documents_command_line_clients(tmp_path: Path, mode: str
             ]
             # -d (debug) has mosquitto_sub tell of its SUBACK (line-buffered through stdbuf: a pipe's
             # buffer would hold it back): the publish goes out once the listener listens.
+            subscriber = ["mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20"]
             with subprocess.Popen(
-                ["stdbuf", "-oL", "mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20", "-d"],
+                ["stdbuf", "-oL", *subscriber, "-d"],
                 stdout=subprocess.PIPE,
                 text=True,
             ) as listener:

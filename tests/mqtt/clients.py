@@ -6,6 +6,7 @@ import json
 import socket
 import struct
 import time
+
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 

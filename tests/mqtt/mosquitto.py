@@ -66,6 +66,7 @@ def mosquitto(directory: Path) -> Iterator[Mosquitto]:
         f"log_dest file {directory / 'mosquitto.log'}\n"
     )
     process = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.DEVNULL)
+
     def listening() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"Mosquitto exited with {process.returncode} before listening on port {port}")

@@ -31,11 +31,11 @@ from tests.mqtt.clients import (
     WILDCARD_TOPICS,
     connect,
     documents_loop,
-    eventually,
     raw_publish,
     single_value,
     stored,
 )
+from tests.waiting import eventually
 
 
 @dataclass
@@ -225,7 +225,7 @@ def test_a_client_id_belongs_to_its_token(
     sender, _ = connect(broker.port, mine, "sender")
     message = json.dumps({"timestamp": TS, "value": 1.5})
     sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
-    eventually(lambda: bool(got), 5)
+    eventually(lambda: bool(got), 5, what="the sender's message at the victim")
     assert got == [message.encode()]
     # The same token with the same client id takes the session over, as MQTT has it.
     ended = threading.Event()
@@ -236,7 +236,7 @@ def test_a_client_id_belongs_to_its_token(
     for client in (again, sender):
         client.disconnect()
         client.loop_stop()
-    eventually(lambda: not broker.broker.sessions, 5)
+    eventually(lambda: not broker.broker.sessions, 5, what="the broker's sessions to end")
     assert broker.broker.sessions == {}  # clean and refused sessions leave nothing behind
 
 
@@ -337,7 +337,7 @@ def test_subscribers_get_messages_of_datasets_they_may_read(
     multi = {"timestamp": TS + 1, "value": {"my/topic/suffix1": 14.47, "my/topic/suffix2": 34}}
     sender.publish("my-topic-prefix/my/topic/suffix", json.dumps(single), qos=1).wait_for_publish(10)
     sender.publish("my-topic-prefix", json.dumps(multi), qos=1).wait_for_publish(10)
-    eventually(lambda: len(got) >= 2, 5)
+    eventually(lambda: len(got) >= 2, 5, what="both messages at the listener")
     time.sleep(0.3)  # a second copy (through the live feed as well) would be here by now
     assert got == [("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)]
     assert stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)]
@@ -360,7 +360,7 @@ def test_a_retained_message_reaches_only_subscribers_who_may_read_it(
         listener, _ = connect(broker.port, key, f"listener-{key[:6]}")
         listener.on_message = lambda c, u, m, key=key: got[key].append(m.payload)
         listener.subscribe("#", qos=1)
-    eventually(lambda: bool(got[mine]), 5)
+    eventually(lambda: bool(got[mine]), 5, what="the retained message at its owner's listener")
     time.sleep(0.3)
     assert got == {mine: [message.encode()], theirs: []}
     sender.disconnect()
@@ -377,7 +377,7 @@ def test_points_stored_by_http_or_import_reach_subscribers_too(
     platform.writer.write(
         [(streams["my/topic/suffix1"], TS, 21.5), (streams["my/topic/suffix2"], TS, -1.33e-16)]
     )
-    eventually(lambda: len(got) >= 2, 5)
+    eventually(lambda: len(got) >= 2, 5, what="both points at the listener")
     assert sorted(got) == [
         ("my-topic-prefix/my/topic/suffix1", {"timestamp": TS, "value": 21.5}),
         ("my-topic-prefix/my/topic/suffix2", {"timestamp": TS, "value": -1.33e-16}),
@@ -408,7 +408,7 @@ def test_a_subscriber_that_stops_reading_holds_up_no_one_and_only_misses_message
     assert len(stored(platform, streams["my/topic/suffix"])) == 300
     assert broker.broker.dropped >= 200  # what the stuck subscriber could not take is not queued for it
     with caplog.at_level("WARNING", logger=embedded.__name__):
-        eventually(lambda: "not delivered" in caplog.text, 3)
+        eventually(lambda: "not delivered" in caplog.text, 3, what="the log line on undelivered messages")
     assert "stored but not delivered" in caplog.text
     sender.disconnect()
     stuck.socket().close()
@@ -440,7 +440,7 @@ def test_a_persistent_subscriber_gets_what_arrived_while_it_was_away(
         message = json.dumps({"timestamp": TS + i, "value": i})
         sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
     back = listener()
-    eventually(lambda: len(got) >= 3, 5)
+    eventually(lambda: len(got) >= 3, 5, what="the three messages kept while away")
     assert sorted(m["timestamp"] for m in got) == [TS, TS + 1, TS + 2]  # type: ignore[type-var]
     back.disconnect()
     back.loop_stop()
@@ -599,7 +599,9 @@ def test_qos_0_and_2_are_stored_too(
     ).wait_for_publish(10)
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0)]  # at the end of QoS 2's handshake
     client.publish("my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + 1, "value": 0.0}), qos=0)
-    eventually(lambda: len(stored(platform, streams["my/topic/suffix"])) >= 2, 5)
+    eventually(
+        lambda: len(stored(platform, streams["my/topic/suffix"])) >= 2, 5, what="the QoS 0 message stored"
+    )
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0), (TS + 1, 0.0)]
     client.disconnect()
 
@@ -619,14 +621,18 @@ def test_a_change_of_a_tokens_datasets_reaches_its_live_connections_within_a_sec
     gone = threading.Event()
     sender.on_disconnect = lambda *args: gone.set()
     sender.publish("my-topic-prefix/my/topic/suffix", single_value(1.5), qos=1).wait_for_publish(10)
-    eventually(lambda: got == ["my-topic-prefix/my/topic/suffix"], 5)
+    eventually(
+        lambda: got == ["my-topic-prefix/my/topic/suffix"], 5, what="the first message at the listener"
+    )
 
     with platform.db.writer.begin() as conn:  # as PATCH /tokens/{id} {"datasets": [weather]} does
         (credential,) = [c for c in accounts.list_credentials(conn) if c.scopes == {"mqtt-pubsub"}]
         accounts.license_datasets(conn, credential_id=credential.id, dataset_ids=[weather["t"].dataset_id])
     time.sleep(embedded.REVOKE_CHECK_S + 0.5)
     sender.publish("weather/t", single_value(2.5), qos=1).wait_for_publish(10)  # the new licence
-    eventually(lambda: got[-1:] == ["weather/t"], 5)
+    eventually(
+        lambda: got[-1:] == ["weather/t"], 5, what="the message on the newly licensed dataset at the listener"
+    )
     everything = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
     owner, _ = connect(broker.port, everything, "owner")
     owner.publish("my-topic-prefix/my/topic/suffix", single_value(3.5, ts=TS + 1), qos=1).wait_for_publish(10)
