@@ -45,6 +45,8 @@ def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output
             data={"telegram": telegram("dsmrreader_kaifa_dsmr42_api_v1.txt")},
         )
         assert posted.status_code == 201
+        stored = httpx.get(url + "/api/v2/datalogger/dsmrreading", headers={"X-AUTHKEY": key.group(1)})
+        assert stored.json()["count"] == 1
         socket.create_connection(("127.0.0.1", mqtt_port), timeout=5).close()  # the embedded MQTT broker
     # A second start finds the database set up and prints no new secrets.
     with serving(tmp_path, port) as server:
