@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from meterhub.store.db import Database
 from meterhub.store.tables import metadata
 from meterhub.web.server import config as server_config
 from tests.stands_alone import AUDIT, REPOSITORY
+from tests.waiting import eventually
 
 # Copies of the upstream documents and captured telegrams the tests check against: see fixtures/README.md.
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -232,11 +232,7 @@ def serving(app: FastAPI, platform: Platform) -> Iterator[Server]:
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
+    eventually(lambda: srv.started, 10, what=f"the test server's start on port {port}")
     running = Server(f"http://127.0.0.1:{port}", platform)
     try:
         yield running

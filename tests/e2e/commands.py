@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.waiting import until
 
 MEHUB = [sys.executable, "-m", "meterhub"]
 
@@ -63,9 +64,11 @@ def output_until_serving(server: subprocess.Popen[str]) -> str:
 
 def answering(url: str) -> httpx.Response:
     """The server's landing page, once the server answers (it starts listening after its start lines)."""
-    for _ in range(200):
-        try:
-            return httpx.get(url + "/")
-        except httpx.ConnectError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing answers at {url}")
+    return until(
+        lambda: httpx.get(url + "/"),
+        lambda _: True,
+        10,
+        what=f"an answer at {url}",
+        ignoring=(httpx.ConnectError,),
+        every=0.05,
+    )

@@ -9,7 +9,6 @@ import shlex
 import socket
 import stat
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +22,7 @@ from meterhub import cli
 from tests.conftest import _free_port, telegram
 from tests.e2e.commands import MEHUB, answering, output_until_serving, run, serving
 from tests.mqtt.mosquitto import mosquitto
+from tests.waiting import until
 
 
 def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output_is_no_terminal(
@@ -46,6 +46,8 @@ def test_first_start_writes_a_working_key_once_to_an_owner_only_file_when_output
             data={"telegram": telegram("dsmrreader_kaifa_dsmr42_api_v1.txt")},
         )
         assert posted.status_code == 201
+        stored = httpx.get(url + "/api/v2/datalogger/dsmrreading", headers={"X-AUTHKEY": key.group(1)})
+        assert stored.json()["count"] == 1
         socket.create_connection(("127.0.0.1", mqtt_port), timeout=5).close()  # the embedded MQTT broker
     # A second start finds the database set up and prints no new secrets.
     with serving(tmp_path, port) as server:
@@ -306,12 +308,16 @@ def test_serve_with_the_documents_command_line_clients(tmp_path: Path, mode: str
                 key,
                 *(["-P", key] if mode == "mosquitto" else []),
             ]
+            # -d (debug) has mosquitto_sub tell of its SUBACK (line-buffered through stdbuf: a pipe's
+            # buffer would hold it back): the publish goes out once the listener listens.
+            subscriber = ["mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20"]
             with subprocess.Popen(
-                ["mosquitto_sub", "-t", "#", *at, "-i", "my-listener", "-C", "1", "-W", "20"],
+                ["stdbuf", "-oL", *subscriber, "-d"],
                 stdout=subprocess.PIPE,
                 text=True,
             ) as listener:
-                time.sleep(0.3)
+                assert listener.stdout is not None
+                assert any("received SUBACK" in line for line in listener.stdout), "mosquitto_sub ended"
                 message = '{"value":"0.16300000250339508","timestamp":1521797973052}'
                 subprocess.run(
                     [
@@ -329,13 +335,17 @@ def test_serve_with_the_documents_command_line_clients(tmp_path: Path, mode: str
                     check=True,
                     timeout=20,
                 )
-                assert listener.communicate(timeout=20)[0].strip() == message
+                heard = listener.communicate(timeout=20)[0].splitlines()
+                debug = ("Client ", "Subscribed (mid")  # -d's lines, the SUBACK's callback's among them
+                assert [line for line in heard if not line.startswith(debug)] == [message], heard
             values = f"http://127.0.0.1:{port}/api/v1/datastreams/values?ids={stream[1]}&latest=true"
-            for _ in range(100):
-                answered = httpx.get(values, headers={"Authorization": f"Bearer {key}"})
-                if "1521797973052" in answered.text:
-                    break
-                time.sleep(0.05)
+            answered = until(
+                lambda: httpx.get(values, headers={"Authorization": f"Bearer {key}"}),
+                lambda answer: "1521797973052" in answer.text,
+                5,
+                what="the published value in the API's latest values",
+                every=0.05,
+            )
             assert "0.16300000250339508" in answered.text, answered.text
             run(tmp_path, "key", "revoke", "1", env=env)  # the first-start key: no MQTT client
             run(tmp_path, "key", "revoke", "2", env=env)

@@ -27,7 +27,8 @@ from meterhub.store import accounts, datasets
 from meterhub.store.db import Database
 from tests.conftest import RedisChannel, _free_port
 from tests.e2e.commands import answering, output_until_serving, serving
-from tests.mqtt.clients import connect, eventually
+from tests.mqtt.clients import connect
+from tests.waiting import eventually
 
 
 @dataclass
@@ -149,7 +150,11 @@ def feeding(channel: RedisChannel, servers: int) -> None:
     name = f"{channel.prefix}:live-feed"
     client = redis.Redis.from_url(channel.url)
     try:
-        eventually(lambda: client.pubsub_numsub(name) == [(name.encode(), servers)], 10)
+        eventually(
+            lambda: client.pubsub_numsub(name) == [(name.encode(), servers)],
+            10,
+            what="the servers' feeds listening on Redis",
+        )
     finally:
         client.close()
 
@@ -167,13 +172,13 @@ def test_a_subscriber_on_one_server_gets_a_reading_stored_through_another_once(
         points = stored_points(postgres_url)
         assert points > 10  # the sample's registers, power, voltages, gas …
         # (how soon is the benchmarks' business: a loaded CI machine may take more than a second)
-        eventually(lambda: len(d.a.got()) >= points, 10)
+        eventually(lambda: len(d.a.got()) >= points, 10, what="the telegram's points at A")
         # Each server's feed keeps the order of the commits: once a later message is through on
         # both, an echo of the telegram's would have been too.
         on_a = publish_marker(d, d.a)
-        eventually(lambda: (d.marker_topic, on_a) in d.b.got(), 10)
+        eventually(lambda: (d.marker_topic, on_a) in d.b.got(), 10, what="A's marker at B")
         on_b = publish_marker(d, d.b)
-        eventually(lambda: (d.marker_topic, on_b) in d.a.got(), 10)
+        eventually(lambda: (d.marker_topic, on_b) in d.a.got(), 10, what="B's marker at A")
         a, b = d.a.got(), d.b.got()
     telegram_on_a = telegram_messages(a, d.marker_topic)
     assert sum(telegram_on_a.values()) == points and set(telegram_on_a.values()) == {1}, telegram_on_a
@@ -189,9 +194,9 @@ def test_without_redis_each_server_feeds_only_its_own_subscribers(tmp_path: Path
     with deployment(tmp_path, postgres_url, {}) as d:
         post_telegram(d, d.b)
         points = stored_points(postgres_url)
-        eventually(lambda: len(d.b.got()) >= points, 10)
+        eventually(lambda: len(d.b.got()) >= points, 10, what="the telegram's points at B")
         on_a = publish_marker(d, d.a)
-        eventually(lambda: (d.marker_topic, on_a) in d.a.got(), 10)
+        eventually(lambda: (d.marker_topic, on_a) in d.a.got(), 10, what="A's marker at A")
         a, b = d.a.got(), d.b.got()
     assert a == [(d.marker_topic, on_a)]  # nothing of the telegram stored through B
     assert len(b) == points and (d.marker_topic, on_a) not in b

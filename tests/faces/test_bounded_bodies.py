@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from starlette.types import Message, Receive
 
 from meterhub.web import bodies
 from meterhub.web import server as http_server
 from tests.conftest import Account, Server
 from tests.factories import token
+from tests.waiting import eventually
 
 API = "/api/meterhub/v1"
 
@@ -44,8 +47,10 @@ def test_a_body_over_the_limit_is_a_413_in_each_faces_shape(server: Server, acco
 def test_a_fifty_megabyte_name_is_refused_and_not_stored(server: Server, account: Account) -> None:
     admin = token(server.platform, user_id=account.user_id, scopes=("admin",))
     body = {"site_id": account.site_id, "topic_prefix": "big", "name": "n" * 50_000_000}
-    answer = server.client().post(f"{API}/datasets", json=body, headers={"Authorization": f"Bearer {admin}"})
-    assert answer.status_code == 413
+    client = server.client()
+    client.headers["Authorization"] = f"Bearer {admin}"
+    assert client.post(f"{API}/datasets", json=body).status_code == 413
+    assert client.get(f"{API}/datasets").json() == []
 
 
 def _connect(server: Server) -> socket.socket:
@@ -88,19 +93,34 @@ def test_a_stalled_body_is_a_408_and_closed(
 
 
 def test_a_client_gone_mid_body_is_one_log_line(
-    server: Server, account: Account, caplog: pytest.LogCaptureFixture
+    server: Server, account: Account, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO)
+    # The client hangs up once the server has read the body's first part: mid body, not before it.
+    read_some = threading.Event()
+    limited = bodies._idle_limited
+
+    def noting(receive: Receive) -> Receive:
+        next_message = limited(receive)
+
+        async def noted() -> Message:
+            message = await next_message()
+            read_some.set()
+            return message
+
+        return noted
+
+    monkeypatch.setattr(bodies, "_idle_limited", noting)
     with _connect(server) as sock:
         sock.sendall(
             b"PATCH /api/v2/datalogger/meter-statistics HTTP/1.1\r\nHost: x\r\nX-AUTHKEY: "
             + account.key.encode()
             + b"\r\nContent-Length: 1000\r\n\r\ndsmr_version=5"
         )
-        time.sleep(0.2)
-    deadline = time.monotonic() + 5
-    while not any("went away" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        assert read_some.wait(5)
+    eventually(
+        lambda: any("went away" in r.getMessage() for r in caplog.records), 5, what="the went-away log line"
+    )
     gone = [r for r in caplog.records if "went away" in r.getMessage()]
     assert len(gone) == 1 and gone[0].exc_info is None
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

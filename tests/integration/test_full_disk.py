@@ -119,6 +119,7 @@ def test_dsmr_reader_writes_answer_503_with_retry_after_and_reads_go_on(
     assert listed.status_code == 200 and listed.json()["count"] >= 1
     disk.free()
     assert reading(client, 5000).status_code == 201
+    assert client.get(V2).json()["count"] == listed.json()["count"] + 1
 
 
 def test_management_and_energydata_writes_answer_503_in_their_shapes(
@@ -143,6 +144,7 @@ def test_management_and_energydata_writes_answer_503_in_their_shapes(
     disk.free()
     made = owner.post(f"{API}/datasets", json={"site_id": account.site_id, "topic_prefix": "after"})
     assert made.status_code == 201
+    assert owner.get(f"{API}/datasets/{made.json()['id']}").json()["topic_prefix"] == "after"
 
 
 def test_an_mqtt_message_that_cannot_be_stored_is_counted_and_not_acknowledged(

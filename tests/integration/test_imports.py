@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from meterhub.auth import keys
@@ -13,17 +12,20 @@ from meterhub.platform import Platform
 from meterhub.store import imports
 from tests.conftest import Account
 from tests.factories import datastreams
+from tests.waiting import until
 
 
 def _settled(p: Platform, import_id: int) -> Import:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def found() -> Import:
         with p.db.reader.connect() as conn:
-            found = imports.get(conn, import_id)
-        if found.status not in (imports.VALIDATING, imports.INGESTING):
-            return found
-        time.sleep(0.02)
-    raise AssertionError("the import step did not finish")
+            return imports.get(conn, import_id)
+
+    return until(
+        found,
+        lambda i: i.status not in (imports.VALIDATING, imports.INGESTING),
+        30,
+        what=f"the end of import {import_id}'s background step",
+    )
 
 
 def test_an_ingest_cut_off_by_a_restart_is_marked_and_resumes_once(

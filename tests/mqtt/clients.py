@@ -6,11 +6,12 @@ import json
 import socket
 import struct
 import time
-from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.reasoncodes import ReasonCode
 
 from meterhub.platform import Platform
+from tests.waiting import eventually
 
 TS = 1521797973469
 
@@ -36,10 +37,23 @@ def connect(
     client.on_connect = lambda c, userdata, flags, rc, props=None: codes.append(rc.value)
     client.connect("127.0.0.1", port, 60)
     client.loop_start()
-    deadline = time.monotonic() + 5
-    while not codes and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: codes, 5, what=f"the CONNACK of MQTT client {client_id!r}")
     return client, codes
+
+
+def subscribe(client: mqtt.Client, topic: str, qos: int = 1, seconds: float = 5) -> list[int]:
+    """Subscribe and wait for the broker's SUBACK (until then a message published may pass the
+    subscriber by); the granted reason codes. Replaces the client's on_subscribe."""
+    acknowledged: dict[int, list[int]] = {}
+
+    def on_subscribe(c: mqtt.Client, userdata: object, mid: int, codes: list[ReasonCode], *_: object) -> None:
+        acknowledged[mid] = [code.value for code in codes]
+
+    client.on_subscribe = on_subscribe
+    result, mid = client.subscribe(topic, qos=qos)
+    assert result == mqtt.MQTT_ERR_SUCCESS and mid is not None, mqtt.error_string(result)
+    eventually(lambda: mid in acknowledged, seconds, what=f"the SUBACK of the subscription to {topic!r}")
+    return acknowledged[mid]
 
 
 def documents_loop(port: int, token: str, topic: str, n: int, *, password: str | None = None) -> None:
@@ -58,15 +72,6 @@ def documents_loop(port: int, token: str, topic: str, n: int, *, password: str |
             raise AssertionError(f"message {i} was not acknowledged within 10 s")
     client.disconnect()
     client.loop_stop()
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10) -> None:
-    """Wait until the check holds; AssertionError when it does not within the time."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s")
-        time.sleep(0.01)
 
 
 def stored(platform: Platform, stream_id: int) -> list[tuple[int, object]]:

@@ -7,13 +7,13 @@ import getpass
 import os
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import _free_port
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PASSWORD = "admin", "admin-secret"
@@ -66,16 +66,18 @@ def mosquitto(directory: Path) -> Iterator[Mosquitto]:
         f"log_dest file {directory / 'mosquitto.log'}\n"
     )
     process = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(f"Mosquitto did not start on port {port}") from None
-            time.sleep(0.02)
+
+    def listening() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"Mosquitto exited with {process.returncode} before listening on port {port}")
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+
+    try:
+        eventually(listening, 10, what=f"Mosquitto listening on port {port}", ignoring=(OSError,))
+    except BaseException:
+        process.kill()
+        raise
     try:
         yield Mosquitto(port, directory, process)
     finally:

@@ -7,7 +7,6 @@ import json
 import logging
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,11 +30,12 @@ from tests.mqtt.clients import (
     WILDCARD_TOPICS,
     connect,
     documents_loop,
-    eventually,
     raw_publish,
     single_value,
     stored,
+    subscribe,
 )
+from tests.waiting import eventually, until
 
 
 @dataclass
@@ -210,23 +210,22 @@ def test_a_client_id_belongs_to_its_token(
     victim, _ = connect(broker.port, mine, "meter-1")
     got: list[bytes] = []
     victim.on_message = lambda c, u, m: got.append(m.payload)
-    subscribed = threading.Event()
-    victim.on_subscribe = lambda *args: subscribed.set()
-    victim.subscribe("my-topic-prefix/#", qos=1)
-    assert subscribed.wait(5)
+    subscribe(victim, "my-topic-prefix/#", qos=1)
     # Neither a refused token nor another user's token naming the same client id ends its session.
     for key in ("nope", theirs):
         other, codes = connect(broker.port, key, "meter-1")
         assert codes and (codes[0] == 0) == (key == theirs)
         other.disconnect()
         other.loop_stop()
-    time.sleep(0.2)
-    assert victim.is_connected()
+    # Once the broker is through with the other two, the victim's session is the one left and still
+    # takes messages (paho would reconnect a closed victim, but without its subscription).
+    eventually(lambda: len(broker.broker.sessions) == 1, 5, what="the other two sessions gone")
     sender, _ = connect(broker.port, mine, "sender")
     message = json.dumps({"timestamp": TS, "value": 1.5})
     sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
-    eventually(lambda: bool(got), 5)
+    eventually(lambda: bool(got), 5, what="the sender's message at the victim")
     assert got == [message.encode()]
+    assert victim.is_connected()
     # The same token with the same client id takes the session over, as MQTT has it.
     ended = threading.Event()
     victim.on_disconnect = lambda *args: ended.set()
@@ -236,7 +235,7 @@ def test_a_client_id_belongs_to_its_token(
     for client in (again, sender):
         client.disconnect()
         client.loop_stop()
-    eventually(lambda: not broker.broker.sessions, 5)
+    eventually(lambda: not broker.broker.sessions, 5, what="the broker's sessions to end")
     assert broker.broker.sessions == {}  # clean and refused sessions leave nothing behind
 
 
@@ -330,16 +329,21 @@ def test_subscribers_get_messages_of_datasets_they_may_read(
     listener, _ = connect(broker.port, key, "listener")
     got: list[tuple[str, dict[str, object]]] = []
     listener.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
-    listener.subscribe("#", qos=1)
-    time.sleep(0.2)
+    subscribe(listener, "#", qos=1)
     sender, _ = connect(broker.port, key, "sender")
     single = {"timestamp": TS, "value": 14.47}
     multi = {"timestamp": TS + 1, "value": {"my/topic/suffix1": 14.47, "my/topic/suffix2": 34}}
-    sender.publish("my-topic-prefix/my/topic/suffix", json.dumps(single), qos=1).wait_for_publish(10)
-    sender.publish("my-topic-prefix", json.dumps(multi), qos=1).wait_for_publish(10)
-    eventually(lambda: len(got) >= 2, 5)
-    time.sleep(0.3)  # a second copy (through the live feed as well) would be here by now
-    assert got == [("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)]
+    marker = {"timestamp": TS + 2, "value": 0.5}
+    for topic, message in (("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)):
+        sender.publish(topic, json.dumps(message), qos=1).wait_for_publish(10)
+    # A second copy (through the live feed as well) would come before a later message.
+    sender.publish("my-topic-prefix/my/topic/suffix", json.dumps(marker), qos=1).wait_for_publish(10)
+    eventually(lambda: len(got) >= 3, 5, what="both messages and the marker at the listener")
+    assert got == [
+        ("my-topic-prefix/my/topic/suffix", single),
+        ("my-topic-prefix", multi),
+        ("my-topic-prefix/my/topic/suffix", marker),
+    ]
     assert stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)]
     listener.disconnect()
     sender.disconnect()
@@ -351,6 +355,7 @@ def test_a_retained_message_reaches_only_subscribers_who_may_read_it(
     mine = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
     stranger = make_account(platform, email="stranger@example.org")
     theirs = token(platform, user_id=stranger.user_id, scopes=("mqtt-pubsub",))
+    datastreams(platform, site_id=stranger.site_id, prefix="theirs", streams={"x": Datatype.DOUBLE})
     sender, _ = connect(broker.port, mine, "sender")
     message = json.dumps({"timestamp": TS, "value": 14.47})
     sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1, retain=True).wait_for_publish(10)
@@ -359,11 +364,17 @@ def test_a_retained_message_reaches_only_subscribers_who_may_read_it(
     for key in (mine, theirs):
         listener, _ = connect(broker.port, key, f"listener-{key[:6]}")
         listener.on_message = lambda c, u, m, key=key: got[key].append(m.payload)
-        listener.subscribe("#", qos=1)
-    eventually(lambda: bool(got[mine]), 5)
-    time.sleep(0.3)
-    assert got == {mine: [message.encode()], theirs: []}
+        subscribe(listener, "#", qos=1)
+    # The retained messages go out as the subscriptions are made: before a message published later,
+    # which each listener may read (one on its own user's dataset).
+    markers = {mine: single_value(1.0, ts=TS + 1), theirs: single_value(2.0)}
+    stranger_sender, _ = connect(broker.port, theirs, "stranger-sender")
+    sender.publish("my-topic-prefix/my/topic/suffix", markers[mine], qos=1).wait_for_publish(10)
+    stranger_sender.publish("theirs/x", markers[theirs], qos=1).wait_for_publish(10)
+    eventually(lambda: all(markers[k] in got[k] for k in got), 5, what="each listener's marker")
+    assert got == {mine: [message.encode(), markers[mine]], theirs: [markers[theirs]]}
     sender.disconnect()
+    stranger_sender.disconnect()
 
 
 def test_points_stored_by_http_or_import_reach_subscribers_too(
@@ -372,12 +383,11 @@ def test_points_stored_by_http_or_import_reach_subscribers_too(
     listener, _ = connect(broker.port, token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",)))
     got: list[tuple[str, dict[str, object]]] = []
     listener.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
-    listener.subscribe("my-topic-prefix/my/topic/+", qos=0)
-    time.sleep(0.2)
+    subscribe(listener, "my-topic-prefix/my/topic/+", qos=0)
     platform.writer.write(
         [(streams["my/topic/suffix1"], TS, 21.5), (streams["my/topic/suffix2"], TS, -1.33e-16)]
     )
-    eventually(lambda: len(got) >= 2, 5)
+    eventually(lambda: len(got) >= 2, 5, what="both points at the listener")
     assert sorted(got) == [
         ("my-topic-prefix/my/topic/suffix1", {"timestamp": TS, "value": 21.5}),
         ("my-topic-prefix/my/topic/suffix2", {"timestamp": TS, "value": -1.33e-16}),
@@ -396,10 +406,7 @@ def test_a_subscriber_that_stops_reading_holds_up_no_one_and_only_misses_message
     monkeypatch.setattr(embedded, "SUBSCRIBER_QUEUE", 50)
     key = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
     stuck, _ = connect(broker.port, key, "stuck")
-    subscribed = threading.Event()
-    stuck.on_subscribe = lambda *args: subscribed.set()
-    stuck.subscribe("#", qos=1)
-    assert subscribed.wait(5)
+    subscribe(stuck, "#", qos=1)
     stuck.loop_stop()  # connected, subscribed, and no longer reading: no delivery is acknowledged
     sender, _ = connect(broker.port, key, "sender")
     for i in range(300):
@@ -408,7 +415,7 @@ def test_a_subscriber_that_stops_reading_holds_up_no_one_and_only_misses_message
     assert len(stored(platform, streams["my/topic/suffix"])) == 300
     assert broker.broker.dropped >= 200  # what the stuck subscriber could not take is not queued for it
     with caplog.at_level("WARNING", logger=embedded.__name__):
-        eventually(lambda: "not delivered" in caplog.text, 3)
+        eventually(lambda: "not delivered" in caplog.text, 3, what="the log line on undelivered messages")
     assert "stored but not delivered" in caplog.text
     sender.disconnect()
     stuck.socket().close()
@@ -440,7 +447,7 @@ def test_a_persistent_subscriber_gets_what_arrived_while_it_was_away(
         message = json.dumps({"timestamp": TS + i, "value": i})
         sender.publish("my-topic-prefix/my/topic/suffix", message, qos=1).wait_for_publish(10)
     back = listener()
-    eventually(lambda: len(got) >= 3, 5)
+    eventually(lambda: len(got) >= 3, 5, what="the three messages kept while away")
     assert sorted(m["timestamp"] for m in got) == [TS, TS + 1, TS + 2]  # type: ignore[type-var]
     back.disconnect()
     back.loop_stop()
@@ -489,21 +496,24 @@ def test_a_client_that_outruns_the_broker_loses_what_exceeds_its_queue_and_no_on
         flooder.publish(
             "my-topic-prefix/my/topic/suffix1", json.dumps({"timestamp": TS + i, "value": i}), qos=0
         )
-    deadline = time.monotonic() + 30
-    while sum(e.count for e in platform.message_errors.values()) < 2000 and time.monotonic() < deadline:
-        time.sleep(0.01)  # the whole flood has arrived: 1,000 waiting, the rest dropped
+
+    def dropped() -> int:
+        return sum(e.count for e in platform.message_errors.values())
+
+    eventually(lambda: dropped() >= 2000, 30, what="the whole flood arrived: 1,000 waiting, the rest dropped")
     gate.set()
     held.result(30)
     calm.publish(
         "my-topic-prefix/my/topic/suffix2", json.dumps({"timestamp": TS, "value": 1}), qos=1
     ).wait_for_publish(30)
-    while time.monotonic() < deadline:
-        kept = len(stored(platform, streams["my/topic/suffix1"]))
-        dropped = sum(e.count for e in platform.message_errors.values())
-        if kept + dropped >= 3000:
-            break
-        time.sleep(0.05)
-    assert (kept, dropped) == (1000, 2000)  # the queue's 1,000 stored, the rest dropped and counted
+    kept_and_dropped = until(
+        lambda: (len(stored(platform, streams["my/topic/suffix1"])), dropped()),
+        lambda counts: sum(counts) >= 3000,
+        30,
+        what="each of the flood's 3,000 messages stored or dropped",
+        every=0.05,
+    )
+    assert kept_and_dropped == (1000, 2000)  # the queue's 1,000 stored, the rest dropped and counted
     assert stored(platform, streams["my/topic/suffix2"]) == [(TS, 1.0)]
     assert flooder.is_connected()
     flooder.disconnect()
@@ -599,7 +609,9 @@ def test_qos_0_and_2_are_stored_too(
     ).wait_for_publish(10)
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0)]  # at the end of QoS 2's handshake
     client.publish("my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + 1, "value": 0.0}), qos=0)
-    eventually(lambda: len(stored(platform, streams["my/topic/suffix"])) >= 2, 5)
+    eventually(
+        lambda: len(stored(platform, streams["my/topic/suffix"])) >= 2, 5, what="the QoS 0 message stored"
+    )
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 2.0), (TS + 1, 0.0)]
     client.disconnect()
 
@@ -614,26 +626,38 @@ def test_a_change_of_a_tokens_datasets_reaches_its_live_connections_within_a_sec
     listener, _ = connect(broker.port, key, "listener")
     got: list[str] = []
     listener.on_message = lambda c, u, m: got.append(m.topic)
-    listener.subscribe("#", qos=1)
+    subscribe(listener, "#", qos=1)
     sender, _ = connect(broker.port, key, "sender")
     gone = threading.Event()
     sender.on_disconnect = lambda *args: gone.set()
     sender.publish("my-topic-prefix/my/topic/suffix", single_value(1.5), qos=1).wait_for_publish(10)
-    eventually(lambda: got == ["my-topic-prefix/my/topic/suffix"], 5)
+    eventually(
+        lambda: got == ["my-topic-prefix/my/topic/suffix"], 5, what="the first message at the listener"
+    )
 
     with platform.db.writer.begin() as conn:  # as PATCH /tokens/{id} {"datasets": [weather]} does
         (credential,) = [c for c in accounts.list_credentials(conn) if c.scopes == {"mqtt-pubsub"}]
         accounts.license_datasets(conn, credential_id=credential.id, dataset_ids=[weather["t"].dataset_id])
-    time.sleep(embedded.REVOKE_CHECK_S + 0.5)
+    # The broker reads the token again every REVOKE_CHECK_S: both connections have the new rights.
+    before = {c: s.meterhub_principal for c, (s, _) in broker.broker.sessions.items()}
+    eventually(
+        lambda: all(s.meterhub_principal != before[c] for c, (s, _) in broker.broker.sessions.items()),
+        embedded.REVOKE_CHECK_S + 5,
+        what="the new licence on the token's connections",
+    )
     sender.publish("weather/t", single_value(2.5), qos=1).wait_for_publish(10)  # the new licence
-    eventually(lambda: got[-1:] == ["weather/t"], 5)
+    eventually(
+        lambda: got[-1:] == ["weather/t"], 5, what="the message on the newly licensed dataset at the listener"
+    )
     everything = token(platform, user_id=account.user_id, scopes=("mqtt-pubsub",))
     owner, _ = connect(broker.port, everything, "owner")
     owner.publish("my-topic-prefix/my/topic/suffix", single_value(3.5, ts=TS + 1), qos=1).wait_for_publish(10)
     sender.publish("my-topic-prefix/my/topic/suffix", single_value(4.5, ts=TS + 2), qos=1)
     assert gone.wait(5)  # a publish to a dataset it may no longer write ends its connection
-    time.sleep(0.3)
-    assert got == ["my-topic-prefix/my/topic/suffix", "weather/t"]  # no longer the document's dataset
+    # Were the owner's message on the document's dataset delivered, it would come before this one.
+    owner.publish("weather/t", single_value(5.5, ts=TS + 3), qos=1).wait_for_publish(10)
+    eventually(lambda: got.count("weather/t") == 2, 5, what="the owner's later message at the listener")
+    assert got == ["my-topic-prefix/my/topic/suffix", "weather/t", "weather/t"]  # no longer the document's
     assert stored(platform, streams["my/topic/suffix"]) == [(TS, 1.5), (TS + 1, 3.5)]
     for client in (listener, owner):
         client.disconnect()

@@ -13,7 +13,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -37,11 +36,12 @@ from tests.mqtt.clients import (
     WILDCARD_TOPICS,
     connect,
     documents_loop,
-    eventually,
     raw_publish,
     stored,
+    subscribe,
 )
 from tests.mqtt.mosquitto import Mosquitto, mosquitto
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -83,7 +83,9 @@ def test_a_single_value_publish_is_stored(
     client.publish(
         "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
     ).wait_for_publish(10)
-    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)])
+    eventually(
+        lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)], what="the message stored"
+    )
     client.disconnect()
 
 
@@ -108,16 +110,18 @@ def test_a_subscription_receives_single_and_multi_value_messages(
     listener, _ = connect(broker.port, key, "listener", password=key)
     got: list[tuple[str, dict[str, object]]] = []
     listener.on_message = lambda c, u, m: got.append((m.topic, json.loads(m.payload)))
-    listener.subscribe("#", qos=1)
-    time.sleep(0.2)
+    subscribe(listener, "#", qos=1)
     publisher, _ = connect(broker.port, key, "publisher", password=key)
     single = {"timestamp": TS, "value": 14.47}
     multi = {"timestamp": TS + 1, "value": {"my/topic/suffix1": 14.47, "my/topic/suffix2": 34}}
     publisher.publish("my-topic-prefix/my/topic/suffix", json.dumps(single), qos=1).wait_for_publish(10)
     publisher.publish("my-topic-prefix", json.dumps(multi), qos=1).wait_for_publish(10)
-    eventually(lambda: len(got) == 2)
+    eventually(lambda: len(got) == 2, what="both messages at the listener")
     assert got == [("my-topic-prefix/my/topic/suffix", single), ("my-topic-prefix", multi)]
-    eventually(lambda: stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)])
+    eventually(
+        lambda: stored(platform, streams["my/topic/suffix2"]) == [(TS + 1, 34.0)],
+        what="the multi-value message stored",
+    )
     assert stored(platform, streams["my/topic/suffix1"]) == [(TS + 1, 14.47)]
     publisher.disconnect()
     listener.disconnect()
@@ -135,11 +139,11 @@ def test_points_stored_by_http_reach_subscribers(
     listener, _ = connect(broker.port, key, "listener", password=key)
     got: list[tuple[str, bytes]] = []
     listener.on_message = lambda c, u, m: got.append((m.topic, m.payload))
-    listener.subscribe("my-topic-prefix/#", qos=0)
-    time.sleep(0.2)
+    subscribe(listener, "my-topic-prefix/#", qos=0)
     platform.writer.write([(streams["my/topic/suffix3"], TS, 4.87)])
     eventually(
-        lambda: got == [("my-topic-prefix/my/topic/suffix3", b'{"timestamp": 1521797973469, "value": 4.87}')]
+        lambda: got == [("my-topic-prefix/my/topic/suffix3", b'{"timestamp": 1521797973469, "value": 4.87}')],
+        what="the point at the listener",
     )
     listener.disconnect()
 
@@ -148,20 +152,22 @@ def test_messages_of_datasets_a_token_may_not_read_never_reach_it(
     bridge: MosquittoBridge, broker: Mosquitto, platform: Platform, account: Account, streams: dict[str, int]
 ) -> None:
     stranger = make_account(platform, email="stranger@example.org")
+    own = datastreams(platform, site_id=stranger.site_id, prefix="theirs", streams={"x": Datatype.DOUBLE})
     theirs = pubsub(platform, stranger)
     listener, _ = connect(broker.port, theirs, "stranger", password=theirs)
     got: list[str] = []
     listener.on_message = lambda c, u, m: got.append(m.topic)
-    listener.subscribe("#", qos=1)
-    time.sleep(0.2)
+    subscribe(listener, "#", qos=1)
     mine = pubsub(platform, account)
     publisher, _ = connect(broker.port, mine, "owner", password=mine)
     publisher.publish(
         "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 1.0}), qos=1
     ).wait_for_publish(10)
-    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 1.0)])
-    time.sleep(0.2)
-    assert got == []
+    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 1.0)], what="the message stored")
+    # A point stored later, which the stranger may read, comes through after any copy of the owner's.
+    platform.writer.write([(own["x"].id, TS, 2.0)])
+    eventually(lambda: bool(got), what="the stranger's own point at its listener")
+    assert got == ["theirs/x"]
     publisher.disconnect()
     listener.disconnect()
 
@@ -186,7 +192,9 @@ def test_a_forbidden_publish_is_never_stored_and_mqtt5_clients_hear_not_authoriz
     owner.publish(
         "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + 1, "value": 1.0}), qos=1
     ).wait_for_publish(10)
-    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS + 1, 1.0)])
+    eventually(
+        lambda: stored(platform, streams["my/topic/suffix"]) == [(TS + 1, 1.0)], what="the message stored"
+    )
     intruder.disconnect()
     intruder.loop_stop()
     owner.disconnect()
@@ -204,7 +212,7 @@ def test_a_revoked_token_loses_its_connection_and_cannot_come_back(
         f"/api/meterhub/v1/tokens/{cred.id}", auth=("owner@example.org", "correct horse")
     )
     assert revoked.status_code == 204
-    eventually(lambda: not client.is_connected(), 5)
+    eventually(lambda: not client.is_connected(), 5, what="the revoked token's client disconnected")
     client.loop_stop()
     again, codes = connect(broker.port, key, password=key)
     assert codes and codes[0] != 0
@@ -225,7 +233,7 @@ def test_an_expired_token_loses_its_connection(
         bridge.accounts.issued(conn, key)
     client, codes = connect(broker.port, key, password=key)
     assert codes == [0]
-    eventually(lambda: not client.is_connected(), 5)
+    eventually(lambda: not client.is_connected(), 5, what="the client disconnected")
     client.loop_stop()
 
 
@@ -266,14 +274,19 @@ def test_bad_messages_are_counted_never_stored_and_the_broker_keeps_serving(
     # MQTT forbids wildcards in a publish: Mosquitto closes that connection, nothing reaches meterhub.
     for topic in WILDCARD_TOPICS:
         assert raw_publish(broker.port, key, topic, b'{"timestamp": 1521797973469, "value": 1}') == b""
-    eventually(lambda: sum(e.count for e in platform.message_errors.values()) == len(BAD_MESSAGES))
+    eventually(
+        lambda: sum(e.count for e in platform.message_errors.values()) == len(BAD_MESSAGES),
+        what="every bad message counted",
+    )
     (errors,) = platform.message_errors.values()
     assert client.is_connected()
     assert all(stored(platform, sid) == [] for sid in streams.values())
     client.publish(
         "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 14.47}), qos=1
     ).wait_for_publish(10)
-    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)])
+    eventually(
+        lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 14.47)], what="the good message stored"
+    )
     assert errors.count == len(BAD_MESSAGES)
     # The log tells of each kind of problem once a minute: not JSON, not a message, a bad value, too
     # large, no such datastream, seconds, a timestamp that is no number, outside the time window.
@@ -290,7 +303,9 @@ def test_the_qos1_loop_of_section_3_6_stores_exactly_10000_points(
     # share a stamp, and each later one is stored at the next free millisecond.
     key = pubsub(platform, account)
     documents_loop(broker.port, key, "my-topic-prefix/my/topic/suffix", 10000, password=key)
-    eventually(lambda: len(stored(platform, streams["my/topic/suffix"])) >= 10000, 30)
+    eventually(
+        lambda: len(stored(platform, streams["my/topic/suffix"])) >= 10000, 30, what="10,000 messages stored"
+    )
     assert [v for _, v in stored(platform, streams["my/topic/suffix"])] == list(range(10000))
     assert platform.message_errors == {}
 
@@ -332,15 +347,17 @@ def test_kill_9_mid_stream_loses_no_acknowledged_message_and_stores_none_twice(
             "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS + i, "value": i}), qos=1
         )
         if i == 2_000:  # meterhub is taking messages: kill it without warning
-            eventually(lambda: len(stored(platform, sid)) > 500)
+            eventually(lambda: len(stored(platform, sid)) > 500, what="half of the messages stored")
             worker.kill()
             worker.wait()
             at_kill = len(stored(platform, sid))
-    eventually(lambda: len(acked) == total, 30)  # the broker has them all, meterhub is away
+    eventually(
+        lambda: len(acked) == total, 30, what="every message acknowledged by Mosquitto"
+    )  # the broker has them all, meterhub is away
     assert len(stored(platform, sid)) == at_kill
     worker = ingest_worker(platform, broker)
     try:
-        eventually(lambda: len(stored(platform, sid)) >= total, 60)
+        eventually(lambda: len(stored(platform, sid)) >= total, 60, what="every message stored")
         assert stored(platform, sid) == [(TS + i, float(i)) for i in range(total)]
         assert platform.message_errors == {}
     finally:
@@ -356,7 +373,7 @@ def test_a_token_the_broker_cannot_take_is_not_issued(
     owner = ("owner@example.org", "correct horse")
     broker.process.terminate()
     broker.process.wait(10)
-    eventually(lambda: not bridge.accounts.admin.connected, 5)
+    eventually(lambda: not bridge.accounts.admin.connected, 5, what="the bridge's admin connection to end")
     made = server.client().post(
         "/api/meterhub/v1/tokens", json={"name": "sensor", "permissions": ["mqtt-pubsub"]}, auth=owner
     )
@@ -374,7 +391,10 @@ def test_qos_0_and_2_are_stored_too(
         client.publish(
             "my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": ts, "value": qos}), qos=qos
         )
-    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 0.0), (TS + 1, 2.0)])
+    eventually(
+        lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 0.0), (TS + 1, 2.0)],
+        what="both messages stored",
+    )
     client.disconnect()
 
 
@@ -401,6 +421,8 @@ def test_a_message_the_database_fails_to_take_is_written_again_not_lost(
     key = pubsub(platform, account)
     client, _ = connect(broker.port, key, password=key)
     client.publish("my-topic-prefix/my/topic/suffix", json.dumps({"timestamp": TS, "value": 1.5}), qos=1)
-    eventually(lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 1.5)], 5)
+    eventually(
+        lambda: stored(platform, streams["my/topic/suffix"]) == [(TS, 1.5)], 5, what="the message stored"
+    )
     assert failures == [] and platform.message_errors == {}
     client.disconnect()

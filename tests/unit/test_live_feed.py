@@ -21,7 +21,8 @@ from meterhub.ingest.write_path import PointRow
 from meterhub.platform import Platform
 from tests.conftest import RedisChannel, _free_port, make_account
 from tests.factories import datastreams
-from tests.mqtt.clients import TS, eventually
+from tests.mqtt.clients import TS
+from tests.waiting import eventually
 
 # One of each storage family, so that the round trip through Redis keeps ints, floats and text.
 POINTS: list[PointRow] = [(1, TS, 123_456_789_012), (2, TS, 21.5), (3, TS, "warm ☀")]  # type: ignore[list-item]
@@ -58,7 +59,7 @@ def listening(url: str, channel: str, n: int) -> None:
             return False
 
     try:
-        eventually(listened, 5)
+        eventually(listened, 5, what="the feeds listening on Redis")
     finally:
         client.close()
 
@@ -116,15 +117,15 @@ def test_points_reach_the_other_servers_of_a_deployment_once_and_no_other_deploy
 
         a.publish(POINTS)
         assert heard_a.batches == [POINTS]  # at once, on the publishing thread: not through Redis
-        eventually(lambda: heard_b.has(POINTS), 2)
+        eventually(lambda: heard_b.has(POINTS), 2, what="the points at B")
         # Redis keeps the order of what it was given: once a later message is through, an echo or
         # a leak of the first would be too.
         c2.publish(marker(1))
-        eventually(lambda: heard_c.has(marker(1)), 2)
+        eventually(lambda: heard_c.has(marker(1)), 2, what="marker 1 at C")
         b.publish(marker(2))
-        eventually(lambda: heard_a.has(marker(2)), 2)
+        eventually(lambda: heard_a.has(marker(2)), 2, what="marker 2 at A")
         a.publish(marker(3))
-        eventually(lambda: heard_b.has(marker(3)), 2)
+        eventually(lambda: heard_b.has(marker(3)), 2, what="marker 3 at B")
 
     assert heard_a.batches == [POINTS, marker(2), marker(3)]
     assert heard_b.batches == [POINTS, marker(2), marker(3)]
@@ -147,10 +148,10 @@ def test_points_a_broker_delivered_itself_go_to_the_other_servers_only_when_they
         listener.subscribe(there)
         listening(redis_channel.url, channel, 2)
         embedded.publish(POINTS, delivered=True)
-        eventually(lambda: there.has(POINTS), 2)
+        eventually(lambda: there.has(POINTS), 2, what="the points at the other feed")
         mosquitto.publish(marker(1), delivered=True)  # every client has it: one Mosquitto for all
         mosquitto.publish(marker(2))
-        eventually(lambda: there.has(marker(2)), 2)
+        eventually(lambda: there.has(marker(2)), 2, what="marker 2 at the other feed")
     assert here.batches == [marker(2)]
     assert there.batches == [POINTS, marker(2)]
 
@@ -192,13 +193,21 @@ def test_a_redis_outage_stops_no_ingest_is_logged_once_and_the_feed_comes_back(
         for i in range(5):
             assert platform.writer.write([(stream.id, TS + i, float(i))]).stored == 1
         assert len(here.batches) == 5  # this server's subscribers do not need Redis
-        eventually(lambda: any("cannot reach Redis" in r.getMessage() for r in caplog.records), 5)
+        eventually(
+            lambda: any("cannot reach Redis" in r.getMessage() for r in caplog.records),
+            5,
+            what="the log line on Redis out of reach",
+        )
         told = [r.getMessage() for r in caplog.records if "cannot reach Redis" in r.getMessage()]
         assert len(told) == 1 and f"127.0.0.1:{port}" in told[0], told
 
         stack.enter_context(redis_server(port, tmp_path))
         listening(url, channel, 2)  # both listeners are back
-        eventually(lambda: any("reaches Redis" in r.getMessage() for r in caplog.records), 5)
+        eventually(
+            lambda: any("reaches Redis" in r.getMessage() for r in caplog.records),
+            5,
+            what="the log line on Redis back",
+        )
         # The sender may wait out its second before it tries again: what it is given meanwhile is
         # dropped, so a point a time until one is through.
         written: list[PointRow] = []
@@ -208,8 +217,8 @@ def test_a_redis_outage_stops_no_ingest_is_logged_once_and_the_feed_comes_back(
             platform.writer.write(written[-1:])
             return any(there.has([point]) for point in written)
 
-        eventually(one_more_and_through, 5)
+        eventually(one_more_and_through, 5, what="a point through the feed again")
         other.publish(marker(1))
-        eventually(lambda: here.has(marker(1)), 2)
+        eventually(lambda: here.has(marker(1)), 2, what="marker 1 here")
     told = [r.getMessage() for r in caplog.records if "cannot reach Redis" in r.getMessage()]
     assert len(told) == 1, told

@@ -46,6 +46,7 @@ def test_wrong_methods(server: Server, account: Account) -> None:
 def test_a_revoked_key_stops_working_at_once(server: Server, account: Account) -> None:
     client = server.client(account.key)
     assert client.post(V1, data={"telegram": KAIFA}).status_code == 201
+    assert client.get(V2).json()["count"] == 1
     with server.platform.db.writer.begin() as conn:
         (cred,) = accounts.list_credentials(conn, user_id=account.user_id)
         accounts.revoke_credential(conn, credential_id=cred.id)

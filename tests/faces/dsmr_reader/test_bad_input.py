@@ -89,6 +89,7 @@ def test_every_malformed_telegram_gets_a_400_hint_and_stores_nothing(
     stats = client.get("/api/v2/datalogger/meter-statistics").json()
     assert stats["rejected_telegrams"] == len(CASES)
     assert client.post(V1, data={"telegram": GOOD}).status_code == 201
+    assert points(server) > 0
 
 
 def test_missing_empty_or_oversized_bodies(server: Server, account: Account) -> None:
@@ -106,12 +107,14 @@ def test_missing_empty_or_oversized_bodies(server: Server, account: Account) -> 
     assert multipart.status_code == 413
     assert points(server) == 0
     assert client.post(V1, data={"telegram": "\x00\x00" + GOOD + "\x00"}).status_code == 201
+    assert points(server) > 0
 
 
 def test_someone_elses_key_cannot_write_here(server: Server, account: Account) -> None:
     stranger = make_account(server.platform, email="stranger@example.org")
     assert server.client(stranger.key).post(V1, data={"telegram": GOOD}).status_code == 201
     assert server.client(account.key).get(V2).json()["count"] == 0
+    assert server.client(stranger.key).get(V2).json()["count"] == 1  # stored on the stranger's site
 
 
 VALID = {
@@ -186,6 +189,7 @@ def test_every_bad_reading_gets_a_400_naming_the_field(
     assert client.post(V2, json={**VALID, "electricity_delivered_1": True}).status_code == 400
     assert points(server) == 0
     assert client.post(V2, json=VALID).status_code == 201
+    assert points(server) > 0
 
 
 def test_a_meter_clock_outside_the_window_is_named_in_the_hint(server: Server, account: Account) -> None:

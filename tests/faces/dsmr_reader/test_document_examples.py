@@ -28,6 +28,7 @@ def test_the_printed_telegram_is_refused_with_both_crcs_named(server: Server, ac
     )
     assert response.status_code == 400
     assert "74B0" in response.text and "A97E" in response.text
+    assert server.client(account.key).get("/api/v2/datalogger/dsmrreading").json()["count"] == 0
 
 
 def test_the_unmasked_telegram_is_stored_and_read_back(server: Server, account: Account) -> None:
@@ -56,6 +57,7 @@ def test_the_curl_example_with_token_header(server: Server, account: Account) ->
         data={"telegram": telegram("dsmrreader_kaifa_dsmr42_api_v1.txt")},
     )
     assert response.status_code == 201
+    assert server.client(account.key).get("/api/v2/datalogger/dsmrreading").json()["count"] == 1
 
 
 def test_the_v2_post_example_returns_the_documented_shape(server: Server, account: Account) -> None:
@@ -102,6 +104,7 @@ def test_the_datalogger_scripts_send_telegram_gets_201(
     url = f"{server.url}/api/v1/datalogger/dsmrreading"
     send(telegram("dsmrreader_kaifa_dsmr42_api_v1.txt"), url, account.key)  # type: ignore[operator]
     assert "API error" not in capsys.readouterr().out
+    assert server.client(account.key).get("/api/v2/datalogger/dsmrreading").json()["count"] == 1
     send("garbage", url, account.key)  # type: ignore[operator]
     assert "API error: Failed to parse telegram" in capsys.readouterr().out
 

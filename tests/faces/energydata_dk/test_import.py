@@ -22,6 +22,7 @@ from meterhub.platform import Platform
 from meterhub.store import datasets
 from tests.conftest import Account, Server, make_account
 from tests.factories import datastreams, token
+from tests.waiting import until
 
 IMPORT = "/api/v1/import"
 # The document's example file, as printed (blank lines and all); its ids are this installation's.
@@ -69,13 +70,13 @@ class Example:
 
     def settle(self, import_id: int) -> dict[str, Any]:
         """The import once its background step has finished."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            found = self.client.get(f"{IMPORT}/{import_id}").json()
-            if found["status"] not in ("validating", "ingesting"):
-                return found  # type: ignore[no-any-return]
-            time.sleep(0.05)
-        raise AssertionError("the import did not finish in 60 s")
+        return until(
+            lambda: self.client.get(f"{IMPORT}/{import_id}").json(),
+            lambda found: found["status"] not in ("validating", "ingesting"),
+            60,
+            what=f"the end of import {import_id}'s background step",
+            every=0.05,
+        )
 
     def validated(self, body: bytes) -> dict[str, Any]:
         created = self.create()
@@ -322,8 +323,13 @@ def test_the_python_helper_of_section_4_2_imports_the_example(example: Example, 
         job.validate(print_progress=False)
         assert job.state == "ready"
         job.ingest(block=False, print_progress=False)
-        while job.refresh_status()["status"] == "ingesting":
-            time.sleep(0.05)
+        until(
+            job.refresh_status,
+            lambda found: found["status"] != "ingesting",
+            60,
+            what="the end of the helper's ingest",
+            every=0.05,
+        )
         assert job.state == "done"
     assert not (tmp_path / "example.csv").exists()  # cleaned up
     assert [r[2] for r in example.values(example.text)] == [r[0] for r in rows]

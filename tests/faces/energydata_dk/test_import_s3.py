@@ -69,6 +69,7 @@ def test_the_document_steps_with_a_presigned_s3_url(server: Server, account: Acc
     assert example.settle(created["id"])["status"] == "done"
     assert example.stored() == 14
     assert example.client.delete(f"{IMPORT}/{created['id']}").status_code == 204
+    assert example.client.get(f"{IMPORT}/{created['id']}").status_code == 404
     listed = boto3.client("s3", endpoint_url=s3).list_objects_v2(Bucket=BUCKET)
     assert listed.get("KeyCount", 0) == 0
 

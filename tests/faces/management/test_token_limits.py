@@ -3,6 +3,8 @@ reads of data outside its datasets."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -29,6 +31,12 @@ def second_site(p: Platform, account: Account) -> int:
         return accounts.add_site(
             conn, name="holiday home", timezone="Europe/Amsterdam", owner_id=account.user_id
         )
+
+
+def _listed(client: httpx.Client, token_id: int) -> dict[str, Any]:
+    """The token as the API lists it now: what a write stored, not what its answer said."""
+    (found,) = [t for t in client.get(f"{API}/tokens").json() if t["id"] == token_id]
+    return found  # type: ignore[no-any-return]
 
 
 def test_a_token_limited_to_a_dataset_makes_and_changes_tokens_only_within_it(
@@ -58,6 +66,7 @@ def test_a_token_limited_to_a_dataset_makes_and_changes_tokens_only_within_it(
     assert (
         limited.patch(f"{API}/tokens/{made.json()['id']}", json={"name": "weather reader"}).status_code == 200
     )
+    assert _listed(limited, made.json()["id"])["name"] == "weather reader"
 
 
 def test_a_token_bound_to_a_site_makes_tokens_only_for_that_site_and_scopes_it_has(
@@ -73,11 +82,15 @@ def test_a_token_bound_to_a_site_makes_tokens_only_for_that_site_and_scopes_it_h
     for site_id in (None, holiday):
         refused = bound.post(f"{API}/tokens", json={"permissions": ["read"], "site_id": site_id})
         assert refused.status_code == 403 and "bound to site" in refused.json()["detail"]
-    assert bound.post(f"{API}/tokens", json={"site_id": account.site_id}).status_code == 201
+    made = bound.post(f"{API}/tokens", json={"site_id": account.site_id})
+    assert made.status_code == 201
+    assert _listed(bound, made.json()["id"])["site_id"] == account.site_id
     assert bound.delete(f"{API}/tokens/{other_key_id}").status_code == 404
 
     reader = bearer(server, token(platform, user_id=account.user_id, scopes=("read", "admin")))
-    assert reader.post(f"{API}/tokens", json={"permissions": ["write"]}).status_code == 201  # admin: all
+    made = reader.post(f"{API}/tokens", json={"permissions": ["write"]})
+    assert made.status_code == 201  # admin: all
+    assert _listed(reader, made.json()["id"])["permissions"] == ["write"]
 
     with platform.db.writer.begin() as conn:
         narrow = keys.issue_key(
