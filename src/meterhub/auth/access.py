@@ -28,13 +28,47 @@ class Principal:
     datasets: frozenset[int] | None = None
 
 
+def refusal(
+    principal: Principal,
+    *,
+    site_id: int,
+    needed: Access,
+    dataset_id: int | None = None,
+    licensed: bool = False,
+) -> str | None:
+    """Why the principal may not act on the site at the needed level (with `licensed`, on that
+    dataset of it, None for the site's meters before its first meter); None when it may. The one
+    decision every check of a site or dataset comes down to."""
+    granted = principal.sites.get(site_id)
+    # An admin may do anything, and bypasses licences, but administer a site it is no admin member of.
+    if principal.is_admin and (needed is not Access.ADMIN or granted is Access.ADMIN):
+        return None
+    if granted is None or granted < needed:
+        return "this key may not access that site"
+    if licensed and principal.datasets is not None and dataset_id not in principal.datasets:
+        what = f"dataset {dataset_id}" if dataset_id is not None else "the site's meters"
+        return f"this token is not licensed for {what}, only for datasets {sorted(principal.datasets)}"
+    return None
+
+
+def allowed(
+    principal: Principal,
+    *,
+    site_id: int,
+    needed: Access,
+    dataset_id: int | None = None,
+    licensed: bool = False,
+) -> bool:
+    """Whether the principal may act on the site (and dataset) at the needed level: `refusal`'s yes."""
+    return (
+        refusal(principal, site_id=site_id, needed=needed, dataset_id=dataset_id, licensed=licensed) is None
+    )
+
+
 def require_site(principal: Principal, site_id: int, needed: Access) -> None:
     """Raise Forbidden unless the principal may act on the site at the needed level."""
-    granted = principal.sites.get(site_id)
-    if principal.is_admin and needed is not Access.ADMIN:
-        return
-    if granted is None or granted < needed:
-        raise Forbidden("this key may not access that site")
+    if (why := refusal(principal, site_id=site_id, needed=needed)) is not None:
+        raise Forbidden(why)
 
 
 def require_dataset(principal: Principal, *, site_id: int, dataset_id: int | None, needed: Access) -> None:
@@ -42,12 +76,9 @@ def require_dataset(principal: Principal, *, site_id: int, dataset_id: int | Non
 
     Every face asks this of every stream it touches: a site's meters are the site's own dataset
     (None while it has no meter yet, which no licence names)."""
-    require_site(principal, site_id, needed)
-    if principal.datasets is not None and dataset_id not in principal.datasets and not principal.is_admin:
-        what = f"dataset {dataset_id}" if dataset_id is not None else "the site's meters"
-        raise Forbidden(
-            f"this token is not licensed for {what}, only for datasets {sorted(principal.datasets)}"
-        )
+    why = refusal(principal, site_id=site_id, needed=needed, dataset_id=dataset_id, licensed=True)
+    if why is not None:
+        raise Forbidden(why)
 
 
 def require_within(

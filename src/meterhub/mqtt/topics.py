@@ -10,10 +10,9 @@ from typing import TypeVar
 import orjson
 from sqlalchemy import Connection
 
-from meterhub.auth.access import Access, Principal, require_dataset
+from meterhub.auth.access import Access, Principal, allowed
 from meterhub.core.datatypes import Datatype, to_text
 from meterhub.core.entities import Dataset, MessageErrors
-from meterhub.core.errors import Forbidden
 from meterhub.ingest.csv_import import Column
 from meterhub.ingest.mqtt_messages import MessageError
 from meterhub.ingest.write_path import PointRow
@@ -131,8 +130,4 @@ def granted_prefixes(conn: Connection, who: Principal, needed: Access) -> list[s
 
 
 def _allowed(who: Principal, dataset: Dataset, needed: Access) -> bool:
-    try:
-        require_dataset(who, site_id=dataset.site_id, dataset_id=dataset.id, needed=needed)
-    except Forbidden:
-        return False
-    return True
+    return allowed(who, site_id=dataset.site_id, needed=needed, dataset_id=dataset.id, licensed=True)
