@@ -73,9 +73,9 @@ def periods(
     """How many buckets of the level (quarter hours, local hours or days) starting in [lo, hi] have
     data, and one page of their usage (with its estimated part, if asked for: zeros otherwise)."""
     streams = _Streams(conn, site_id)
-    total, page = energy.per_period(
+    total, page = energy.sums_per_period(
         conn,
-        dict(zip((*ENERGY_ROLES, GAS_ROLE), streams.groups, strict=True)),
+        streams.groups,
         level,
         lo,
         hi,
@@ -84,13 +84,10 @@ def periods(
         offset=offset,
         estimated=estimated,
     )
+    none = [0] * len(streams.groups)
     return total, [
-        Period(
-            p.start_ms,
-            _usage(list(p.energy.values()), streams.has_gas),
-            _usage(list(p.estimated.values()), streams.has_gas),
-        )
-        for p in page
+        Period(bucket, _usage(sums, streams.has_gas), _usage(guessed or none, streams.has_gas))
+        for bucket, sums, guessed in page
     ]
 
 
