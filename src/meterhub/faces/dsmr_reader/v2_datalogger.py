@@ -86,7 +86,8 @@ READING_BODY = {
 async def create_reading(request: Request) -> JSON:
     """Store a reading given as values; 201 with the reading as stored."""
     p = platform(request)
-    who = caller(request, version=2, needed=Access.WRITE)
+    # (the key's lookup is database work: in a thread, not on the event loop)
+    who = await run_in_threadpool(caller, request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
     form = Form(await body.v2_fields(request, p.settings.max_body_bytes), tz, p.window)
     timestamp = form.moment("timestamp", required=True)
@@ -146,7 +147,8 @@ def get_statistics(request: Request) -> JSON:
 async def patch_statistics(request: Request) -> JSON:
     """Overwrite some of the statistics (for users who post values rather than telegrams)."""
     p = platform(request)
-    who = caller(request, version=2, needed=Access.WRITE)
+    # (the key's lookup is database work: in a thread, not on the event loop)
+    who = await run_in_threadpool(caller, request, version=2, needed=Access.WRITE)
     form = Form(await body.v2_fields(request, p.settings.max_body_bytes), who.site.timezone, p.window)
     changes: dict[str, Any] = {}
     for name in STATISTICS_FIELDS:

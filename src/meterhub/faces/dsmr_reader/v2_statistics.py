@@ -85,7 +85,8 @@ DAY_BODY = {
 async def create_day(request: Request) -> JSON:
     """Store a day's totals for a day meterhub has no readings of."""
     p = platform(request)
-    who = caller(request, version=2, needed=Access.WRITE)
+    # (the key's lookup is database work: in a thread, not on the event loop)
+    who = await run_in_threadpool(caller, request, version=2, needed=Access.WRITE)
     tz = who.site.timezone
     form = Form(await body.v2_fields(request, p.settings.max_body_bytes), tz, p.window)
     day = form.day("day", required=True)
