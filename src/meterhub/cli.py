@@ -17,6 +17,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich import box
@@ -45,7 +46,8 @@ FIRST_START_FILE = "first-start.txt"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {
+    # argparse's values are untyped; Settings checks them.
+    overrides: dict[str, Any] = {
         k: v
         for k, v in {
             "data_dir": getattr(args, "data_dir", None),
@@ -360,7 +362,7 @@ def cmd_stream_list(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
     from meterhub.clients.energydata_import import ImportClient, ImportFailed, ServerUnreachable
 
@@ -379,9 +381,11 @@ def cmd_import(args: argparse.Namespace) -> None:
             start(import_id)
             with Progress(*columns[:3], console=console) as bars:
                 task = bars.add_task(step, total=100)
-                found = client.wait(
-                    import_id, lambda f, t=task, b=bars: b.update(t, completed=f["progress"]["percent"] or 0)
-                )
+
+                def show(f: dict[str, Any], t: TaskID = task, b: Progress = bars) -> None:
+                    b.update(t, completed=f["progress"]["percent"] or 0)
+
+                found = client.wait(import_id, show)
                 bars.update(task, completed=100)
             if found["status"] in ("invalid", "failed"):
                 for e in found["errors"][:20]:
@@ -608,14 +612,14 @@ def _parser() -> argparse.ArgumentParser:
         name: str,
         func: Callable[[argparse.Namespace], None],
         help_text: str,
-        into: object = sub,
+        into: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
         *,
         creates: bool = False,
     ) -> argparse.ArgumentParser:
         parents = [common, creating] if creates else [common]
-        p = into.add_parser(name, parents=parents, help=help_text)  # type: ignore[attr-defined]
+        p = into.add_parser(name, parents=parents, help=help_text)
         p.set_defaults(func=func)
-        return p  # type: ignore[no-any-return]
+        return p
 
     serve = add("serve", cmd_serve, "run the server (creates and migrates the database)")
     serve.add_argument("--host", help="address to listen on (env METERHUB_HOST, default 127.0.0.1)")
@@ -680,8 +684,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", action="append", help="a label (repeatable; replaces the site's tags)")
     p.add_argument("--no-tags", action="store_true", help="remove every tag")
 
-    dataset = sub.add_parser("dataset", help="datasets (energydata.dk, MQTT topic prefixes)")
-    dataset = dataset.add_subparsers(dest="action", required=True)
+    dataset = sub.add_parser("dataset", help="datasets (energydata.dk, MQTT topic prefixes)").add_subparsers(
+        dest="action", required=True
+    )
     p = add("add", cmd_dataset_add, "create a dataset with a topic prefix", dataset, creates=True)
     p.add_argument("prefix", help="letters and digits, e.g. weather")
     p.add_argument("--site", type=int, required=True)
@@ -718,8 +723,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=int)
 
     # Each meter is a device already, made with it: these are the others.
-    device = sub.add_parser("device", help="a site's devices (inverters, batteries, gateways, meters)")
-    device = device.add_subparsers(dest="action", required=True)
+    device = sub.add_parser(
+        "device", help="a site's devices (inverters, batteries, gateways, meters)"
+    ).add_subparsers(dest="action", required=True)
     p = add("add", cmd_device_add, "register a device of a site", device, creates=True)
     p.add_argument("--site", type=int, required=True)
     p.add_argument("--kind", choices=[k.value for k in DeviceKind], required=True)

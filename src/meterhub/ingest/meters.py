@@ -80,7 +80,7 @@ def _sample_rows(
         roles=roles,
     )
     ts = to_ms(sample.timestamp)
-    rows = [
+    rows: list[PointRow] = [
         (meter.streams[role], ts, scaled(value, ROLES[role].decimals))
         for role, value in sample.values.items()
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import cast
 
 from sqlalchemy import Connection
 
@@ -24,6 +25,8 @@ from meterhub.store import rebuild, writes
 from meterhub.store.writes import StreamMeta, StreamState
 
 PointRow = tuple[int, int, Value]  # (stream_id, ts_ms, value: an integer in its decimals, a float or text)
+# One stream's point, of any family: (ts_ms, value). core.aggregate's Point is a number's.
+StreamPoint = tuple[int, Value]
 
 # How far a point of a batch that moves on when its millisecond is taken may go.
 LATER_MS = 10_000
@@ -63,7 +66,7 @@ def write_batches(
     a point sent again is found where it went; at most LATER_MS on, or it is a clash.
     """
     outcomes = [BatchOutcome() for _ in batches]
-    per_stream: dict[int, dict[int, int]] = {}
+    per_stream: dict[int, dict[int, Value]] = {}
     states: dict[int, StreamState] | None = None
     if any(moving):
         # Where points move to depends on the stored ones: the states first (locked as below).
@@ -108,7 +111,7 @@ def write_batches(
         if state is None or points[0][0] > state.last_ts:
             if family in writes.AGGREGATES:
                 previous = _previous(conn, info, state, points[0][0])
-                agg_rows.setdefault(family, []).extend(_appended(sid, info, points, previous))
+                agg_rows.setdefault(family, []).extend(_appended(sid, info, _numbers(points), previous))
             unwritten = points
         else:
             runs = _late(conn, sid, info, points, batches, outcomes, fresh)
@@ -186,11 +189,11 @@ class _StoredNear:
 
     def __init__(self, conn: Connection, sid: int, family: str, newest: int | None) -> None:
         self._conn, self._sid, self._family, self._newest = conn, sid, family, newest
-        self._values: dict[int, int] = {}
+        self._values: dict[int, Value] = {}
         self._span: tuple[int, int] | None = None  # the milliseconds read
         self._ahead = 64  # how far on to read next, doubled each time
 
-    def at(self, ts: int) -> int | None:
+    def at(self, ts: int) -> Value | None:
         """The value stored at ts, if any."""
         if self._newest is None or ts > self._newest:
             return None
@@ -214,16 +217,16 @@ def _late(
     conn: Connection,
     sid: int,
     info: StreamMeta,
-    points: list[Point],
+    points: list[StreamPoint],
     batches: Sequence[Sequence[PointRow]],
     outcomes: list[BatchOutcome],
     fresh: list[PointRow] | None,
-) -> list[list[Point]]:
+) -> list[list[StreamPoint]]:
     """Points that go back in time, in runs without long gaps, each checked against the stored points
     and its buckets rebuilt on its own: what a run costs is its neighbourhood, never the years
     between it and another. The runs that are new are returned; all but the last are inserted
     already, since the next run's figures are computed from the stored points."""
-    runs: list[list[Point]] = []
+    runs: list[list[StreamPoint]] = []
     for run in _runs(points):
         stored = dict(writes.stored_points(conn, sid, run[0][0], run[-1][0], info.family))
         run = _drop_stored(sid, run, stored, batches, outcomes)
@@ -235,11 +238,12 @@ def _late(
             if fresh is not None:
                 fresh.extend((sid, ts, v) for ts, v in runs[i - 1])
         if info.family in writes.AGGREGATES:
-            _recompute(conn, sid, info, run, runs[i + 1][0] if i + 1 < len(runs) else None)
+            following = _numbers(runs[i + 1])[0] if i + 1 < len(runs) else None
+            _recompute(conn, sid, info, _numbers(run), following)
     return runs
 
 
-def _runs(points: list[Point]) -> list[list[Point]]:
+def _runs(points: list[StreamPoint]) -> list[list[StreamPoint]]:
     """Time-ordered points cut where two follow each other more than RUN_GAP_MS apart."""
     runs = [[points[0]]]
     for before, point in pairwise(points):
@@ -273,15 +277,15 @@ def _appended(
 
 def _drop_stored(
     sid: int,
-    points: list[Point],
-    stored: Mapping[int, int],
+    points: list[StreamPoint],
+    stored: Mapping[int, Value],
     batches: Sequence[Sequence[PointRow]],
     outcomes: list[BatchOutcome],
-) -> list[Point]:
+) -> list[StreamPoint]:
     """The points not among the stored ones; each stored one is charged as duplicate or clash."""
     if not stored:
         return points
-    fresh: list[Point] = []
+    fresh: list[StreamPoint] = []
     seen: dict[int, Value] = {}
     for ts, v in points:
         if ts in stored:
@@ -319,9 +323,9 @@ def _recompute(
     rebuild.rebuild(conn, info, lo, last_q + QUARTER_MS, points, following)
 
 
-def _advance(state: StreamState | None, points: Sequence[Point], family: str) -> StreamState:
-    first: tuple[int, int | None] = points[0]
-    last: tuple[int, int | None] = points[-1]
+def _advance(state: StreamState | None, points: Sequence[StreamPoint], family: str) -> StreamState:
+    first: tuple[int, Value | None] = points[0]
+    last: tuple[int, Value | None] = points[-1]
     if state is not None and first[0] > state.first_ts:
         first = (state.first_ts, state.first_v)
     if state is not None and last[0] < state.last_ts:
@@ -331,12 +335,19 @@ def _advance(state: StreamState | None, points: Sequence[Point], family: str) ->
     return StreamState(
         (state.n if state else 0) + len(points),
         first[0],
-        first[1] if keep else None,
+        first[1] if keep and isinstance(first[1], int) else None,
         last[0],
-        last[1] if keep else None,
+        last[1] if keep and isinstance(last[1], int) else None,
     )
 
 
 def _count_stored(batches: Sequence[Sequence[PointRow]], outcomes: list[BatchOutcome]) -> None:
     for batch, outcome in zip(batches, outcomes, strict=True):
         outcome.stored = len(batch) - outcome.duplicates - len(outcome.clashes)
+
+
+def _numbers(points: list[StreamPoint]) -> list[Point]:
+    """The points of a stream whose buckets are kept (a family of writes.AGGREGATES): numbers, as
+    core.aggregate takes them (its Point, integers; floats for double streams). Not copied: the
+    write path's points are many."""
+    return cast("list[Point]", points)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import Connection
 
 from meterhub.auth.access import Access, Principal, require_dataset
-from meterhub.core.entities import Datastream
+from meterhub.core.datatypes import Value
+from meterhub.core.entities import Datastream, Import
 from meterhub.core.errors import Conflict, Forbidden, MeterhubError, NotFound, TooLarge
 from meterhub.ingest import csv_import
 from meterhub.ingest.csv_import import Column
@@ -34,7 +35,6 @@ from meterhub.store.imports import (
     STORED,
     UPLOADED,
     VALIDATING,
-    Import,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +105,12 @@ class Imports:
         self._worker.shutdown(wait=True, cancel_futures=True)
 
     def _start(
-        self, import_id: int, who: Principal, allowed: tuple[str, ...], status: str, step: object
+        self,
+        import_id: int,
+        who: Principal,
+        allowed: tuple[str, ...],
+        status: str,
+        step: Callable[[int, Principal], None],
     ) -> Import:
         with self._db.writer.begin() as conn:
             found = imports.get(conn, import_id)
@@ -123,7 +128,7 @@ class Imports:
         try:
             with self.files.open(import_id) as source, self._db.reader.connect() as conn:
 
-                def stored(stream_id: int, lo: int, hi: int) -> dict[int, object]:
+                def stored(stream_id: int, lo: int, hi: int) -> dict[int, Value]:
                     family = resolved[stream_id].datatype.family
                     return dict(writes.stored_points(conn, stream_id, lo, hi, family))
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Connection
 
 from meterhub.auth.access import Access, Principal, require_dataset
-from meterhub.core.buckets import DAY, day_of, day_start_ms, day_starting, to_ms
+from meterhub.core.buckets import DAY, FAR_FUTURE, FAR_PAST, day_of, day_start_ms, day_starting, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.entities import Site
@@ -169,8 +169,8 @@ def days(
     """
     tz = timezone or accounts.get_site(conn, site_id).timezone
     streams = _Streams(conn, site_id)
-    lo = day_start_ms(tz, first) if first else series.FAR_PAST
-    hi = day_start_ms(tz, last) if last else series.FAR_FUTURE
+    lo = day_start_ms(tz, first) if first else FAR_PAST
+    hi = day_start_ms(tz, last) if last else FAR_FUTURE
     measured = {day_starting(tz, b): b for b in series.buckets(conn, streams.all, DAY, lo, hi)}
     imported = imported_days.between(conn, site_id=site_id, first=first, last=last)
     every = sorted(set(measured) | set(imported), reverse=descending)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, Table, delete, func, insert, select, text, update
 
 from meterhub.core.entities import Credential, Site, User
 from meterhub.core.errors import Conflict, Invalid, NotFound
@@ -36,10 +37,12 @@ def add_user(
         raise Conflict(f"a user with email {email} exists already")
     return int(
         conn.execute(
-            insert(users).values(
+            insert(users)
+            .values(
                 email=email, password_hash=password_hash, name=name, is_admin=is_admin, created_ms=now_ms()
             )
-        ).inserted_primary_key[0]
+            .returning(users.c.id)
+        ).scalar_one()
     )
 
 
@@ -82,8 +85,10 @@ def add_site(conn: Connection, *, name: str, timezone: str, owner_id: int) -> in
     """Create a site owned by the user."""
     site_id = int(
         conn.execute(
-            insert(sites).values(name=name, timezone=timezone, api_enabled=True, created_ms=now_ms())
-        ).inserted_primary_key[0]
+            insert(sites)
+            .values(name=name, timezone=timezone, api_enabled=True, created_ms=now_ms())
+            .returning(sites.c.id)
+        ).scalar_one()
     )
     conn.execute(insert(site_members).values(site_id=site_id, user_id=owner_id, access="admin"))
     conn.execute(insert(meter_statistics).values(site_id=site_id, rejected_telegrams=0))
@@ -130,7 +135,7 @@ def list_sites(conn: Connection) -> list[Site]:
     return [_site(*r) for r in conn.execute(select(*_SITE_COLUMNS).order_by(sites.c.id))]
 
 
-def update_row(conn: Connection, table: Table, row_id: int, changes: dict[str, object]) -> None:
+def update_row(conn: Connection, table: Table, row_id: int, changes: Mapping[str, object]) -> None:
     """Set the row's columns that have a value in changes (None: the column stays)."""
     given = {column: value for column, value in changes.items() if value is not None}
     if given:
@@ -204,7 +209,8 @@ def add_credential(
     """Store a new credential (its digest only)."""
     return int(
         conn.execute(
-            insert(credentials).values(
+            insert(credentials)
+            .values(
                 user_id=user_id,
                 kind=kind,
                 name=name,
@@ -215,23 +221,23 @@ def add_credential(
                 expires_ms=expires_ms,
                 created_ms=now_ms(),
             )
-        ).inserted_primary_key[0]
+            .returning(credentials.c.id)
+        ).scalar_one()
     )
 
 
-def _credential(row: object) -> Credential:
-    r = row
+def _credential(r: Row[*tuple[Any, ...]]) -> Credential:
     return Credential(
         r.id,
         r.user_id,
         r.kind,
         r.name,
-        r.hint,  # type: ignore[attr-defined]
-        frozenset(filter(None, r.scopes.split(","))),  # type: ignore[attr-defined]
+        r.hint,
+        frozenset(filter(None, r.scopes.split(","))),
         r.site_id,
         r.expires_ms,
         r.revoked_ms,
-        r.created_ms,  # type: ignore[attr-defined]
+        r.created_ms,
     )
 
 

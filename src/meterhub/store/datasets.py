@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from meterhub.core.datatypes import Datatype
@@ -54,8 +54,10 @@ def add_dataset(conn: Connection, *, site_id: int, topic_prefix: str, name: str 
     try:
         with conn.begin_nested():
             new_id = conn.execute(
-                insert(datasets).values(site_id=site_id, topic_prefix=topic_prefix, name=name or topic_prefix)
-            ).inserted_primary_key[0]
+                insert(datasets)
+                .values(site_id=site_id, topic_prefix=topic_prefix, name=name or topic_prefix)
+                .returning(datasets.c.id)
+            ).scalar_one()
     except IntegrityError:
         raise Conflict(f"the topic prefix {topic_prefix!r} is taken; choose another") from None
     return Dataset(int(new_id), site_id, topic_prefix, name or topic_prefix)
@@ -130,7 +132,8 @@ def add_stream(
     try:
         with conn.begin_nested():
             new_id = conn.execute(
-                insert(datastreams).values(
+                insert(datastreams)
+                .values(
                     dataset_id=dataset_id,
                     topic_suffix=topic_suffix,
                     datatype=datatype.value,
@@ -139,7 +142,8 @@ def add_stream(
                     decimals=decimals,
                     role=role,
                 )
-            ).inserted_primary_key[0]
+                .returning(datastreams.c.id)
+            ).scalar_one()
     except IntegrityError:
         raise Conflict(f"the dataset already has a datastream {topic_suffix!r}") from None
     return get_streams(conn, [int(new_id)])[0]
@@ -160,10 +164,8 @@ _STREAM_COLUMNS = (
 )
 
 
-def _stream(row: Sequence[object]) -> Datastream:
-    r = list(row)
-    r[5], r[8] = Datatype(r[5]), Kind(r[8])
-    return Datastream(*r)  # type: ignore[arg-type]
+def _stream(r: Row[*tuple[Any, ...]]) -> Datastream:
+    return Datastream(r[0], r[1], r[2], r[3], r[4], Datatype(r[5]), r[6], r[7], Kind(r[8]), r[9], r[10])
 
 
 def get_streams(conn: Connection, stream_ids: Sequence[int]) -> list[Datastream]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, delete, insert, or_, select
 
 from meterhub.core.entities import Device, DeviceKind
 from meterhub.core.errors import Conflict, Invalid, NotFound
@@ -13,10 +14,8 @@ from meterhub.store.accounts import now_ms
 from meterhub.store.tables import datasets, datastreams, device_streams, devices, meters
 
 
-def _device(row: Sequence[object]) -> Device:
-    r = list(row)
-    r[2] = DeviceKind(r[2])
-    return Device(*r)  # type: ignore[arg-type]
+def _device(r: Row[*tuple[Any, ...]]) -> Device:
+    return Device(r[0], r[1], DeviceKind(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9])
 
 
 def add_device(
@@ -38,7 +37,8 @@ def add_device(
         if conn.execute(select(devices.c.id).where(devices.c.meter_id == meter_id)).first():
             raise Conflict(f"meter {meter_id} has its device already")
     new_id = conn.execute(
-        insert(devices).values(
+        insert(devices)
+        .values(
             site_id=site_id,
             kind=kind.value,
             product_name=product_name,
@@ -48,7 +48,8 @@ def add_device(
             meter_id=meter_id,
             created_ms=now_ms(),
         )
-    ).inserted_primary_key[0]
+        .returning(devices.c.id)
+    ).scalar_one()
     return get_device(conn, int(new_id))
 
 
@@ -117,7 +118,7 @@ def device_streams_of(conn: Connection, device_id: int) -> list[int]:
     """The ids of the streams the device reports, oldest first."""
     device = get_device(conn, device_id)
     linked = select(device_streams.c.stream_id).where(device_streams.c.device_id == device_id)
-    mine = datastreams.c.id.in_(linked)
+    mine: ColumnElement[bool] = datastreams.c.id.in_(linked)
     if device.meter_id is not None:
         mine = or_(mine, datastreams.c.meter_id == device.meter_id)
     return [r[0] for r in conn.execute(select(datastreams.c.id).where(mine).order_by(datastreams.c.id))]

@@ -29,7 +29,8 @@ def create(conn: Connection, *, user_id: int, credential_id: int | None, name: s
     """A new import, waiting for its file."""
     now = now_ms()
     new_id = conn.execute(
-        insert(imports).values(
+        insert(imports)
+        .values(
             user_id=user_id,
             credential_id=credential_id,
             name=name,
@@ -40,7 +41,8 @@ def create(conn: Connection, *, user_id: int, credential_id: int | None, name: s
             total=0,
             error_count=0,
         )
-    ).inserted_primary_key[0]
+        .returning(imports.c.id)
+    ).scalar_one()
     return get(conn, int(new_id))
 
 

@@ -36,8 +36,10 @@ def site_dataset(conn: Connection, site_id: int) -> int:
         return found
     return int(
         conn.execute(
-            insert(datasets).values(site_id=site_id, topic_prefix=prefix, name=f"Meters of site {site_id}")
-        ).inserted_primary_key[0]
+            insert(datasets)
+            .values(site_id=site_id, topic_prefix=prefix, name=f"Meters of site {site_id}")
+            .returning(datasets.c.id)
+        ).scalar_one()
     )
 
 
@@ -57,14 +59,16 @@ def add_meter(conn: Connection, *, site_id: int, meter_type: str, equipment_id: 
     """Register a meter, and the device it is."""
     created = now_ms()
     meter_id = conn.execute(
-        insert(meters).values(
+        insert(meters)
+        .values(
             site_id=site_id,
             meter_type=meter_type,
             equipment_id=equipment_id,
             protocol=protocol,
             created_ms=created,
         )
-    ).inserted_primary_key[0]
+        .returning(meters.c.id)
+    ).scalar_one()
     devices.add_device(
         conn, site_id=site_id, kind=DeviceKind.METER, identifier=equipment_id, meter_id=int(meter_id)
     )
@@ -99,7 +103,8 @@ def add_streams(conn: Connection, *, dataset_id: int, meter_id: int, roles: Iter
         role = ROLES[name]
         out[name] = int(
             conn.execute(
-                insert(datastreams).values(
+                insert(datastreams)
+                .values(
                     dataset_id=dataset_id,
                     meter_id=meter_id,
                     topic_suffix=f"meter{meter_id}/{name.replace('_', '')}",
@@ -108,7 +113,8 @@ def add_streams(conn: Connection, *, dataset_id: int, meter_id: int, roles: Iter
                     unit=role.unit,
                     decimals=role.decimals,
                 )
-            ).inserted_primary_key[0]
+                .returning(datastreams.c.id)
+            ).scalar_one()
         )
     return out
 

@@ -184,7 +184,7 @@ device_streams = Table(
 
 # The bulk of the data. WITHOUT ROWID keeps a point at ~22 bytes in SQLite; the (stream, ts)
 # key also lets old ranges be compacted into per-stream blocks or distributed by stream later.
-def _points(name: str, value: TypeEngine[object]) -> Table:
+def _points(name: str, value: TypeEngine[Any]) -> Table:
     return Table(
         name,
         metadata,
@@ -215,7 +215,7 @@ stream_state = Table(
 
 
 # Level 0: 15-minute UTC buckets; 1: local hours; 2: local days (bucket = UTC ms of the start).
-def _aggregates(name: str, value: TypeEngine[object]) -> Table:
+def _aggregates(name: str, value: TypeEngine[Any]) -> Table:
     return Table(
         name,
         metadata,

@@ -28,14 +28,16 @@ def add(conn: Connection, *, site_id: int, start: date, end: date, description: 
     values = {f"{name}_micro": _micro(getattr(prices, name)) for name in PRICE_FIELDS}
     return int(
         conn.execute(
-            insert(tariffs).values(
+            insert(tariffs)
+            .values(
                 site_id=site_id,
                 start_day=start.toordinal(),
                 end_day=end.toordinal(),
                 description=description,
                 **values,
             )
-        ).inserted_primary_key[0]
+            .returning(tariffs.c.id)
+        ).scalar_one()
     )
 
 

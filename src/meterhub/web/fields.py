@@ -7,7 +7,7 @@ to fail there (PostgreSQL also refuses NUL characters in text, SQLite integers p
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from annotated_types import Ge, Le
 from pydantic import StringConstraints
@@ -21,9 +21,10 @@ __all__ = ["Id", "Text", "problem", "whole_number"]
 Id = Annotated[int, Ge(0), Le(INTEGER_MAX)]
 
 
-def Text(max_length: int) -> Any:
-    """A body field of text at most that long (a limit of core.limits)."""
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL_PATTERN)]
+def Text(max_length: int) -> StringConstraints:
+    """A body field of text at most that long (a limit of core.limits), no NUL in it:
+    `Annotated[str, Text(limits.NAME)]`."""
+    return StringConstraints(max_length=max_length, pattern=NO_NUL_PATTERN)
 
 
 def problem(value: str, max_length: int) -> str | None:

@@ -50,7 +50,8 @@ def _mount(app: FastAPI) -> None:
     app.add_api_route(schema.PATH, schema.answer, methods=["GET", "HEAD", "OPTIONS"], include_in_schema=False)
     views: dict[str, dict[str, APIRoute]] = {}
     for route in (r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)):
-        views.setdefault(route.path, {}).update(dict.fromkeys(route.methods, route))
+        # Starlette's Route.methods may be None; an APIRoute's is its set of methods.
+        views.setdefault(route.path, {}).update(dict.fromkeys(route.methods or (), route))
     headers: dict[str, dict[str, str]] = {schema.PATH: schema.HEADERS}
     for path, by_method in views.items():
         methods = {*by_method, "OPTIONS"}

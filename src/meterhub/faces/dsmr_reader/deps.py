@@ -12,6 +12,7 @@ from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.dsmr_reader import drf, errors
 from meterhub.platform import Platform
 from meterhub.services import callers
+from meterhub.web.answers import FaceError
 
 
 @dataclass(frozen=True)
@@ -67,5 +68,5 @@ def caller(request: Request, *, version: int, needed: Access) -> Caller:
     return Caller(principal, site)
 
 
-def _refuse(version: int, text: str) -> errors.FaceError:
+def _refuse(version: int, text: str) -> FaceError:
     return errors.v1(403, text) if version == 1 else errors.v2_detail(403, text)

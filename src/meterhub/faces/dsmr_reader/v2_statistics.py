@@ -126,6 +126,8 @@ async def create_day(request: Request) -> JSON:
     if form.problems:
         raise errors.field_errors(form.problems)
     assert day is not None and total is not None
+    import_t1, import_t2, export_t1, export_t2 = (_given(v, 3) for v in usage)
+    reading_t1, reading_t2, returned_t1, returned_t2, gas_reading = (_scaled(v, 3) for v in readings)
     try:
         figures = await run_in_threadpool(
             consumption.import_day,
@@ -133,15 +135,22 @@ async def create_day(request: Request) -> JSON:
             caller=who.principal,
             site_id=who.site.id,
             day=day,
-            usage=Usage(*(_scaled(v, 3) for v in usage), gas_dm3=_scaled(gas, 3)),  # type: ignore[arg-type]
+            usage=Usage(import_t1, import_t2, export_t1, export_t2, gas_dm3=_scaled(gas, 3)),
             costs=Costs(
-                *(_scaled(v, 2) for v in (costs[0], costs[1], gas_cost, fixed or Decimal(0), total))  # type: ignore[arg-type]
+                _given(costs[0], 2),
+                _given(costs[1], 2),
+                _scaled(gas_cost, 2),
+                _given(fixed or Decimal(0), 2),
+                _given(total, 2),
             ),
             positions=FirstPositions(
                 to_ms(e_ts) if e_ts else None,
-                *(_scaled(v, 3) for v in readings[:4]),
+                reading_t1,
+                reading_t2,
+                returned_t1,
+                returned_t2,
                 to_ms(g_ts) if g_ts else None,
-                _scaled(readings[4], 3),
+                gas_reading,
             ),
             temperatures=temps,
             timezone=tz,
@@ -164,6 +173,12 @@ def _already_exists(language: str) -> str:
 def _scaled(value: Decimal | None, places: int) -> int | None:
     # Validated to at most `places` decimals, so this is exact.
     return None if value is None else int(value.scaleb(places))
+
+
+def _given(value: Decimal | None, places: int) -> int:
+    # A required field's: form.problems has refused the request without it.
+    assert value is not None
+    return int(value.scaleb(places))
 
 
 @router.get(

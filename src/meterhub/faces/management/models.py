@@ -18,13 +18,16 @@ from meterhub.core.text import NO_NUL_PATTERN
 from meterhub.web.fields import Id, Text
 
 # Ids and texts as meterhub keeps them (meterhub.web.fields).
-SiteId = DatasetId = StreamId = TokenId = Id
-DatasetName = Text(limits.DATASET_NAME)
-TopicPrefix = Text(limits.TOPIC_PREFIX)
-TopicSuffix = Text(limits.TOPIC_SUFFIX)
-Unit = Text(limits.UNIT)
-TokenName = Text(limits.CREDENTIAL_NAME)
-Email = Text(limits.EMAIL)
+SiteId = Id
+DatasetId = Id
+StreamId = Id
+TokenId = Id
+DatasetName = Annotated[str, Text(limits.DATASET_NAME)]
+TopicPrefix = Annotated[str, Text(limits.TOPIC_PREFIX)]
+TopicSuffix = Annotated[str, Text(limits.TOPIC_SUFFIX)]
+Unit = Annotated[str, Text(limits.UNIT)]
+TokenName = Annotated[str, Text(limits.CREDENTIAL_NAME)]
+Email = Annotated[str, Text(limits.EMAIL)]
 # Any text but NUL, as HTTP Basic's passwords (no account has one with a NUL).
 Password = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 
@@ -53,8 +56,8 @@ class DatasetPatch(BaseModel):
 
 
 class MessageErrorsOut(BaseModel):
-    count: int = Field(0, description="MQTT messages refused since the server started")
-    last: str = Field("", description="the last refused message's topic and problem")
+    count: int = Field(default=0, description="MQTT messages refused since the server started")
+    last: str = Field(default="", description="the last refused message's topic and problem")
 
 
 class DatasetOut(BaseModel):
