@@ -47,9 +47,9 @@ def sums_per_period(
     *,
     estimated: bool = False,
     **paging: Unpack[Paging],
-) -> tuple[int, list[tuple[int, list[int], list[int] | None]]]:
+) -> tuple[int, list[tuple[int, list[int], list[int]]]]:
     """How many buckets of the level starting in [lo, hi] any of the streams has, and one page of
-    (bucket start, each group's energy, each group's estimated part if asked for). The positional
+    (bucket start, each group's energy, each group's estimated part if asked for, else none). The positional
     form, for the hour and day lists that read every row (a dict per row costs a fifth of them)."""
     total = series.count_buckets(conn, [sid for ids in groups for sid in ids], level, lo, hi)
     return total, series.delta_sums(conn, groups, level, lo, hi, estimated=estimated, **paging)
