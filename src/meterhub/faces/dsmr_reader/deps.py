@@ -10,20 +10,15 @@ from meterhub.auth.access import Access, Principal
 from meterhub.core.entities import Site
 from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.dsmr_reader import drf, errors
-from meterhub.platform import Platform
 from meterhub.services import callers
 from meterhub.web.answers import FaceError
+from meterhub.web.app_state import platform
 
 
 @dataclass(frozen=True)
 class Caller:
     principal: Principal
     site: Site
-
-
-def platform(request: Request) -> Platform:
-    """The platform the app runs on."""
-    return request.app.state.platform  # type: ignore[no-any-return]
 
 
 def presented_key(request: Request) -> str:

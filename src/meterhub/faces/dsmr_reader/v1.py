@@ -11,11 +11,12 @@ from starlette.responses import Response
 from meterhub.auth.access import Access
 from meterhub.core.errors import Invalid, TelegramError, TooLarge
 from meterhub.faces.dsmr_reader import body, errors
-from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.forms import documented
 from meterhub.platform import Platform
 from meterhub.services import telegrams
 from meterhub.web.answers import FaceError
+from meterhub.web.app_state import platform
 
 log = logging.getLogger(__name__)
 

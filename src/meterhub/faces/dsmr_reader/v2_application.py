@@ -10,9 +10,10 @@ from starlette.requests import Request
 from meterhub.auth.access import Access
 from meterhub.core.buckets import to_ms
 from meterhub.faces.dsmr_reader import errors, locale
-from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.render import JSON, moment
 from meterhub.services import readings
+from meterhub.web.app_state import platform
 
 router = APIRouter(
     prefix="/api/v2/application", tags=["DSMR-reader API v2: application"], responses=errors.V2_RESPONSES

@@ -14,10 +14,11 @@ from meterhub.core.buckets import QUARTER_MS, day_of, to_ms
 from meterhub.core.costs import Prices
 from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import errors, locale, query
-from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
 from meterhub.faces.dsmr_reader.render import JSON, dec, moment, page
 from meterhub.services import consumption, readings
+from meterhub.web.app_state import platform
 
 router = APIRouter(
     prefix="/api/v2/consumption", tags=["DSMR-reader API v2: consumption"], responses=errors.V2_RESPONSES

@@ -14,12 +14,13 @@ from meterhub.core.buckets import to_ms
 from meterhub.core.errors import Conflict
 from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
-from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.mapping import ALL_READING_FIELDS
 from meterhub.faces.dsmr_reader.render import JSON, moment, page
 from meterhub.services import readings
 from meterhub.services.readings import STATISTICS_TEXT_LENGTHS, MeterStatistics
+from meterhub.web.app_state import platform
 
 router = APIRouter(
     prefix="/api/v2/datalogger", tags=["DSMR-reader API v2: datalogger"], responses=errors.V2_RESPONSES

@@ -16,10 +16,11 @@ from meterhub.core.days import FirstPositions
 from meterhub.core.errors import Conflict
 from meterhub.core.listing import Span
 from meterhub.faces.dsmr_reader import body, errors, locale, query, serialize
-from meterhub.faces.dsmr_reader.deps import caller, platform
+from meterhub.faces.dsmr_reader.deps import caller
 from meterhub.faces.dsmr_reader.forms import Form, documented
 from meterhub.faces.dsmr_reader.render import JSON, page
 from meterhub.services import consumption
+from meterhub.web.app_state import platform
 
 router = APIRouter(
     prefix="/api/v2/statistics", tags=["DSMR-reader API v2: statistics"], responses=errors.V2_RESPONSES

@@ -7,16 +7,11 @@ from starlette.requests import Request
 from meterhub.auth.access import Principal, require_scope
 from meterhub.core.errors import Forbidden, Unauthorized
 from meterhub.faces.energydata_dk import errors
-from meterhub.platform import Platform
 from meterhub.services import callers
+from meterhub.web.app_state import platform
 
 # energydata.dk's token permissions, as meterhub's scopes.
 READ, MQTT, IMPORT = "read", "mqtt-pubsub", "batch-import"
-
-
-def platform(request: Request) -> Platform:
-    """The platform the app runs on."""
-    return request.app.state.platform  # type: ignore[no-any-return]
 
 
 def bearer(request: Request) -> str:

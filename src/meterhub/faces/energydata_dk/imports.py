@@ -12,9 +12,10 @@ from starlette.responses import JSONResponse, Response
 from meterhub.core.entities import Import
 from meterhub.core.limits import IMPORT_NAME
 from meterhub.faces.energydata_dk import errors
-from meterhub.faces.energydata_dk.deps import IMPORT, platform, token
+from meterhub.faces.energydata_dk.deps import IMPORT, token
 from meterhub.services import imports
 from meterhub.web import fields
+from meterhub.web.app_state import platform
 from meterhub.web.fields import Id
 
 router = APIRouter(prefix="/api/v1/import", tags=["energydata.dk: batch import"], responses=errors.RESPONSES)

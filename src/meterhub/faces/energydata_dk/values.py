@@ -18,8 +18,9 @@ from meterhub.core.datatypes import Datatype, fixed_text
 from meterhub.core.entities import Datastream
 from meterhub.core.limits import INTEGER_MAX
 from meterhub.faces.energydata_dk import errors
-from meterhub.faces.energydata_dk.deps import READ, platform, token
+from meterhub.faces.energydata_dk.deps import READ, token
 from meterhub.services import values
+from meterhub.web.app_state import platform
 from meterhub.web.fields import whole_number
 
 router = APIRouter(

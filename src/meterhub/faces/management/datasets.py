@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from starlette.requests import Request
 
-from meterhub.faces.management.deps import RESPONSES, Caller, platform
+from meterhub.faces.management.deps import RESPONSES, Caller
 from meterhub.faces.management.models import (
     DatasetId,
     DatasetIn,
@@ -17,6 +17,7 @@ from meterhub.faces.management.models import (
     StreamId,
 )
 from meterhub.services import datasets
+from meterhub.web.app_state import platform
 
 router = APIRouter(
     prefix="/api/meterhub/v1", tags=["meterhub: datasets and datastreams"], responses=RESPONSES

@@ -11,18 +11,13 @@ from starlette.requests import Request
 from meterhub.auth import credentials
 from meterhub.auth.access import Principal, require_scope
 from meterhub.core.errors import Forbidden, Unauthorized
-from meterhub.platform import Platform
 from meterhub.services import callers
 from meterhub.web.answers import json_errors
+from meterhub.web.app_state import platform
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer, Basic realm="meterhub"'}
 # The OpenAPI responses of the API's routes: FastAPI's {"detail": …}.
 RESPONSES = json_errors({"detail": "You have no token with id 7"})
-
-
-def platform(request: Request) -> Platform:
-    """The platform the app runs on."""
-    return request.app.state.platform  # type: ignore[no-any-return]
 
 
 def principal(request: Request) -> Principal:

@@ -6,8 +6,9 @@ from fastapi import APIRouter, HTTPException, Response
 from starlette.requests import Request
 
 from meterhub.auth import credentials
-from meterhub.faces.management.deps import RESPONSES, Caller, address, platform, presented
+from meterhub.faces.management.deps import RESPONSES, Caller, address, presented
 from meterhub.faces.management.models import NewSession, SessionIn
+from meterhub.web.app_state import platform
 
 router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: sessions"], responses=RESPONSES)
 

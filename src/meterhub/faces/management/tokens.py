@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from starlette.requests import Request
 
-from meterhub.faces.management.deps import RESPONSES, Caller, platform
+from meterhub.faces.management.deps import RESPONSES, Caller
 from meterhub.faces.management.models import NewToken, TokenId, TokenIn, TokenOut, TokenPatch
 from meterhub.services import tokens
 from meterhub.services.tokens import Token
+from meterhub.web.app_state import platform
 
 router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: API tokens"], responses=RESPONSES)
 

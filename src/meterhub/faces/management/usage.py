@@ -22,10 +22,11 @@ from meterhub.core.buckets import (
     to_ms,
 )
 from meterhub.core.errors import Invalid
-from meterhub.faces.management.deps import RESPONSES, Caller, platform
+from meterhub.faces.management.deps import RESPONSES, Caller
 from meterhub.faces.management.models import EnergyOut, PeriodOut, SiteId, UsageOut
 from meterhub.services import statistics
 from meterhub.services.statistics import Period
+from meterhub.web.app_state import platform
 
 router = APIRouter(prefix="/api/meterhub/v1", tags=["meterhub: usage"], responses=RESPONSES)
 
