@@ -12,7 +12,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
 
-from meterhub.core.errors import StorageFull
+from meterhub.core.errors import StorageFull, Unavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -73,6 +73,10 @@ def _begin_immediate(conn: Any) -> None:
     conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
+# New rows' ids come back by INSERT … RETURNING (SQLite 3.35, 2021); Debian 12's Python has 3.40.
+SQLITE_AT_LEAST = (3, 35)
+
+
 def open_engine(url: str, *, writer: bool = False) -> Engine:
     """An engine for the URL; SQLite files get their directory created and pragmas set.
 
@@ -84,6 +88,12 @@ def open_engine(url: str, *, writer: bool = False) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+            raise Unavailable(
+                f"this Python's SQLite is {sqlite3.sqlite_version}; meterhub needs "
+                f"{'.'.join(map(str, SQLITE_AT_LEAST))} or newer (INSERT … RETURNING): use a newer Python, "
+                "or PostgreSQL with METERHUB_DATABASE_URL"
+            )
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
