@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +131,12 @@ class RateLimits:
         return max(reset - time.time(), 1e-6)
 
 
-class _Buckets:
+class _Buckets(ABC):
+    """Where the buckets' theoretical arrival times are kept: this process, or Redis."""
+
+    @abstractmethod
     def step(self, policy: Bucket, key: str, mode: str, now_us: int) -> int:
         """GCRA's step; the µs until a request would be let in (0: now)."""
-        raise NotImplementedError
 
 
 class _MemoryBuckets(_Buckets):
