@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from meterhub.auth import credentials, keys
-from meterhub.auth.access import Access, Principal, require_meters
+from meterhub.auth.access import Access, Principal, allowed, require_meters
 from meterhub.core.entities import Site
+from meterhub.core.errors import NotFound
 from meterhub.store import accounts, meters
 
 if TYPE_CHECKING:
@@ -69,3 +70,21 @@ def signed_in(platform: Platform, *, given: credentials.Presented, address: str)
         return credentials.principal(
             conn, given, sessions=platform.sessions, login_limits=platform.login_limits, address=address
         )
+
+
+def visible_site(
+    conn: Connection,
+    *,
+    caller: Principal,
+    site_id: int,
+    dataset_id: int | None = None,
+    licensed: bool = False,
+) -> Site:
+    """The site, when the caller may read it (with `licensed`, that dataset of it); NotFound for a
+    site they may not read as for one that does not exist, so that ids tell nothing."""
+    if not allowed(caller, site_id=site_id, needed=Access.READ, dataset_id=dataset_id, licensed=licensed):
+        raise NotFound(f"no site with id {site_id}")
+    try:
+        return accounts.get_site(conn, site_id)
+    except NotFound:
+        raise NotFound(f"no site with id {site_id}") from None

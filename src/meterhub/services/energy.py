@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Generic, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import Connection
 
-from meterhub.auth.access import Access, Principal, allowed, require_site
-from meterhub.core.errors import Forbidden, NotFound
+from meterhub.auth.access import Access, Principal, allowed
 from meterhub.core.roles import ROLES, Flow, flow_counters
-from meterhub.store import accounts, datasets, series
+from meterhub.services import callers
+from meterhub.store import datasets, series
 
 if TYPE_CHECKING:
     from meterhub.platform import Platform
@@ -95,11 +95,7 @@ def flows(
     for one who may read it; an unknown site for anyone else. A token licensed for some datasets
     counts only their streams."""
     with platform.db.reader.connect() as conn:
-        try:
-            require_site(caller, site_id, Access.READ)
-            accounts.get_site(conn, site_id)
-        except (Forbidden, NotFound):
-            raise NotFound(f"no site with id {site_id}") from None
+        callers.visible_site(conn, caller=caller, site_id=site_id)
         found = datasets.role_streams(conn, site_id, [r for flow in flows for r in flow_counters(flow)])
         readable = {
             s.dataset_id

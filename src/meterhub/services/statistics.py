@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Connection
 
-from meterhub.auth.access import Access, Principal, require_dataset
+from meterhub.auth.access import Principal
 from meterhub.core.buckets import DAY, FAR_FUTURE, FAR_PAST, day_of, day_start_ms, day_starting, to_ms
 from meterhub.core.costs import Prices, Usage, day_costs, prices_on
 from meterhub.core.days import DayFigures, FirstPositions
 from meterhub.core.entities import Site
-from meterhub.core.errors import Forbidden, NotFound
 from meterhub.core.roles import TARIFF_REGISTERS
-from meterhub.services import energy
+from meterhub.services import callers, energy
 from meterhub.store import accounts, imported_days, meters, series, tariffs
 
 if TYPE_CHECKING:
@@ -104,13 +103,10 @@ def site_usage(
 ) -> tuple[Site, int, list[Period]]:
     """A site's usage per bucket for one who may read its meters; an unknown id for anyone else."""
     with platform.db.reader.connect() as conn:
-        try:
-            require_dataset(
-                caller, site_id=site_id, dataset_id=meters.meter_dataset(conn, site_id), needed=Access.READ
-            )
-            site = accounts.get_site(conn, site_id)
-        except (Forbidden, NotFound):
-            raise NotFound(f"no site with id {site_id}") from None
+        meter_dataset = meters.meter_dataset(conn, site_id)
+        site = callers.visible_site(
+            conn, caller=caller, site_id=site_id, dataset_id=meter_dataset, licensed=True
+        )
         total, page = periods(conn, site_id, level, lo, hi, limit=limit, offset=offset, estimated=True)
     return site, total, page
 
